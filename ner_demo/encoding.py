@@ -1,0 +1,256 @@
+"""Words -> model inputs, shared by training and inference so both see exactly the same encoding.
+
+A *sequence* is a list of words (a sentence, a document, or a long text). It is cut into
+*windows*: each window predicts a contiguous *target* range of words and may carry *context* words
+on either side, which the model reads but whose predictions are not used. Every word is a target of
+exactly one window, so merging needs no voting and nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Sequence
+
+FEATURES_FILE = "ner_demo.json"
+
+
+@dataclass(frozen=True)
+class InputFeatures:
+    """How a model wants its input built; saved next to the weights as ``ner_demo.json``."""
+
+    casing: bool = False  # token_type_ids = 1 on the pieces of words that start upper-case
+    context_words: int = 0  # up to this many words of neighbouring text on each side of a sentence
+    max_pieces_per_word: int = 16  # a 10,000-character "word" must not fill a window by itself
+
+    def save(self, folder: str | Path, extra: dict | None = None) -> None:
+        data = {"input_features": asdict(self), **(extra or {})}
+        Path(folder, FEATURES_FILE).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "InputFeatures":
+        """The folder's features; plain token-classification folders (no file) get the defaults."""
+        path = Path(folder, FEATURES_FILE)
+        if not path.is_file():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8")).get("input_features", {})
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Window:
+    seq: int  # index of the sequence this window belongs to
+    target: tuple[int, int]  # word range [start, end) predicted by this window
+    input_ids: list[int]
+    token_type_ids: list[int]
+    word_index: list[int]  # for each target word in order: the position of its first piece
+    piece_word: list[int]  # for each position: the target word it belongs to; -1 for specials and context
+
+
+def word_pieces(tokenizer, sequences: Sequence[Sequence[str]], max_pieces_per_word: int = 16) -> list[list[list[int]]]:
+    """Subword ids of every word of every sequence, in one fast-tokenizer call.
+
+    A word the tokenizer turns into nothing (a zero-width or control character) gets ``[UNK]``:
+    every word must keep a piece, or it would silently receive no prediction.
+    """
+    encoded = tokenizer(
+        [[_encodable(w) for w in words] for words in sequences], is_split_into_words=True, add_special_tokens=False
+    )
+    unk = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else 0
+    out = []
+    for i, words in enumerate(sequences):
+        per_word: list[list[int]] = [[] for _ in words]
+        for piece, word_id in zip(encoded["input_ids"][i], encoded.word_ids(i)):
+            if word_id is not None and len(per_word[word_id]) < max_pieces_per_word:
+                per_word[word_id].append(piece)
+        out.append([p if p else [unk] for p in per_word])
+    return out
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(word: str) -> str:
+    """Lone surrogates cannot be encoded as UTF-8 for the Rust tokenizer; U+FFFD stands in for them
+    (offsets are unaffected: they come from the original text, not from the tokenizer)."""
+    return word if word.isascii() else _SURROGATES.sub("\ufffd", word)
+
+
+def casing_flags(words: Sequence[str]) -> list[int]:
+    """1 for words whose first character is upper-case: the casing an uncased encoder cannot see."""
+    return [1 if w[:1].isupper() else 0 for w in words]
+
+
+def chunk_targets(n_pieces: Sequence[int], start: int, end: int, budget: int) -> list[tuple[int, int]]:
+    """Cut words ``[start, end)`` into consecutive ranges of at most ``budget`` pieces (>= 1 word each).
+
+    >>> chunk_targets([2, 2, 2, 2, 2], 0, 5, 4)
+    [(0, 2), (2, 4), (4, 5)]
+    """
+    chunks = []
+    s, used = start, 0
+    for i in range(start, end):
+        if i > s and used + n_pieces[i] > budget:
+            chunks.append((s, i))
+            s, used = i, 0
+        used += n_pieces[i]
+    if end > s:
+        chunks.append((s, end))
+    return chunks
+
+
+def add_context(
+    n_pieces: Sequence[int], target: tuple[int, int], budget: int, max_words: int, bounds: tuple[int, int]
+) -> tuple[int, int]:
+    """Grow ``target`` by whole words within ``bounds``, alternately left and right, while the window
+    stays within ``budget`` pieces and each side within ``max_words`` words.
+
+    >>> add_context([1] * 10, (4, 6), budget=6, max_words=3, bounds=(0, 10))
+    (2, 8)
+    """
+    left, right = target
+    used = sum(n_pieces[left:right])
+    grew = True
+    while grew:
+        grew = False
+        if target[0] - left < max_words and left > bounds[0] and used + n_pieces[left - 1] <= budget:
+            left -= 1
+            used += n_pieces[left]
+            grew = True
+        if right - target[1] < max_words and right < bounds[1] and used + n_pieces[right] <= budget:
+            used += n_pieces[right]
+            right += 1
+            grew = True
+    return left, right
+
+
+def build_window(
+    seq: int,
+    pieces: Sequence[Sequence[int]],
+    casing: Sequence[int] | None,
+    target: tuple[int, int],
+    context: tuple[int, int],
+    cls_id: int,
+    sep_id: int,
+) -> Window:
+    """``[CLS] context-left target context-right [SEP]`` with per-piece word indices."""
+    input_ids, types, piece_word, word_index = [cls_id], [0], [-1], []
+    for w in range(context[0], context[1]):
+        is_target = target[0] <= w < target[1]
+        if is_target:
+            word_index.append(len(input_ids))
+        flag = casing[w] if casing is not None else 0
+        for piece in pieces[w]:
+            input_ids.append(piece)
+            types.append(flag)
+            piece_word.append(w if is_target else -1)
+    input_ids.append(sep_id)
+    types.append(0)
+    piece_word.append(-1)
+    return Window(seq, target, input_ids, types, word_index, piece_word)
+
+
+def plan_sequence(
+    seq: int,
+    pieces: Sequence[Sequence[int]],
+    casing: Sequence[int] | None,
+    max_length: int,
+    context_words: int,
+    cls_id: int,
+    sep_id: int,
+    targets: Sequence[tuple[int, int]] | None = None,
+) -> list[Window]:
+    """Windows that together predict every word of one sequence.
+
+    ``targets`` are the ranges to predict (e.g. the sentences of a document); by default the whole
+    sequence. A target over the budget is cut into chunks of half the budget, each read with up to a
+    quarter budget of context on both sides, so that no word is predicted at a window's very edge.
+    """
+    budget = max_length - 2  # room for [CLS] and [SEP]
+    n_pieces = [len(p) for p in pieces]
+    bounds = (0, len(pieces))
+    windows = []
+    for start, end in targets if targets is not None else [bounds]:
+        if start == end:
+            continue
+        if sum(n_pieces[start:end]) <= budget:
+            chunks, ctx_words = [(start, end)], context_words
+        else:
+            chunks, ctx_words = chunk_targets(n_pieces, start, end, budget // 2), max(context_words, budget)
+        for chunk in chunks:
+            context = add_context(n_pieces, chunk, budget, ctx_words, bounds)
+            windows.append(build_window(seq, pieces, casing, chunk, context, cls_id, sep_id))
+    return windows
+
+
+def sequences_for(sentences: Sequence[Sequence[str]], doc_ids: Sequence[int] | None, context_words: int):
+    """Group sentences into sequences: whole documents when context is wanted, else one each.
+
+    Returns ``(sequences, targets)``: the words of each sequence, and for each sequence the word
+    ranges of its sentences, in input order (so results can be mapped back sentence by sentence).
+    """
+    if context_words <= 0 or doc_ids is None:
+        return [list(s) for s in sentences], [[(0, len(s))] for s in sentences]
+    sequences: list[list[str]] = []
+    targets: list[list[tuple[int, int]]] = []
+    last = object()
+    for words, doc in zip(sentences, doc_ids):
+        if doc != last:
+            sequences.append([])
+            targets.append([])
+            last = doc
+        start = len(sequences[-1])
+        sequences[-1].extend(words)
+        targets[-1].append((start, start + len(words)))
+    return sequences, targets
+
+
+def training_examples(
+    tokenizer,
+    sentences: Sequence[Sequence[str]],
+    label_ids: Sequence[Sequence[int]],
+    features: InputFeatures,
+    max_length: int,
+    doc_ids: Sequence[int] | None = None,
+    all_subwords: bool = False,
+    inside_ids: Sequence[int] | None = None,
+) -> list[dict]:
+    """Model-ready examples (``input_ids``, ``token_type_ids``, ``labels``) with the exact windowing
+    the Tagger uses at inference. Labels sit on target words only: context words get -100, and so do
+    later pieces of a word unless ``all_subwords`` (then B-X pieces continue as I-X).
+    """
+    from ner_demo.labels import IGNORE_INDEX
+
+    sequences, targets = sequences_for(sentences, doc_ids, features.context_words)
+    flat_labels = []
+    for seq_targets, first in zip(targets, _cumulative(len(t) for t in targets)):
+        flat_labels.append([lab for k in range(len(seq_targets)) for lab in label_ids[first + k]])
+    pieces = word_pieces(tokenizer, sequences, features.max_pieces_per_word)
+    examples = []
+    for i, (words, seq_pieces) in enumerate(zip(sequences, pieces)):
+        casing = casing_flags(words) if features.casing else None
+        for window in plan_sequence(
+            i, seq_pieces, casing, max_length, features.context_words,
+            tokenizer.cls_token_id, tokenizer.sep_token_id, targets[i],
+        ):
+            labels = [IGNORE_INDEX] * len(window.input_ids)
+            previous = -1
+            for pos, word in enumerate(window.piece_word):
+                if word >= 0 and word != previous:
+                    labels[pos] = flat_labels[i][word]
+                elif word >= 0 and all_subwords:
+                    labels[pos] = inside_ids[flat_labels[i][word]]
+                previous = word
+            examples.append({"input_ids": window.input_ids, "token_type_ids": window.token_type_ids, "labels": labels})
+    return examples
+
+
+def _cumulative(counts) -> list[int]:
+    out, total = [], 0
+    for c in counts:
+        out.append(total)
+        total += c
+    return out

@@ -1,0 +1,185 @@
+"""Entity scores from seqeval, token accuracy, and the one result object the CLI and app show.
+
+The headline is seqeval's strict IOB2 score (``mode="strict", scheme=IOB2``); the conlleval-style
+score (seqeval's default mode) sits beside it. We only reshape seqeval's numbers, never recompute
+them, so they stay comparable with published results.
+
+Zero divisions score 0, never NaN: a type with no predictions has precision 0, one with no gold
+entities has recall 0, and input with no entities at all (or no sentences) gets all-zero scores and
+no per-type rows. seqeval would warn and average an empty array to NaN there, so we do not call it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal, Sequence
+
+from seqeval.metrics import accuracy_score, classification_report
+from seqeval.scheme import IOB2
+
+from ner_demo.evaluation.analysis import (
+    ERROR_KINDS,
+    ConfusionMatrix,
+    EntityError,
+    analyse,
+    check_aligned,
+)
+
+Mode = Literal["strict", "conlleval"]
+
+
+@dataclass(frozen=True)
+class TypeScore:
+    precision: float
+    recall: float
+    f1: float
+    support: int  # gold entities of this type (or of all types, on the micro/macro rows)
+
+
+ZERO = TypeScore(0.0, 0.0, 0.0, 0)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One seqeval mode's report. ``per_type`` is sorted by type name.
+
+    ``per_type`` lists every type found in gold or pred by conlleval chunking. In strict mode a type
+    whose every tag run opens with ``I-`` has no entity; it still gets a row, all zeros, so the two
+    modes' tables line up. ``macro`` is seqeval's and averages only over the types the mode found.
+    """
+
+    mode: Mode
+    micro: TypeScore
+    macro: TypeScore
+    weighted: TypeScore
+    per_type: dict[str, TypeScore] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "mode": self.mode,
+            "micro": asdict(self.micro),
+            "macro": asdict(self.macro),
+            "weighted": asdict(self.weighted),
+            "per_type": {label: asdict(score) for label, score in self.per_type.items()},
+        }
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    strict: Scores
+    conlleval: Scores
+    token_accuracy: float
+    n_sentences: int
+    n_tokens: int
+    confusion: ConfusionMatrix
+    errors: list[EntityError]
+
+    @property
+    def types(self) -> list[str]:
+        return list(self.confusion.labels)
+
+    def error_counts(self) -> dict[str, int]:
+        """How many errors of each kind, every kind listed (0 when absent), in ``ERROR_KINDS`` order."""
+        counts = dict.fromkeys(ERROR_KINDS, 0)
+        for error in self.errors:
+            counts[error.kind] += 1
+        return counts
+
+    def to_dict(self) -> dict:
+        return {
+            "strict": self.strict.to_dict(),
+            "conlleval": self.conlleval.to_dict(),
+            "token_accuracy": self.token_accuracy,
+            "n_sentences": self.n_sentences,
+            "n_tokens": self.n_tokens,
+            "confusion": self.confusion.to_dict(),
+            "error_counts": self.error_counts(),
+            "errors": [error.to_dict() for error in self.errors],
+        }
+
+
+def evaluate(
+    gold: Sequence[Sequence[str]],
+    pred: Sequence[Sequence[str]],
+    words: Sequence[Sequence[str]] | None = None,
+) -> EvaluationResult:
+    """Score word-level IOB2 predictions against gold tags.
+
+    ``gold`` and ``pred`` hold one tag list per sentence, of equal lengths; ``words`` (optional)
+    gives each error its sentence for context. Raises ``ValueError`` naming the sentence on a length
+    mismatch or a tag that is not O, B-X or I-X.
+
+    >>> result = evaluate([["B-PER", "I-PER", "O", "B-LOC"]], [["B-PER", "I-PER", "O", "B-ORG"]])
+    >>> result.strict.micro.f1, result.token_accuracy
+    (0.5, 0.75)
+    >>> [(e.kind, e.gold.label, e.pred.label) for e in result.errors]
+    [('wrong_type', 'LOC', 'ORG')]
+    """
+    confusion, errors = analyse(gold, pred, words)  # also checks lengths and tags
+    # seqeval insists on lists of lists (it rejects tuples).
+    gold_lists = [list(tags) for tags in gold]
+    pred_lists = [list(tags) for tags in pred]
+    n_tokens = sum(len(tags) for tags in gold_lists)
+    return EvaluationResult(
+        strict=_seqeval_scores(gold_lists, pred_lists, "strict", confusion.labels),
+        conlleval=_seqeval_scores(gold_lists, pred_lists, "conlleval", confusion.labels),
+        token_accuracy=float(accuracy_score(gold_lists, pred_lists)) if n_tokens else 0.0,
+        n_sentences=len(gold_lists),
+        n_tokens=n_tokens,
+        confusion=confusion,
+        errors=errors,
+    )
+
+
+def _seqeval_scores(gold: list[list[str]], pred: list[list[str]], mode: Mode, types: Sequence[str]) -> Scores:
+    """seqeval's report for one mode as :class:`Scores`; ``types`` are the conlleval-chunked types."""
+    if mode == "strict":
+        # In strict IOB2 every B- tag opens an entity and nothing else does: a cheap test for
+        # "seqeval has something to score" without chunking the corpus an extra time.
+        has_entities = any(tag.startswith("B-") for tags in (*gold, *pred) for tag in tags)
+        kwargs: dict = {"mode": "strict", "scheme": IOB2}
+    else:
+        has_entities = bool(types)
+        kwargs = {}
+    per_type = dict.fromkeys(types, ZERO)
+    if not has_entities:  # seqeval would average an empty array to NaN
+        return Scores(mode, ZERO, ZERO, ZERO, per_type)
+    report = classification_report(gold, pred, output_dict=True, zero_division=0, **kwargs)
+    averages = {name: _type_score(report.pop(f"{name} avg")) for name in ("micro", "macro", "weighted")}
+    per_type.update({label: _type_score(row) for label, row in report.items()})
+    return Scores(mode, averages["micro"], averages["macro"], averages["weighted"], per_type)
+
+
+def _type_score(row: dict) -> TypeScore:
+    # seqeval hands back numpy scalars; plain floats/ints keep the result JSON-serialisable.
+    return TypeScore(float(row["precision"]), float(row["recall"]), float(row["f1-score"]), int(row["support"]))
+
+
+def format_report(result: EvaluationResult, digits: int = 4) -> str:
+    """Plain-text table: per type P/R/F1/support for strict IOB2 and conlleval, micro/macro rows."""
+    width = max([len("micro avg"), *(len(t) for t in result.types)])
+    num = digits + 2  # "0." plus the digits
+    header_cells = " ".join(f"{h:>{num}}" for h in ("P", "R", "F1")) + f" {'N':>6}"
+    group = len(header_cells)
+    lines = [
+        f"{'':<{width}}  {'strict IOB2 (headline)':<{group}}  {'conlleval':<{group}}",
+        f"{'type':<{width}}  {header_cells}  {header_cells}",
+    ]
+
+    def cells(score: TypeScore) -> str:
+        p, r, f = (f"{v:>{num}.{digits}f}" for v in (score.precision, score.recall, score.f1))
+        return f"{p} {r} {f} {score.support:>6}"
+
+    for label in result.types:
+        strict, conll = result.strict.per_type.get(label, ZERO), result.conlleval.per_type.get(label, ZERO)
+        lines.append(f"{label:<{width}}  {cells(strict)}  {cells(conll)}")
+    lines.append("")
+    for name in ("micro", "macro"):
+        strict, conll = getattr(result.strict, name), getattr(result.conlleval, name)
+        lines.append(f"{name + ' avg':<{width}}  {cells(strict)}  {cells(conll)}")
+    lines.append("")
+    lines.append(
+        f"token accuracy (incl. O): {result.token_accuracy:.{digits}f} "
+        f"({result.n_tokens} tokens, {result.n_sentences} sentences)"
+    )
+    return "\n".join(line.rstrip() for line in lines)

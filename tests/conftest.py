@@ -1,0 +1,77 @@
+"""Shared fixtures: tiny random models and a tiny model trained in seconds to tag PER/LOC/ORG."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from ner_demo.labels import LabelSet
+
+torch.set_num_threads(1)  # the suite runs on 2 cores; one thread per process avoids oversubscription
+
+PEOPLE = ["John", "Mary", "Angela", "Pedro", "Li"]
+PLACES = ["Paris", "Berlin", "Tokyo", "Lagos", "Lima"]
+ORGS = ["Acme", "Reuters", "Siemens"]
+FILLER = ["lives", "in", "and", "visited", "works", "for", "the", "today", "met", "at", "."]
+LABELS = LabelSet.from_types(["LOC", "ORG", "PER"])
+
+
+def synthetic_sentences(n: int, seed: int = 0) -> list[tuple[list[str], list[str]]]:
+    """Invented sentences such as 'John lives in Paris .' with their IOB2 tags."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        words, tags = [], []
+        for _ in range(rng.randint(3, 7)):
+            r = rng.random()
+            if r < 0.2:
+                words.append(rng.choice(PEOPLE)), tags.append("B-PER")
+            elif r < 0.35:
+                words.append(rng.choice(PLACES)), tags.append("B-LOC")
+            elif r < 0.45:
+                words += [rng.choice(ORGS), "Corp"]
+                tags += ["B-ORG", "I-ORG"]
+            else:
+                words.append(rng.choice(FILLER)), tags.append("O")
+        out.append((words, tags))
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A random 2-layer DistilBERT (untrained)."""
+    from ner_demo.models import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", LABELS, PEOPLE + PLACES + ORGS + FILLER)
+
+
+@pytest.fixture(scope="session")
+def trained_tiny_dir(tmp_path_factory):
+    """A 2-layer BERT trained for a few hundred steps on synthetic sentences: it tags PER/LOC/ORG."""
+    from transformers import AutoTokenizer
+
+    from ner_demo.encoding import InputFeatures, training_examples
+    from ner_demo.models import build_tiny_model, load_trained, save_model
+
+    folder = build_tiny_model(tmp_path_factory.mktemp("trained") / "model", LABELS,
+                              PEOPLE + PLACES + ORGS + FILLER + ["Corp"], arch="bert", seed=1)
+    model, tokenizer, features = load_trained(str(folder))
+    data = synthetic_sentences(200)
+    examples = training_examples(tokenizer, [w for w, _ in data], [LABELS.encode(t) for _, t in data],
+                                 features, max_length=64)
+    torch.manual_seed(0)
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for step in range(150):
+        batch = [examples[(step * 16 + k) % len(examples)] for k in range(16)]
+        width = max(len(e["input_ids"]) for e in batch)
+        ids = torch.tensor([e["input_ids"] + [0] * (width - len(e["input_ids"])) for e in batch])
+        labels = torch.tensor([e["labels"] + [-100] * (width - len(e["labels"])) for e in batch])
+        loss = model(input_ids=ids, attention_mask=(ids != 0).long(), labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.eval()
+    return save_model(model, tokenizer, folder, InputFeatures())

@@ -1,0 +1,87 @@
+import pytest
+
+from ner_demo.encoding import InputFeatures
+from ner_demo.errors import ConfigError, InputTooLargeError
+from ner_demo.inference import MAX_TEXT_CHARS, Tagger
+from ner_demo.models import load_trained
+
+
+@pytest.fixture(scope="module")
+def tagger(trained_tiny_dir):
+    return Tagger.from_pretrained(str(trained_tiny_dir), precision="fp32")
+
+
+def spans(entities):
+    return [(e.label, e.start, e.end, e.text) for e in entities]
+
+
+def test_finds_people_places_and_organisations(tagger):
+    text = "John visited Berlin and met Mary at Siemens Corp ."
+    assert spans(tagger.predict(text)) == [
+        ("PER", 0, 4, "John"), ("LOC", 13, 19, "Berlin"), ("PER", 28, 32, "Mary"), ("ORG", 36, 48, "Siemens Corp"),
+    ]
+
+
+def test_empty_and_whitespace_text_give_no_entities(tagger):
+    assert tagger.predict_many(["", "  \n\t "]) == [[], []]
+
+
+def test_scores_are_probabilities(tagger):
+    assert all(0.5 < e.score <= 1.0 for e in tagger.predict("Mary lives in Tokyo ."))
+
+
+def test_predict_words_returns_one_tag_per_word(tagger):
+    assert tagger.predict_words([["Mary", "met", "John"], ["Lima"]]) == [["B-PER", "O", "B-PER"], ["B-LOC"]]
+
+
+@pytest.mark.parametrize("aggregation", ["first", "average", "max"])
+def test_every_aggregation_finds_the_entity(trained_tiny_dir, aggregation):
+    tagger = Tagger.from_pretrained(str(trained_tiny_dir), precision="fp32", aggregation=aggregation)
+    assert spans(tagger.predict("Pedro lives in Lagos")) == [("PER", 0, 5, "Pedro"), ("LOC", 15, 20, "Lagos")]
+
+
+def test_unknown_aggregation_is_refused(trained_tiny_dir):
+    model, tokenizer, features = load_trained(str(trained_tiny_dir))
+    with pytest.raises(ConfigError, match="'mean'"):
+        Tagger(model, tokenizer, features, aggregation="mean")
+
+
+def test_offsets_survive_emoji_cjk_and_combining_marks(tagger):
+    text = "\U0001F469\u200d\U0001F469\u200d\U0001F467 東京 Cafe\u0301 John lives in Paris"
+    entities = tagger.predict(text)
+    assert all(text[e.start:e.end] == e.text for e in entities)
+    assert ("PER", "John") in [(e.label, e.text) for e in entities]
+
+
+def test_text_longer_than_the_model_limit_is_windowed(tagger):
+    text = " ".join(["Mary lives in Paris ."] * 200)  # 1,000 words, far over 128 positions
+    result = tagger.tag_texts([text])[0]
+    assert result.windows > 1
+    assert len(result.tags) == len(result.words) == 1000
+    assert [e.text for e in result.entities].count("Paris") == 200
+
+
+def test_twenty_thousand_word_text_has_entities_to_the_end(tagger):
+    text = " ".join(["John met Mary in Lima ."] * 3334)[: -2]  # 20,003 words
+    entities = tagger.predict(text)
+    assert len(entities) == 3 * 3334
+    assert entities[-1].text == "Lima" and entities[-1].end == len(text)
+
+
+def test_over_long_text_is_refused_with_the_limit(tagger):
+    with pytest.raises(InputTooLargeError, match=f"{MAX_TEXT_CHARS:,}"):
+        tagger.predict("a" * (MAX_TEXT_CHARS + 1))
+
+
+def test_bf16_agrees_with_fp32_on_the_trained_model(trained_tiny_dir, tagger):
+    bf16 = Tagger.from_pretrained(str(trained_tiny_dir), precision="bf16")
+    text = "John visited Berlin and met Mary at Siemens Corp in Lima ."
+    assert spans(bf16.predict(text)) == spans(tagger.predict(text))
+
+
+def test_context_model_reads_neighbouring_sentences(trained_tiny_dir):
+    model, tokenizer, _ = load_trained(str(trained_tiny_dir))
+    tagger = Tagger(model, tokenizer, InputFeatures(context_words=8), precision="fp32")
+    windows = tagger.plan([["John", "lives", "Mary", "met"]], [[(0, 2), (2, 4)]])
+    assert [w.target for w in windows] == [(0, 2), (2, 4)]
+    assert len(windows[1].input_ids) == 6  # [CLS] + 2 context words + 2 target words + [SEP]

