@@ -19,7 +19,7 @@ from ner_demo.errors import ConfigError, InputTooLargeError
 from ner_demo.spans import Entity, Word, split_words, word_tags_to_entities
 
 AGGREGATIONS = ("first", "average", "max")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 MAX_TEXT_CHARS = 1_000_000  # ~170k words: a few seconds of work; beyond that, split the file
 
 
@@ -40,13 +40,14 @@ class TaggedText:
     windows: int = 1
 
 
-def cpu_supports_bf16() -> bool:
-    """True where the CPU has bf16 instructions (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slow."""
+def cpu_has_amx() -> bool:
+    """True where the CPU has AMX tiles for bf16. Only those make bf16 autocast pay off: on a CPU with
+    AVX512-BF16 but no AMX we measured bf16 1.5x *slower* than fp32 (see BENCHMARKS.md)."""
     try:
         flags = open("/proc/cpuinfo", encoding="utf-8").read()
     except OSError:
         return False  # not Linux: we cannot tell, so stay on fp32
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return "amx_bf16" in flags
 
 
 def pick_device(device: str = "auto") -> str:
@@ -62,7 +63,11 @@ def pick_device(device: str = "auto") -> str:
 
 
 def pick_precision(precision: str, device: str) -> str:
-    """Resolve ``auto``: bf16 on CUDA cards and CPUs that have it, fp32 elsewhere."""
+    """Resolve ``auto``: bf16 (fp16 on older cards) on CUDA, bf16 on CPUs with AMX, fp32 elsewhere.
+
+    ``int8`` (dynamic quantisation of the Linear layers, CPU only) is never chosen automatically: it is
+    the fastest on CPUs with VNNI, but its F1 must be checked per model (bench/bench_tagger.py).
+    """
     import torch
 
     if precision not in PRECISIONS:
@@ -71,7 +76,9 @@ def pick_precision(precision: str, device: str) -> str:
         return precision
     if device.startswith("cuda"):
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    if device == "cpu" and cpu_supports_bf16():
+    if precision == "int8" and device != "cpu":
+        raise ConfigError(f"precision int8 runs on the CPU only, not on {device}")
+    if device == "cpu" and cpu_has_amx():
         return "bf16"
     return "fp32"
 
@@ -106,6 +113,9 @@ class Tagger:
         self.device = pick_device(device)
         self.precision = pick_precision(precision, self.device)
         self.model = model.to(self.device).eval()
+        if self.precision == "int8":
+            # A quantised copy: the caller's model (e.g. one being trained) stays untouched.
+            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
         self.tokenizer = tokenizer
         self.features = features
         self.aggregation = aggregation

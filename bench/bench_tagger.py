@@ -1,0 +1,121 @@
+"""Tagger vs transformers.pipeline on the same model and the same CoNLL-2003 sentences, in one run.
+
+    python bench/bench_tagger.py                       # offline encoder + a random CoNLL head (speed only)
+    python bench/bench_tagger.py --model runs/X/best   # a trained model: F1 of each as well
+
+Both get the same pre-split words (the pipeline with ``is_split_into_words=True``), so their entities
+are character spans of the same joined sentence and can be compared one by one. Prints words/s of
+each, the ratio to the pipeline, the share of entities on which they agree (|A∩B| / |A∪B|), and, for
+a trained model, strict IOB2 test F1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+
+def joined_spans(words, tags) -> set[tuple[str, int, int]]:
+    """Entities as (label, start, end) character spans of ' '.join(words)."""
+    from ner_demo.spans import iob2_word_spans
+
+    starts, pos = [], 0
+    for w in words:
+        starts.append(pos)
+        pos += len(w) + 1
+    return {(s.label, starts[s.start], starts[s.end - 1] + len(words[s.end - 1])) for s in iob2_word_spans(tags)}
+
+
+def load(model_name: str, seed: int):
+    from ner_demo.data.sources import load_split
+    from ner_demo.labels import LabelSet
+    from ner_demo.models import load_tokenizer, load_token_classifier, load_trained, resolve_backbone
+
+    backbone = resolve_backbone(model_name)
+    if backbone.source == "offline":  # an encoder without a head: a seeded random head, speed only
+        torch.manual_seed(seed)
+        labels = LabelSet.from_types(["LOC", "MISC", "ORG", "PER"])
+        return load_token_classifier(backbone, labels).eval(), load_tokenizer(backbone), None, False
+    model, tokenizer, features = load_trained(model_name)
+    return model, tokenizer, features, True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="offline-minilm")
+    parser.add_argument("--data", default="conll2003")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--limit", type=int, default=0, help="use the first N sentences (0 = all)")
+    parser.add_argument("--pipeline-batch", type=int, nargs="+", default=[1, 64])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+
+    from transformers import pipeline
+
+    from ner_demo.data.sources import load_split
+    from ner_demo.encoding import InputFeatures
+    from ner_demo.evaluation import evaluate
+    from ner_demo.inference import Tagger
+
+    corpus = load_split(args.data, args.split)
+    sentences = corpus.sentences[: args.limit or None]
+    words = [list(s.words) for s in sentences]
+    gold = [list(s.tags) for s in sentences]
+    n_words = sum(len(w) for w in words)
+    model, tokenizer, features, trained = load(args.model, args.seed)
+    print(f"{args.model} on {args.data}/{args.split}: {len(words)} sentences, {n_words} words; "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
+
+    rows = []
+
+    def record(name, seconds, spans_per_sentence, tags=None):
+        row = {"name": name, "seconds": round(seconds, 3), "words_per_s": round(n_words / seconds)}
+        if tags is not None and trained:
+            row["strict_f1"] = round(evaluate(gold, tags).strict.micro.f1, 4)
+        rows.append((row, spans_per_sentence))
+        print(json.dumps(row))
+
+    for batch in args.pipeline_batch:
+        pipe = pipeline("token-classification", model=model, tokenizer=tokenizer, aggregation_strategy="first", device="cpu")
+        pipe(words[:8], is_split_into_words=True, batch_size=batch)  # warm-up
+        start = time.perf_counter()
+        out = pipe(words, is_split_into_words=True, batch_size=batch)
+        seconds = time.perf_counter() - start
+        spans = [{(e["entity_group"], e["start"], e["end"]) for e in ents} for ents in out]
+        record(f"pipeline(first, batch={batch})", seconds, spans)
+
+    for precision in ("fp32", "bf16"):
+        tagger = Tagger(model, tokenizer, features or InputFeatures(), device="cpu", precision=precision, batch_size=64)
+        tagger.predict_words(words[:64])  # warm-up
+        start = time.perf_counter()
+        tags = tagger.predict_words(words, [s.doc_id for s in sentences])
+        seconds = time.perf_counter() - start
+        record(f"Tagger({precision}, sorted batches of 64)", seconds, [joined_spans(w, t) for w, t in zip(words, tags)], tags)
+
+    best_pipe = max((r for r, _ in rows if r["name"].startswith("pipeline")), key=lambda r: r["words_per_s"])
+    reference = next(s for r, s in rows if r is best_pipe)
+    fp32_spans = next(s for r, s in rows if r["name"].startswith("Tagger(fp32"))
+    print(f"\nbaseline: {best_pipe['name']} at {best_pipe['words_per_s']} words/s")
+    for row, spans in rows:
+        agree = sum(len(a & b) for a, b in zip(spans, reference)) / max(1, sum(len(a | b) for a, b in zip(spans, reference)))
+        agree32 = sum(len(a & b) for a, b in zip(spans, fp32_spans)) / max(1, sum(len(a | b) for a, b in zip(spans, fp32_spans)))
+        row.update(ratio=round(row["words_per_s"] / best_pipe["words_per_s"], 2), agree_pipeline=round(agree, 4), agree_fp32=round(agree32, 4))
+        f1 = f"  strict F1 {row['strict_f1']:.4f}" if "strict_f1" in row else ""
+        print(f"{row['name']:<36} {row['words_per_s']:>7} words/s  x{row['ratio']:<5}  "
+              f"entities agree with pipeline {row['agree_pipeline']:.2%}, with Tagger fp32 {row['agree_fp32']:.2%}{f1}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump([r for r, _ in rows], fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()

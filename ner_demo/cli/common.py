@@ -1,0 +1,38 @@
+"""Helpers shared by the sub-commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def add_json_flag(parser) -> None:
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of tables")
+
+
+def print_json(data) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def add_model_options(parser) -> None:
+    from ner_demo.inference import AGGREGATIONS, PRECISIONS
+
+    parser.add_argument("--model", default=None,
+                        help="a trained model folder or Hub id (default: the shipped offline model)")
+    parser.add_argument("--aggregation", choices=AGGREGATIONS, default="first",
+                        help="how subword predictions make a word's (default: first subword)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="auto = bf16 autocast where the CPU/GPU supports it, else fp32")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
+    parser.add_argument("--batch-size", type=int, default=64)
+
+
+def load_tagger(args):
+    from ner_demo.inference import Tagger
+    from ner_demo.models import default_model
+
+    return Tagger.from_pretrained(
+        args.model or default_model(), aggregation=args.aggregation, precision=args.precision,
+        device=args.device, batch_size=args.batch_size,
+    )
