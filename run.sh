@@ -23,6 +23,21 @@ setup() {
   fi
 }
 
+# The browser tests drive Debian's chromium with Playwright: `playwright install` downloads a browser
+# build of its own, which a machine that reaches only the package registries cannot fetch.
+browser_setup() {
+  [ -x /usr/bin/chromium ] && return 0
+  echo "run.sh: installing Debian's chromium for the browser tests (apt-get, first time only)"
+  local sudo="" log
+  [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+  log="$(mktemp -t ner_demo-apt.XXXXXX)"
+  if { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >"$log" 2>&1; then
+    rm -f "$log"
+  else
+    echo "run.sh: could not install chromium (apt-get output in $log); the browser tests are skipped (and fail under CI)" >&2
+  fi
+}
+
 case "${1:-}" in
   app)
     shift
@@ -32,6 +47,7 @@ case "${1:-}" in
   test)
     shift
     setup requirements-dev.txt
+    browser_setup
     exec "$PY" -m pytest -q "$@"
     ;;
   *)

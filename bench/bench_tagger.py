@@ -56,6 +56,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="use the first N sentences (0 = all)")
     parser.add_argument("--pipeline-batch", type=int, nargs="+", default=[1, 64])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--backends", nargs="+", default=["torch-fp32", "torch-bf16", "torch-int8", "onnx-int8"],
+                        help="Tagger backends to run (the first is the reference for agreement)")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
 
@@ -93,25 +95,32 @@ def main() -> None:
         spans = [{(e["entity_group"], e["start"], e["end"]) for e in ents} for ents in out]
         record(f"pipeline(first, batch={batch})", seconds, spans)
 
-    for precision in ("fp32", "bf16"):
-        tagger = Tagger(model, tokenizer, features or InputFeatures(), device="cpu", precision=precision, batch_size=64)
+    # Same inputs as the pipeline (no casing bit, no context, argmax) so that agreement measures the
+    # engine, not the features; then the model's own features (what users get) on the same backends.
+    plain = InputFeatures()
+    variants = [(b, plain, "argmax") for b in args.backends]
+    if features is not None and (features != plain):
+        variants += [(b, features, None) for b in args.backends]
+    for backend, feats, decoding in variants:
+        tagger = Tagger(model, tokenizer, feats, device="cpu", backend=backend, batch_size=64, decoding=decoding)
         tagger.predict_words(words[:64])  # warm-up
         start = time.perf_counter()
         tags = tagger.predict_words(words, [s.doc_id for s in sentences])
         seconds = time.perf_counter() - start
-        record(f"Tagger({precision}, sorted batches of 64)", seconds, [joined_spans(w, t) for w, t in zip(words, tags)], tags)
+        label = "pipeline inputs" if feats is plain else f"model features, {tagger.decoding}"
+        record(f"Tagger({backend}, {label})", seconds, [joined_spans(w, t) for w, t in zip(words, tags)], tags)
 
     best_pipe = max((r for r, _ in rows if r["name"].startswith("pipeline")), key=lambda r: r["words_per_s"])
     reference = next(s for r, s in rows if r is best_pipe)
-    fp32_spans = next(s for r, s in rows if r["name"].startswith("Tagger(fp32"))
+    fp32_spans = next(s for r, s in rows if r["name"].startswith(f"Tagger({args.backends[0]}"))
     print(f"\nbaseline: {best_pipe['name']} at {best_pipe['words_per_s']} words/s")
     for row, spans in rows:
         agree = sum(len(a & b) for a, b in zip(spans, reference)) / max(1, sum(len(a | b) for a, b in zip(spans, reference)))
         agree32 = sum(len(a & b) for a, b in zip(spans, fp32_spans)) / max(1, sum(len(a | b) for a, b in zip(spans, fp32_spans)))
         row.update(ratio=round(row["words_per_s"] / best_pipe["words_per_s"], 2), agree_pipeline=round(agree, 4), agree_fp32=round(agree32, 4))
         f1 = f"  strict F1 {row['strict_f1']:.4f}" if "strict_f1" in row else ""
-        print(f"{row['name']:<36} {row['words_per_s']:>7} words/s  x{row['ratio']:<5}  "
-              f"entities agree with pipeline {row['agree_pipeline']:.2%}, with Tagger fp32 {row['agree_fp32']:.2%}{f1}")
+        print(f"{row['name']:<52} {row['words_per_s']:>7} words/s  x{row['ratio']:<5}  "
+              f"entities agree with pipeline {row['agree_pipeline']:.2%}, with Tagger {args.backends[0]} {row['agree_fp32']:.2%}{f1}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump([r for r, _ in rows], fh, indent=2)

@@ -24,6 +24,7 @@ class InputFeatures:
     casing: bool = False  # token_type_ids = 1 on the pieces of words that start upper-case
     context_words: int = 0  # up to this many words of neighbouring text on each side of a sentence
     max_pieces_per_word: int = 16  # a 10,000-character "word" must not fill a window by itself
+    decoding: str = "argmax"  # or "bio": the best valid IOB2 sequence (see ner_demo.decoding)
 
     def save(self, folder: str | Path, extra: dict | None = None) -> None:
         data = {"input_features": asdict(self), **(extra or {})}
@@ -57,7 +58,8 @@ def word_pieces(tokenizer, sequences: Sequence[Sequence[str]], max_pieces_per_wo
     every word must keep a piece, or it would silently receive no prediction.
     """
     encoded = tokenizer(
-        [[_encodable(w) for w in words] for words in sequences], is_split_into_words=True, add_special_tokens=False
+        [[_encodable(w) for w in words] for words in sequences], is_split_into_words=True, add_special_tokens=False,
+        verbose=False,  # whole documents exceed 512 pieces on purpose: windows are cut below
     )
     unk = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else 0
     out = []

@@ -44,5 +44,13 @@ class InputTooLargeError(NerDemoError, ValueError):
     """An input is over a documented cap; the message gives the cap and the size."""
 
 
+class TrainingDivergedError(NerDemoError):
+    """The training loss became nan or inf; the run stops before the weights take the step."""
+
+
+class ExportError(NerDemoError):
+    """An exported model does not reproduce the original's outputs; the message gives the measured gap."""
+
+
 def _clip(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -4,16 +4,21 @@ Speed comes from three things measured on the 2-core box this was built on: all 
 are sorted by length before batching (little padding), bf16 autocast where the CPU has bf16 units,
 and one fast-tokenizer call per batch of texts. Long texts are cut into windows with context on both
 sides (see :mod:`ner_demo.encoding`); every word is predicted exactly once, so nothing is dropped.
+The network itself runs on a backend (:mod:`ner_demo.backends`): PyTorch fp32/bf16/int8, or ONNX
+Runtime fp32/int8 on a folder written by :mod:`ner_demo.export`.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from ner_demo.backends import BACKENDS, Backend, OnnxBackend, OnnxModel, TorchBackend, is_onnx_folder, load_onnx_model
+from ner_demo.decoding import DECODINGS, viterbi_bio
 from ner_demo.encoding import InputFeatures, Window, casing_flags, plan_sequence, sequences_for, word_pieces
 from ner_demo.errors import ConfigError, InputTooLargeError
 from ner_demo.spans import Entity, Word, split_words, word_tags_to_entities
@@ -76,11 +81,58 @@ def pick_precision(precision: str, device: str) -> str:
         return precision
     if device.startswith("cuda"):
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    if precision == "int8" and device != "cpu":
-        raise ConfigError(f"precision int8 runs on the CPU only, not on {device}")
     if device == "cpu" and cpu_has_amx():
         return "bf16"
     return "fp32"
+
+
+def pick_backend(model, backend: str, precision: str, device: str) -> tuple[str, str]:
+    """(backend, device) for a model: ``backend`` wins, else ``precision`` picks among the model's own.
+
+    An export folder (:class:`OnnxModel`) runs on ONNX Runtime: ``auto`` is the graph its export.json
+    names (int8 when it was quantised), ``fp32``/``int8`` pick a graph. A PyTorch model runs
+    ``torch-<precision>``; naming an ``onnx-*`` backend for it exports it in memory first (seconds).
+    """
+    if backend != "auto" and backend not in BACKENDS:
+        raise ConfigError(f"backend {backend!r} is not one of auto, {', '.join(BACKENDS)}")
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if backend.startswith("onnx-") or isinstance(model, OnnxModel):
+        if device not in ("auto", "cpu"):
+            raise ConfigError(f"ONNX backends run on the CPU here, not on {device}")
+        if backend == "auto":
+            backend = {"auto": model.default_backend, "fp32": "onnx-fp32", "int8": "onnx-int8"}.get(precision, "")
+            if not backend:
+                raise ConfigError(f"precision {precision!r}: an ONNX export runs fp32 or int8; load the PyTorch "
+                                  "model folder for bf16/fp16")
+        elif isinstance(model, OnnxModel) and not backend.startswith("onnx-"):
+            raise ConfigError(f"{model.folder}: is an ONNX export and cannot run {backend}; "
+                              "load the PyTorch model folder for that")
+        elif precision not in ("auto", backend.removeprefix("onnx-")):
+            raise ConfigError(f"backend {backend} and precision {precision} disagree; give one of them")
+        return backend, "cpu"
+    device = pick_device(device)
+    if backend == "auto":
+        return f"torch-{pick_precision(precision, device)}", device
+    if precision not in ("auto", backend.removeprefix("torch-")):
+        raise ConfigError(f"backend {backend} and precision {precision} disagree; give one of them")
+    return backend, device
+
+
+def load_model(path_or_name: str) -> tuple:
+    """(model, tokenizer, features) of a trained model folder, Hub id or ONNX export folder; the model
+    is an :class:`OnnxModel` for an export, which :class:`Tagger` accepts like a PyTorch model."""
+    from ner_demo.errors import ModelLoadError
+    from ner_demo.models import Backbone, load_tokenizer, load_trained
+
+    if not is_onnx_folder(path_or_name):
+        return load_trained(path_or_name)
+    model = load_onnx_model(path_or_name)
+    tokenizer = load_tokenizer(Backbone(str(path_or_name), "local", str(path_or_name)))
+    features = InputFeatures.load(path_or_name)
+    if features.casing and "token_type_ids" not in model.info.get("inputs", ["token_type_ids"]):
+        raise ModelLoadError(f"{path_or_name}: needs casing token types, but the graph has no token_type_ids input")
+    return model, tokenizer, features
 
 
 class Tagger:
@@ -101,42 +153,42 @@ class Tagger:
         aggregation: str = "first",
         batch_size: int = 64,
         max_length: int | None = None,
+        backend: str = "auto",
+        decoding: str | None = None,
     ):
-        import torch
-
-        from ner_demo.models import accepts_token_types
-
         if aggregation not in AGGREGATIONS:
             raise ConfigError(f"aggregation {aggregation!r} is not one of {', '.join(AGGREGATIONS)}")
         if batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
-        self.device = pick_device(device)
-        self.precision = pick_precision(precision, self.device)
-        self.model = model.to(self.device).eval()
-        if self.precision == "int8":
-            # A quantised copy: the caller's model (e.g. one being trained) stays untouched.
-            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+        name, self.device = pick_backend(model, backend, precision, device)
+        self.precision = name.split("-", 1)[1]  # fp32 / bf16 / fp16 / int8, whatever runs it
+        self.backend: Backend = _make_backend(model, name, self.device, tokenizer)
+        self.model = getattr(self.backend, "model", model)  # the quantised copy for torch-int8
         self.tokenizer = tokenizer
         self.features = features
         self.aggregation = aggregation
+        self.decoding = decoding or features.decoding  # the model folder's choice unless overridden
+        if self.decoding not in DECODINGS:
+            raise ConfigError(f"decoding {self.decoding!r} is not one of {', '.join(DECODINGS)}")
         self.batch_size = batch_size
         limit = min(getattr(model.config, "max_position_embeddings", 512), 512)
         self.max_length = min(max_length or limit, limit)
         if self.max_length < 2 * features.max_pieces_per_word + 2:
             raise ConfigError(f"max_length {self.max_length} is too small for words of {features.max_pieces_per_word} pieces")
         self.labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
-        self._token_types = accepts_token_types(model)
-        self._dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.precision)
 
     @classmethod
     def from_pretrained(cls, path_or_name: str, **kwargs) -> "Tagger":
-        from ner_demo.models import load_trained
-
-        model, tokenizer, features = load_trained(path_or_name)
+        """A trained model folder or Hub id (PyTorch), or an ONNX export folder (ONNX Runtime)."""
+        model, tokenizer, features = load_model(path_or_name)
         return cls(model, tokenizer, features, **kwargs)
 
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
+
     def describe(self) -> str:
-        return f"{type(self.model).__name__} on {self.device}, {self.precision}, aggregation={self.aggregation}"
+        return f"{self.backend.describe()}, aggregation={self.aggregation}, decoding={self.decoding}"
 
     # ---- words in, tags out ---------------------------------------------------------------------
 
@@ -186,7 +238,10 @@ class Tagger:
     def _decode(self, probs: np.ndarray) -> WordPrediction:
         if len(probs) == 0:
             return WordPrediction([], [])
-        best = probs.argmax(axis=1)
+        if self.decoding == "bio":
+            best = viterbi_bio(probs, self.labels)
+        else:
+            best = probs.argmax(axis=1)
         return WordPrediction([self.labels[i] for i in best], probs[np.arange(len(best)), best].tolist())
 
     def plan(self, sequences: Sequence[Sequence[str]], targets: Sequence[Sequence[tuple[int, int]]]) -> list[Window]:
@@ -210,14 +265,17 @@ class Tagger:
         order = sorted(range(len(windows)), key=lambda k: len(windows[k].input_ids))
         for b in range(0, len(order), self.batch_size):
             batch = [windows[k] for k in order[b : b + self.batch_size]]
-            for window, probs in zip(batch, self._forward(batch)):
+            for window, probs in zip(batch, self.forward_windows(batch)):
                 n_windows[window.seq] += 1
                 self._aggregate(window, probs, out[window.seq])
         return out, n_windows
 
-    def _forward(self, batch: list[Window]) -> np.ndarray:
-        import torch
+    def forward_windows(self, batch: list[Window]) -> np.ndarray:
+        """(B, T, n_labels) probabilities of a batch of windows."""
+        return self.backend(*self.batch_arrays(batch))
 
+    def batch_arrays(self, batch: Sequence[Window]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(input_ids, attention_mask, token_type_ids)``, (B, T) int64, padded to the longest window."""
         width = max(len(w.input_ids) for w in batch)
         ids = np.full((len(batch), width), self.tokenizer.pad_token_id or 0, dtype=np.int64)
         types = np.zeros((len(batch), width), dtype=np.int64)
@@ -225,14 +283,7 @@ class Tagger:
         for row, w in enumerate(batch):
             n = len(w.input_ids)
             ids[row, :n], types[row, :n], mask[row, :n] = w.input_ids, w.token_type_ids, 1
-        inputs = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
-        if self._token_types:
-            inputs["token_type_ids"] = torch.from_numpy(types)
-        inputs = {k: v.to(self.device) for k, v in inputs.items()}
-        device_type = self.device.split(":")[0]
-        with torch.inference_mode(), torch.autocast(device_type, dtype=self._dtype or torch.float32, enabled=self._dtype is not None):
-            logits = self.model(**inputs).logits  # (B, T, n_labels)
-        return torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return ids, mask, types
 
     def _aggregate(self, window: Window, probs: np.ndarray, dest: np.ndarray) -> None:
         start = window.target[0]
@@ -246,6 +297,22 @@ class Tagger:
                 dest[start + k] = rows.mean(axis=0)
             else:  # "max": the distribution of the piece that is most sure of itself
                 dest[start + k] = rows[rows.max(axis=1).argmax()]
+
+
+def _make_backend(model, name: str, device: str, tokenizer) -> Backend:
+    if name.startswith("torch-"):
+        return TorchBackend(model, device, name.removeprefix("torch-"))
+    if isinstance(model, OnnxModel):
+        return OnnxBackend(model, name)
+    # A PyTorch model asked to run on ONNX Runtime: export it to a scratch folder. The session holds
+    # the graph in memory once built, so the folder can go at once.
+    import tempfile
+
+    from ner_demo.export import export_model
+
+    with tempfile.TemporaryDirectory(prefix="ner_demo-onnx-") as scratch:
+        info = export_model(model, scratch, "int8" if name == "onnx-int8" else None, tokenizer=tokenizer)
+        return OnnxBackend(OnnxModel(Path(scratch), model.config, info["files"], name, info), name)
 
 
 def timed(fn, *args, **kwargs):

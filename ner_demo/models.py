@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -86,14 +87,23 @@ def resolve_backbone(name: str) -> Backbone:
     if name.lower() in OFFLINE_ALIASES:
         return Backbone(name, "offline", str(offline_encoder_dir()))
     path = Path(name).expanduser()
-    looks_like_path = name.startswith((".", "/", "~")) or path.exists()
+    looks_like_path = name.startswith((".", "/", "~")) or _safe(Path.exists, path)
     if looks_like_path:
-        if not (path / "config.json").is_file():
+        if not _safe(Path.is_file, path / "config.json"):
             raise ModelLoadError(f"{path}: not a model folder (no config.json)")
         return Backbone(name, "local", str(path.resolve()))
     if ".." in name or not _HUB_ID.match(name):
         raise ModelLoadError(f"{name!r} is neither an existing folder nor a valid Hub id (owner/name)")
     return Backbone(name, "hub", name)
+
+
+def _safe(check, path: Path) -> bool:
+    """``check(path)`` (``Path.exists``, ``Path.is_file``), False for names the OS refuses outright (too
+    long, NUL bytes): a name typed into the app must get our message, not an OSError."""
+    try:
+        return check(path)
+    except (OSError, ValueError):
+        return False
 
 
 def default_model() -> str:
@@ -120,11 +130,47 @@ def _quiet_loading() -> None:
     hf_logging.disable_progress_bar()
 
 
+_SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
+_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".h5", ".msgpack")
+
+
+def check_local_model(folder: str | Path) -> None:
+    """Refuse a local model folder that we would not load safely, saying why.
+
+    Only safetensors weights are read: a folder with nothing but pickle files (``pytorch_model.bin``)
+    is refused here rather than loaded, since unpickling runs code. A ``config.json`` whose ``auto_map``
+    names custom classes for an architecture transformers does not ship would need that code run
+    (``trust_remote_code``), which ner_demo never enables.
+    """
+    from transformers import CONFIG_MAPPING
+
+    folder = Path(folder)
+    if not any((folder / name).is_file() for name in _SAFE_WEIGHTS):
+        found = sorted(p.name for p in folder.iterdir() if p.suffix in _PICKLE_SUFFIXES)
+        what = f"only {', '.join(found)}" if found else "no weights file"
+        raise ModelLoadError(
+            f"{folder}: has {what} but no model.safetensors; ner_demo loads safetensors weights only (pickle "
+            "files can run code when loaded). Re-save the model with save_pretrained(safe_serialization=True)."
+        )
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{folder / 'config.json'}: cannot be read as JSON ({exc})") from None
+    model_type = config.get("model_type") if isinstance(config, dict) else None
+    if isinstance(config, dict) and config.get("auto_map") and model_type not in CONFIG_MAPPING:
+        raise ModelLoadError(
+            f"{folder}: config.json asks for custom code (auto_map) for model_type {model_type!r}, which "
+            "transformers does not ship; ner_demo never runs code from a model folder (trust_remote_code is off)"
+        )
+
+
 def load_tokenizer(backbone: Backbone):
     from transformers import AutoTokenizer
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(backbone.location, trust_remote_code=False)
+    except ValueError as exc:  # e.g. a Hub repository that needs custom code
+        raise ModelLoadError(f"{backbone.location}: cannot load the tokenizer ({str(exc).splitlines()[0]})") from exc
     except OSError as exc:
         if backbone.needs_hub:
             raise _hub_error(backbone, exc) from exc
@@ -147,8 +193,12 @@ def load_token_classifier(backbone: Backbone, labels: LabelSet | None = None):
     kwargs = {"use_safetensors": True, "trust_remote_code": False, "dtype": torch.float32}
     if labels is not None:
         kwargs.update(num_labels=len(labels), id2label=labels.id2label, label2id=labels.label2id)
+    if backbone.source != "hub":
+        check_local_model(backbone.location)
     try:
         return AutoModelForTokenClassification.from_pretrained(backbone.location, **kwargs)
+    except ValueError as exc:  # e.g. a Hub repository that needs custom code, or an unknown architecture
+        raise ModelLoadError(f"{backbone.location}: cannot load the model ({str(exc).splitlines()[0]})") from exc
     except OSError as exc:
         if backbone.needs_hub:
             raise _hub_error(backbone, exc) from exc

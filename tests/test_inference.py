@@ -85,3 +85,15 @@ def test_context_model_reads_neighbouring_sentences(trained_tiny_dir):
     windows = tagger.plan([["John", "lives", "Mary", "met"]], [[(0, 2), (2, 4)]])
     assert [w.target for w in windows] == [(0, 2), (2, 4)]
     assert len(windows[1].input_ids) == 6  # [CLS] + 2 context words + 2 target words + [SEP]
+
+
+def test_bio_decoding_gives_valid_iob2(trained_tiny_dir):
+    tagger = Tagger.from_pretrained(str(trained_tiny_dir), precision="fp32", decoding="bio")
+    tags = tagger.predict_words([["Siemens", "Corp", "met", "Corp", "Corp"]])[0]
+    assert all(not t.startswith("I-") or prev[2:] == t[2:] for prev, t in zip(["O"] + tags, tags))
+
+
+def test_decoding_comes_from_the_model_folder(trained_tiny_dir):
+    model, tokenizer, _ = load_trained(str(trained_tiny_dir))
+    tagger = Tagger(model, tokenizer, InputFeatures(decoding="bio"), precision="fp32")
+    assert tagger.decoding == "bio" and "decoding=bio" in tagger.describe()

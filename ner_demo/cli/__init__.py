@@ -9,7 +9,7 @@ import sys
 from ner_demo.errors import NerDemoError
 
 # Sub-command modules; each has ``register(subparsers)`` that sets ``func`` on its parsers.
-_MODULES = ("ner_demo.cli.data", "ner_demo.cli.infer", "ner_demo.cli.train")
+_MODULES = ("ner_demo.cli.data", "ner_demo.cli.infer", "ner_demo.cli.train", "ner_demo.cli.export", "ner_demo.cli.ship")
 
 
 def build_parser() -> argparse.ArgumentParser:

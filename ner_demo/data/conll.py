@@ -70,7 +70,26 @@ class Corpus:
         return docs
 
 
+_UTF16_32_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32", b"\xff\xfe": "UTF-16",
+                  b"\xfe\xff": "UTF-16"}  # fmt: skip
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-16 or UTF-32 when the bytes plainly are (a byte-order mark, or ASCII text whose every other
+    byte is NUL), else None: such a file is text saved in the wrong encoding, not a binary file."""
+    for bom, name in _UTF16_32_BOMS.items():
+        if data.startswith(bom):
+            return name
+    even, odd = data[:200:2], data[1:200:2]
+    if len(odd) >= 4 and (even.count(0), odd.count(0)) in ((0, len(odd)), (len(even), 0)):
+        return "UTF-16"
+    return None
+
+
 def _decode(data: bytes, source: str, what: str = "CoNLL text") -> str:
+    wide = _wide_encoding(data)
+    if wide:
+        raise DataFormatError(source, 1, None, f"is encoded as {wide}, not UTF-8; re-save the file as UTF-8")
     # Check the whole file, not a prefix: a NUL past the first block would otherwise end up inside a word.
     if b"\x00" in data:
         line_no = data[: data.index(b"\x00")].count(b"\n") + 1

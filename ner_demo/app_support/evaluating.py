@@ -1,0 +1,188 @@
+"""The Evaluate tab's outputs: metric cards, per-type table, error browser and model comparison."""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from ner_demo.data.conll import Corpus
+from ner_demo.evaluation import ERROR_KINDS, EntityError, EvaluationResult, evaluate
+from ner_demo.evaluation.model_eval import predict_corpus
+from ner_demo.spans import WordSpan, iob2_word_spans
+
+ALL = "all"
+PER_TYPE_HEADERS = ["type", "support", "strict P", "strict R", "strict F1", "conlleval P", "conlleval R", "conlleval F1"]
+ERROR_HEADERS = ["#", "kind", "gold", "predicted", "sentence"]
+COMPARE_HEADERS = ["type", "support", "F1 A", "F1 B", "ΔF1 (B − A)", "ΔP", "ΔR"]
+
+
+@dataclass
+class EvalRun:
+    """One model scored on one corpus, with the tags behind the scores (for the error browser)."""
+
+    model: str
+    data: str
+    words: list[tuple[str, ...]]
+    gold: list[list[str]]
+    pred: list[list[str]]
+    result: EvaluationResult
+    seconds: float
+
+    @property
+    def title(self) -> str:
+        return f"{self.model} on {self.data}"
+
+
+def evaluate_model(tagger, corpus: Corpus, model: str, data: str,
+                   progress: Callable[[int, int], None] | None = None) -> EvalRun:
+    """Predict every sentence (first subword per word, documents kept whole) and score it."""
+    start = time.perf_counter()
+    pred = predict_corpus(tagger, corpus, progress=progress)
+    words = [s.words for s in corpus]
+    gold = [list(s.tags) for s in corpus]
+    result = evaluate(gold, pred, words)
+    return EvalRun(model, data, words, gold, pred, result, time.perf_counter() - start)
+
+
+# ---- metric cards and tables ----------------------------------------------------------------------
+
+
+def _card(title: str, value: float, detail: str, headline: bool = False) -> str:
+    cls = "ner-card ner-card-headline" if headline else "ner-card"
+    return (f'<div class="{cls}"><div class="ner-card-title">{html.escape(title)}</div>'
+            f'<div class="ner-card-value">{value:.4f}</div><div class="ner-card-detail">{html.escape(detail)}</div></div>')
+
+
+def metric_cards_html(run: EvalRun) -> str:
+    """Strict IOB2 micro P/R/F1 (the headline), conlleval-style beside it, token accuracy last."""
+    r = run.result
+    s, c = r.strict.micro, r.conlleval.micro
+    cards = [
+        _card("Strict IOB2 F1 (micro)", s.f1, f"P {s.precision:.4f} · R {s.recall:.4f} · {s.support:,} gold entities",
+              headline=True),
+        _card("conlleval F1 (micro)", c.f1, f"P {c.precision:.4f} · R {c.recall:.4f}"),
+        _card("Token accuracy (secondary)", r.token_accuracy, f"{r.n_tokens:,} tokens · {r.n_sentences:,} sentences"),
+    ]
+    note = (f"{html.escape(run.title)} · {len(r.errors):,} entity errors · {run.seconds:.1f} s. "
+            "Word-level scores (first-subword predictions); entity F1 is the number that matters.")
+    return f'<div class="ner-cards">{"".join(cards)}</div><p class="ner-card-note">{note}</p>'
+
+
+def per_type_rows(result: EvaluationResult) -> list[list]:
+    """A row per type, then the micro and macro averages; scores rounded to 4 places."""
+    rows = []
+    for t in result.types:
+        s = result.strict.per_type.get(t)
+        c = result.conlleval.per_type.get(t)
+        support = (s or c).support if (s or c) else 0
+        rows.append([t, support, *_prf(s), *_prf(c)])
+    for name in ("micro", "macro"):
+        s, c = getattr(result.strict, name), getattr(result.conlleval, name)
+        rows.append([f"{name} avg", s.support, *_prf(s), *_prf(c)])
+    return rows
+
+
+def _prf(score) -> list[float]:
+    if score is None:
+        return [0.0, 0.0, 0.0]
+    return [round(score.precision, 4), round(score.recall, 4), round(score.f1, 4)]
+
+
+# ---- error browser -------------------------------------------------------------------------------
+
+
+def words_highlight(words: Sequence[str], tags: Sequence[str]) -> dict:
+    """Words joined by spaces, with the entities of ``tags`` (IOB2) as character spans.
+
+    >>> words_highlight(["John", "visited", "New", "York"], ["B-PER", "O", "B-LOC", "I-LOC"])["entities"]
+    [{'entity': 'PER', 'start': 0, 'end': 4}, {'entity': 'LOC', 'start': 13, 'end': 21}]
+    """
+    starts, pos = [], 0
+    for w in words:
+        starts.append(pos)
+        pos += len(w) + 1
+    text = " ".join(words)
+    entities = [{"entity": s.label, "start": starts[s.start], "end": starts[s.end - 1] + len(words[s.end - 1])}
+                for s in iob2_word_spans(tags)]
+    return {"text": text, "entities": entities}
+
+
+def error_types(result: EvaluationResult) -> list[str]:
+    return sorted({s.label for e in result.errors for s in (e.gold, e.pred) if s is not None})
+
+
+def _span_cell(span: WordSpan | None, words: Sequence[str]) -> str:
+    return "—" if span is None else f"{span.label}: {' '.join(words[span.start : span.end])}"
+
+
+def filter_errors(errors: Sequence[EntityError], kind: str = ALL, entity_type: str = ALL) -> list[int]:
+    """Indices of the errors of ``kind`` whose gold or predicted type is ``entity_type``."""
+    out = []
+    for i, e in enumerate(errors):
+        if kind != ALL and e.kind != kind:
+            continue
+        if entity_type != ALL and entity_type not in {s.label for s in (e.gold, e.pred) if s is not None}:
+            continue
+        out.append(i)
+    return out
+
+
+def error_rows(run: EvalRun, kind: str = ALL, entity_type: str = ALL, limit: int = 500) -> list[list]:
+    """Rows for the error table; ``#`` is the error's index, which :func:`error_detail` takes."""
+    rows = []
+    for i in filter_errors(run.result.errors, kind, entity_type)[:limit]:
+        e = run.result.errors[i]
+        words = run.words[e.sentence]
+        sentence = " ".join(words)
+        rows.append([i, e.kind, _span_cell(e.gold, words), _span_cell(e.pred, words),
+                     sentence if len(sentence) <= 160 else sentence[:159] + "…"])
+    return rows
+
+
+def error_counts_line(run: EvalRun) -> str:
+    counts = run.result.error_counts()
+    return " · ".join(f"{kind.replace('_', ' ')}: {n:,}" for kind, n in counts.items())
+
+
+def error_detail(run: EvalRun, index: int) -> tuple[dict, dict, str]:
+    """Gold and predicted highlights of the error's whole sentence, and a caption."""
+    errors = run.result.errors
+    if not 0 <= index < len(errors):
+        raise IndexError(f"error #{index} does not exist; there are {len(errors)} errors")
+    e = errors[index]
+    words = run.words[e.sentence]
+    caption = (f"Error #{index}: **{e.kind.replace('_', ' ')}** in sentence {e.sentence + 1} — "
+               f"gold {_span_cell(e.gold, words)}; predicted {_span_cell(e.pred, words)}")
+    return words_highlight(words, run.gold[e.sentence]), words_highlight(words, run.pred[e.sentence]), caption
+
+
+# ---- comparison ----------------------------------------------------------------------------------
+
+
+def comparison_rows(a: EvaluationResult, b: EvaluationResult) -> list[list]:
+    """Strict per-type F1 of A and B, and B minus A (P, R and F1), then the micro average."""
+    types = sorted(set(a.strict.per_type) | set(b.strict.per_type))
+    rows = []
+    for t in [*types, None]:
+        sa = a.strict.micro if t is None else a.strict.per_type.get(t)
+        sb = b.strict.micro if t is None else b.strict.per_type.get(t)
+        pa, ra, fa = _prf(sa)
+        pb, rb, fb = _prf(sb)
+        support = (sa or sb).support if (sa or sb) else 0
+        rows.append([t or "micro avg", support, fa, fb, round(fb - fa, 4), round(pb - pa, 4), round(rb - ra, 4)])
+    return rows
+
+
+def distinct_names(a: str, b: str) -> tuple[str, str]:
+    """Two labels for a chart legend, made distinct when the same model is compared with itself.
+
+    >>> distinct_names("run x", "run x")
+    ('A: run x', 'B: run x')
+    """
+    return (a, b) if a != b else (f"A: {a}", f"B: {b}")
+
+
+def error_kind_choices() -> list[str]:
+    return [ALL, *ERROR_KINDS]

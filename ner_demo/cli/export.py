@@ -1,0 +1,53 @@
+"""``export``: a trained model -> a folder of ONNX graphs that the Tagger (and ``predict --model``) loads."""
+
+from __future__ import annotations
+
+import json
+
+from ner_demo.cli.common import add_json_flag, print_json
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "export", help="export a trained model to ONNX (optionally dynamic int8) for fast CPU inference",
+        description="Write model.onnx (and with --quantize int8 also model.int8.onnx, weights int8, activations "
+        "quantised on the fly) with the tokenizer, labels and input features, after checking the graphs against "
+        "PyTorch. Use the folder anywhere a model folder goes: `python -m ner_demo predict --model OUT ...`.",
+    )
+    p.add_argument("--model", required=True, help="a trained model folder (PyTorch, safetensors)")
+    p.add_argument("--format", choices=["onnx"], default="onnx", help="export format (only onnx)")
+    p.add_argument("--quantize", choices=["int8"], default=None,
+                   help="also write a dynamic-int8 graph and make it the folder's default backend")
+    p.add_argument("--output", default=None, help="the export folder (default: <model>-onnx beside the model)")
+    p.add_argument("--check-data", default=None, metavar="DATA",
+                   help="with --quantize: score both graphs on this data's --check-split and keep int8 as the "
+                   "default only within 0.3 strict-F1 points of fp32 (e.g. conll2003)")
+    p.add_argument("--check-split", default="dev", help="split for --check-data (default: dev; never tune on test)")
+    add_json_flag(p)
+    p.set_defaults(func=_export)
+
+
+def _export(args) -> int:
+    from ner_demo.backends import EXPORT_FILE
+    from ner_demo.export import choose_default, export_onnx
+
+    out = export_onnx(args.model, args.output, args.quantize)
+    if args.check_data:
+        choose_default(out, args.check_data, args.check_split)
+    info = json.loads((out / EXPORT_FILE).read_text(encoding="utf-8"))
+    if args.json:
+        print_json({"output": str(out), **info})
+        return 0
+    print(f"wrote {out}")
+    for backend, name in info["files"].items():
+        check = info["check_vs_torch"][backend]
+        size = (out / name).stat().st_size / 2**20
+        print(f"  {name:<16} {backend:<10} {size:6.1f} MB  max |logit diff| vs PyTorch "
+              f"{check['max_abs_logit_diff']:.1e}, same label on {check['label_agreement']:.1%} of probe tokens")
+    if "f1_check" in info:
+        check = info["f1_check"]
+        scores = ", ".join(f"{b} {f1:.4f}" for b, f1 in check["strict_f1"].items())
+        print(f"strict F1 on {check['data']} {check['split']}: {scores}")
+    print(f"default backend: {info['default_backend']}; "
+          f"try: python -m ner_demo predict --model {out} \"John lives in Paris\"")
+    return 0

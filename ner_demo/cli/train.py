@@ -1,0 +1,160 @@
+"""``train``, ``runs``, ``resume`` and ``cancel``.
+
+Several processes or GPUs (DDP): ``accelerate launch --multi_gpu --num_processes N -m ner_demo train --config ...``;
+without a GPU that starts N CPU processes over gloo (accelerate's ``--cpu`` launcher needs MPI for N > 1).
+"""
+
+from __future__ import annotations
+
+import signal
+from contextlib import contextmanager
+
+from ner_demo.cli.common import add_json_flag, print_json
+
+
+def register(subparsers) -> None:
+    from ner_demo.training.config import TrainConfig
+
+    p = subparsers.add_parser(
+        "train",
+        help="fine-tune a token-classification model (a new run under runs/)",
+        description="Train with a YAML/JSON config and key=value overrides. Keys:\n" + TrainConfig.describe_fields(),
+        formatter_class=_raw(),
+    )
+    p.add_argument("--config", help="a YAML or JSON file of TrainConfig keys (e.g. training/conll2003_distilbert.yaml)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one key; repeat for more (e.g. --set epochs=1 --set max_steps=30)",
+    )
+    p.add_argument("--background", action="store_true", help="train in a separate process and return at once")
+    p.add_argument(
+        "--queue", action="store_true", help="with --background: queue behind a running run instead of refusing"
+    )
+    p.add_argument("--run-dir", help="(internal) train this existing run folder, as a background process does")
+    p.add_argument("--resume", action="store_true", help="(internal, with --run-dir) resume it")
+    p.set_defaults(func=_train)
+
+    p = subparsers.add_parser("runs", help="list runs with their state, progress and best dev F1")
+    p.add_argument("--runs-dir", default="runs")
+    add_json_flag(p)
+    p.set_defaults(func=_runs)
+
+    p = subparsers.add_parser("resume", help="continue a failed or cancelled run from its newest complete checkpoint")
+    p.add_argument("run_id")
+    p.add_argument("--runs-dir", default="runs")
+    p.add_argument("--background", action="store_true", help="resume in a separate process and return at once")
+    p.set_defaults(func=_resume)
+
+    p = subparsers.add_parser("cancel", help="stop a run at its next step; it stays resumable")
+    p.add_argument("run_id")
+    p.add_argument("--runs-dir", default="runs")
+    p.set_defaults(func=_cancel)
+
+
+def _raw():
+    import argparse
+
+    return argparse.RawDescriptionHelpFormatter
+
+
+@contextmanager
+def _cancel_on_signals(run):
+    """SIGTERM / first Ctrl-C: ask the run to stop at the next step, leaving a checkpoint to resume.
+
+    A second Ctrl-C interrupts at once (default handler restored).
+    """
+
+    def handler(signum, frame):
+        run.request_cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _print_outcome(status: dict) -> int:
+    best = status.get("best") or {}
+    state = status.get("state")
+    line = f"run {status.get('run_id')}: {state}"
+    if best:
+        line += f"; best dev strict F1 {best.get('strict_f1', float('nan')):.4f} at step {best.get('step')}"
+    if status.get("error"):
+        line += f"; error: {status['error']}"
+    print(line, flush=True)
+    return 0 if state in ("finished", "cancelled") else 1
+
+
+def _train(args) -> int:
+    from ner_demo.errors import ConfigError
+    from ner_demo.training import background
+    from ner_demo.training.common import run_training
+    from ner_demo.training.config import TrainConfig
+    from ner_demo.training.runs import Run
+
+    if args.run_dir:  # a background child: the run folder and its config already exist
+        run = Run(args.run_dir)
+        try:
+            with _cancel_on_signals(run):
+                status = run_training(run, resume=args.resume)
+        finally:
+            background.finish_background(run)
+        return _print_outcome(status)
+    if not args.config and not args.overrides:
+        raise ConfigError("give --config FILE (see training/*.yaml) and/or --set key=value overrides")
+    config = TrainConfig.from_file(args.config) if args.config else TrainConfig()
+    config = config.with_overrides(args.overrides)
+    if args.background:
+        run = background.start(config, queue=args.queue)
+        print(f"started run {run.id} in the background ({run.path}); follow it with `python -m ner_demo runs`")
+        return 0
+    from ner_demo.training import create_run, train
+    from ner_demo.training.common import distributed_state
+
+    main = distributed_state(config).is_main_process
+    run = create_run(config)
+    if main:
+        print(f"run {run.id}: {run.path}", flush=True)
+    with _cancel_on_signals(run):
+        train(config, run=run)
+    return _print_outcome(run.read_status()) if main else 0
+
+
+def _runs(args) -> int:
+    from ner_demo.training.runs import format_runs_table, list_runs
+
+    runs = list_runs(args.runs_dir)
+    if args.json:
+        print_json([r.to_dict() for r in runs])
+    else:
+        print(format_runs_table(runs))
+    return 0
+
+
+def _resume(args) -> int:
+    from ner_demo.training import background, resume
+    from ner_demo.training.runs import Run
+
+    if args.background:
+        run = background.resume(args.run_id, args.runs_dir)
+        print(f"resuming run {run.id} in the background")
+        return 0
+    run = Run.open(args.run_id, args.runs_dir)
+    with _cancel_on_signals(run):
+        resume(run.path, args.runs_dir)
+    return _print_outcome(run.read_status())
+
+
+def _cancel(args) -> int:
+    from ner_demo.training import background
+
+    status = background.cancel(args.run_id, args.runs_dir)
+    print(f"run {status.get('run_id')}: {status.get('message', status.get('state'))}")
+    return 0

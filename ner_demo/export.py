@@ -1,0 +1,273 @@
+"""Export a trained model to ONNX (optionally dynamic int8) as a folder the Tagger loads by itself.
+
+    >>> folder = export_onnx("runs/x/best", "runs/x/onnx", quantize="int8")   # doctest: +SKIP
+    >>> Tagger.from_pretrained(str(folder)).describe()                          # doctest: +SKIP
+    'onnx-int8 (onnxruntime 1.32.0, model.int8.onnx, 2 threads), aggregation=first, decoding=argmax'
+
+The folder holds ``model.onnx`` (fp32), with ``--quantize int8`` also ``model.int8.onnx``, plus
+``config.json`` (labels), the tokenizer, ``ner_demo.json`` (input features) and ``export.json`` (how it
+was made, which graph is the default, and the agreement measured against PyTorch).
+
+Why these choices:
+- the TorchScript exporter (``dynamo=False``) is the one that handles the pinned transformers' BERT and
+  DistilBERT with dynamic batch and sequence axes; opset 17 has a native LayerNormalization;
+- the graph is traced with a padded probe batch, so the attention mask's path is recorded even if a
+  model skips the mask when nothing is padded, and then checked on a second, differently shaped batch
+  (dynamic axes really dynamic) against PyTorch: a wrong export fails here, not in production;
+- dynamic int8 only (weights int8 per channel, activations quantised on the fly): static
+  quantisation needs calibration and is known to wreck NER F1 unless LayerNorm and GELU stay float.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ner_demo.backends import EXPORT_FILE, ONNX_FILES, OnnxBackend, OnnxModel, is_onnx_folder, softmax
+from ner_demo.errors import ConfigError, ExportError
+
+OPSET = 17
+QUANTIZE = (None, "int8")
+FP32_ATOL = 1e-3  # logits; fp32 graphs agree with PyTorch to ~1e-5, so this only trips on a real bug
+# int8 must keep fp32's label on the tokens fp32 is sure of (top-1 minus top-2 probability >= the margin);
+# near-ties may flip, which is why a random head (all near-ties) is not judged by this.
+INT8_MIN_AGREEMENT = 0.95
+CONFIDENT_MARGIN = 0.2
+F1_TOLERANCE = 0.003  # int8 stays the default only within 0.3 strict-F1 points of fp32 (choose_default)
+# Dynamic int8 settings, chosen on CoNLL-2003 dev with a MiniLM model (fp32 strict F1 0.8335): per-tensor
+# weights lost 0.6-0.7 points (0.8269 all ops, 0.8273 MatMul only); per-channel kept it (0.8358 all ops,
+# 0.8353 MatMul only), speeds within this shared machine's noise. All default ops (MatMul and the
+# embedding Gathers) make the file 21 MB instead of 56 MB. reduce_range (7-bit) is for CPUs without VNNI.
+INT8_SETTINGS = {"per_channel": True, "reduce_range": False}
+_PROBE = (
+    "John Smith lives in Paris .",
+    "Angela Merkel met Emmanuel Macron at the European Council in Brussels on Tuesday .",
+    "Reuters",
+    "SOCCER - JAPAN GET LUCKY WIN , CHINA IN SURPRISE DEFEAT .",
+    "The Acme Corp. headquarters moved from Lagos to Lima , according to a spokeswoman for the company .",
+)
+
+
+def export_onnx(model_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None,
+                quantize: str | None = None) -> Path:
+    """Export the trained model in ``model_dir`` to ``out_dir`` (default: ``<model_dir>-onnx``).
+
+    The folder is written beside its destination and renamed into place, so a failed export leaves no
+    half-written folder; an earlier export at ``out_dir`` is replaced, anything else is refused.
+    """
+    from ner_demo.encoding import FEATURES_FILE
+    from ner_demo.models import load_trained
+
+    if quantize not in QUANTIZE:
+        raise ConfigError(f"quantize {quantize!r} is not one of: none, int8")
+    if is_onnx_folder(model_dir):
+        raise ConfigError(f"{model_dir}: is already an ONNX export; export from the PyTorch model folder")
+    source = Path(model_dir)
+    out = Path(out_dir) if out_dir else source.with_name(source.name + "-onnx")
+    if out.resolve() == source.resolve():
+        raise ConfigError(f"{out}: the output folder must not be the model folder")
+    if out.exists() and not (is_onnx_folder(out) or (out.is_dir() and not any(out.iterdir()))):
+        raise ConfigError(f"{out}: exists and is not an ONNX export; choose another --output")
+    model, tokenizer, features = load_trained(str(model_dir))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        info = export_model(model, staging, quantize, tokenizer=tokenizer)
+        model.config.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        if (source / FEATURES_FILE).is_file():
+            shutil.copyfile(source / FEATURES_FILE, staging / FEATURES_FILE)
+        else:
+            features.save(staging)
+        _write_info(staging, {**info, "source": str(source.resolve())})
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
+
+
+def choose_default(folder: str | os.PathLike, data: str, split: str = "dev", tolerance: float = F1_TOLERANCE) -> dict:
+    """Score every graph of an export on labelled data and make int8 the default only if its strict F1
+    is within ``tolerance`` of fp32's (tune on dev: the test split is for reporting). Updates and
+    returns export.json's ``f1_check``."""
+    from ner_demo.backends import load_onnx_model
+    from ner_demo.data.sources import load_split
+    from ner_demo.evaluation.model_eval import evaluate_tagger
+    from ner_demo.inference import Tagger, load_model
+
+    folder = Path(folder)
+    corpus = load_split(data, split)
+    _, tokenizer, features = load_model(str(folder))
+    model = load_onnx_model(folder)
+    scores = {b: evaluate_tagger(Tagger(model, tokenizer, features, backend=b), corpus).strict.micro.f1
+              for b in model.files}
+    info = dict(model.info)
+    best = "onnx-fp32"
+    if "onnx-int8" in scores and scores["onnx-fp32"] - scores["onnx-int8"] <= tolerance:
+        best = "onnx-int8"  # faster, and as accurate as fp32 within the tolerance
+    info["default_backend"] = best
+    info["f1_check"] = {"data": data, "split": split, "tolerance": tolerance, "strict_f1": scores, "default": best}
+    _write_info(folder, info)
+    return info["f1_check"]
+
+
+def export_model(model, folder: str | os.PathLike, quantize: str | None = None, tokenizer=None) -> dict:
+    """Write ``model.onnx`` (and ``model.int8.onnx``) for an in-memory model into ``folder``, check
+    them against PyTorch, and return what ``export.json`` records (the caller writes it)."""
+    import onnxruntime
+    import torch
+
+    from ner_demo.models import accepts_token_types
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    model = model.to("cpu").eval()
+    token_types = accepts_token_types(model)
+    names = ["input_ids", "attention_mask"] + (["token_type_ids"] if token_types else [])
+    trace, check = _probe(tokenizer, model.config, token_types)
+    fp32 = folder / ONNX_FILES["onnx-fp32"]
+    with torch.inference_mode(), _quiet():
+        torch.onnx.export(
+            _logits_only(model), tuple(torch.from_numpy(trace[n]) for n in names), str(fp32),
+            input_names=names, output_names=["logits"], opset_version=OPSET, dynamo=False,
+            dynamic_axes={n: {0: "batch", 1: "sequence"} for n in [*names, "logits"]}, do_constant_folding=True,
+        )  # fmt: skip
+    probes = [trace, check]
+    expected = [_torch_logits(model, batch, names) for batch in probes]
+    files = {"onnx-fp32": fp32.name}
+    onnx_model = OnnxModel(folder, model.config, files, "onnx-fp32")
+    report = {"onnx-fp32": _compare(onnx_model, "onnx-fp32", probes, expected)}
+    if not report["onnx-fp32"]["max_abs_logit_diff"] <= FP32_ATOL:
+        raise ExportError(f"{fp32}: ONNX logits differ from PyTorch by {report['onnx-fp32']['max_abs_logit_diff']:.2e} "
+                          f"(tolerance {FP32_ATOL:g}); the export is wrong, do not use it")
+    default = "onnx-fp32"
+    if quantize == "int8":
+        with _quiet():
+            files["onnx-int8"] = _quantize(fp32, folder / ONNX_FILES["onnx-int8"])
+        report["onnx-int8"] = _compare(onnx_model, "onnx-int8", probes, expected)
+        confident = report["onnx-int8"]["confident_label_agreement"]
+        if confident is not None and confident < INT8_MIN_AGREEMENT:
+            raise ExportError(f"{folder / files['onnx-int8']}: int8 keeps fp32's label on only {confident:.1%} of the "
+                              f"probe tokens fp32 is sure of (need {INT8_MIN_AGREEMENT:.0%}); use the fp32 export")
+        default = "onnx-int8"
+    return {
+        "format": "onnx", "files": files, "default_backend": default, "opset": OPSET,
+        "exporter": f"torch.onnx TorchScript exporter (dynamo=False), torch {torch.__version__}",
+        "quantization": {"type": "dynamic", "weights": "QInt8", "op_types": "onnxruntime default (MatMul, Gather)",
+                         **INT8_SETTINGS} if quantize else None,
+        "onnxruntime": onnxruntime.__version__, "inputs": names, "check_vs_torch": report,
+        "load_with": "ner_demo.inference.Tagger.from_pretrained(folder); not loadable by transformers.pipeline "
+                     "(no PyTorch weights here)",
+    }  # fmt: skip
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence the exporter's tracer warnings (Python-side shape branches that are constant for every
+    input we feed; the check on a second shape below proves it) and the quantiser's advice to
+    pre-process, which targets convolutional models."""
+    root = logging.getLogger()
+    level = root.level
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        root.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            root.setLevel(level)
+
+
+def _write_info(folder: Path, info: dict) -> None:
+    (folder / EXPORT_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+
+def _quantize(fp32: Path, int8: Path) -> str:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(fp32, int8, weight_type=QuantType.QInt8, **INT8_SETTINGS)
+    return int8.name
+
+
+def _logits_only(model):
+    """Positional inputs in, a plain logits tensor out: what the exporter traces cleanly."""
+    import torch
+
+    class LogitsOnly(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
+
+    # eval() on the wrapper too: the exporter restores the wrapper's mode recursively afterwards, and a
+    # wrapper left in train mode would switch the caller's model into dropout (and traced dropout in).
+    return LogitsOnly(model).eval()
+
+
+def _probe(tokenizer, config, token_types: bool) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """A padded trace batch and a check batch of another shape (5 x 1..~30 pieces, then 1 x 120)."""
+    limit = min(getattr(config, "max_position_embeddings", 512), 512)
+    if tokenizer is not None:
+        trace = _encode(tokenizer, _PROBE, limit)
+        check = _encode(tokenizer, [" ".join(_PROBE[1:] * 3)], min(limit, 120))
+    else:  # random ids: enough to check the graph, not the labels
+        rng = np.random.default_rng(0)
+        vocab = config.vocab_size
+        trace = {"input_ids": rng.integers(1, vocab, (4, 16)), "attention_mask": np.ones((4, 16), np.int64)}
+        trace["attention_mask"][1, 9:] = 0
+        width = min(limit, 120)
+        check = {"input_ids": rng.integers(1, vocab, (1, width)), "attention_mask": np.ones((1, width), np.int64)}
+    for batch in (trace, check):
+        batch["input_ids"] = batch["input_ids"].astype(np.int64)
+        batch["attention_mask"] = batch["attention_mask"].astype(np.int64)
+        # Casing models put 1s in token_type_ids; the probe exercises that embedding row as well.
+        types = np.zeros_like(batch["input_ids"])
+        if token_types and getattr(config, "type_vocab_size", 1) > 1:
+            types[:, 1::2] = 1
+        batch["token_type_ids"] = types
+    return trace, check
+
+
+def _encode(tokenizer, texts: Sequence[str], max_length: int) -> dict[str, np.ndarray]:
+    enc = tokenizer(list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="np")
+    return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+
+
+def _torch_logits(model, batch: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
+    import torch
+
+    with torch.inference_mode():
+        return model(**{n: torch.from_numpy(batch[n]) for n in names}).logits.float().numpy()
+
+
+def _compare(model: OnnxModel, backend: str, probes: list[dict], expected: list[np.ndarray]) -> dict:
+    """How far one graph is from PyTorch on the real (unpadded) tokens of the probe batches."""
+    real = np.concatenate([b["attention_mask"].reshape(-1) == 1 for b in probes])
+    want = np.concatenate([e.reshape(-1, e.shape[-1]) for e in expected])[real]  # (tokens, n_labels)
+    got = np.concatenate([_onnx_logits(model, backend, b).reshape(-1, want.shape[-1]) for b in probes])[real]
+    same = got.argmax(-1) == want.argmax(-1)
+    top2 = np.sort(softmax(want), axis=-1)[:, -2:]
+    sure = top2[:, 1] - top2[:, 0] >= CONFIDENT_MARGIN
+    return {"max_abs_logit_diff": float(np.abs(got - want).max()), "label_agreement": float(same.mean()),
+            "confident_tokens": int(sure.sum()),
+            "confident_label_agreement": float(same[sure].mean()) if sure.any() else None}
+
+
+def _onnx_logits(model: OnnxModel, backend: str, batch: dict[str, np.ndarray]) -> np.ndarray:
+    session = OnnxBackend(model, backend, threads=1).session
+    feed = {i.name: batch[i.name] for i in session.get_inputs()}
+    return session.run(["logits"], feed)[0]

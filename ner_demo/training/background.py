@@ -1,0 +1,234 @@
+"""Background runs for the app: each run trains in its own process.
+
+A crash, an out-of-memory kill or a segfault ends that process only; the app keeps serving and learns
+what happened from ``status.json`` (written by the run) or, when the process died without a word,
+from its exit code (``poll`` records it as the failure reason). One run trains at a time per runs
+folder: a second ``start`` is refused with a clear message, or queued with ``queue=True`` and started
+when the active run ends.
+
+>>> run = start(TrainConfig.from_file("training/conll2003_offline_minilm.yaml"))      # doctest: +SKIP
+>>> poll(run.id)["state"], poll(run.id).get("step")                      # doctest: +SKIP
+('running', 12)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import ner_demo
+from ner_demo.errors import NerDemoError
+from ner_demo.training.config import TrainConfig
+from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs, write_json_atomic
+
+ACTIVE_FILE = ".active.json"  # {run_id, pid}: the run whose process is (or was last) training
+LOCK_FILE = ".lock"
+CANCEL_MESSAGE = "cancel requested; the run stops at the next step and saves a checkpoint"
+_children: dict[int, subprocess.Popen] = {}  # processes started here: poll() reaps them (no zombies)
+
+
+class RunBusyError(NerDemoError):
+    """Another run is still training in this runs folder."""
+
+
+@contextlib.contextmanager
+def _locked(root: Path):
+    """Serialise start/poll/next between the app and finishing runs (they may race)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK_FILE, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    if pid in _children:
+        return _children[pid].poll() is None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped by its parent) is not alive
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _read_active(root: Path) -> dict | None:
+    try:
+        return json.loads((root / ACTIVE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def active_run(runs_dir: str | Path = "runs") -> Run | None:
+    """The run whose process is training now, if any (records dead ones as failed on the way)."""
+    root = Path(runs_dir)
+    with _locked(root):
+        return _active(root)
+
+
+def _active(root: Path) -> Run | None:
+    active = _read_active(root)
+    if not active:
+        return None
+    run = Run(root / active["run_id"])
+    if process_alive(active.get("pid")):
+        return run
+    _record_death(run, active.get("pid"))
+    (root / ACTIVE_FILE).unlink(missing_ok=True)
+    return None
+
+
+def _record_death(run: Run, pid: int | None) -> None:
+    """A process that ended while its status still says running died without a word: say so."""
+    if not run.status_path.exists() or run.read_status().get("state") not in ACTIVE_STATES:
+        return
+    child = _children.pop(pid, None) if pid else None
+    code = child.returncode if child is not None else None
+    if code is not None and code < 0:
+        how = f"killed by signal {-code} ({signal.Signals(-code).name})"
+        if -code == signal.SIGKILL:
+            how += "; the system may have run out of memory"
+    else:
+        how = f"exit code {code}" if code is not None else "exit code unknown"
+    tail = _log_tail(run)
+    error = f"the training process ended without reporting ({how})" + (f"; last output: {tail}" if tail else "")
+    run.write_status(state="failed", error=error)
+
+
+def _log_tail(run: Run, lines: int = 3) -> str:
+    try:
+        text = run.log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " | ".join(text[-lines:])[-500:]
+
+
+def _launch(run: Run, resume: bool) -> None:
+    root = run.path.parent
+    # Written before the child exists: once it runs, status.json is the child's alone (no lost updates).
+    run.write_status(state="queued", launched=True, pid=None)  # a stale pid would look like a dead child
+    cmd = [sys.executable, "-m", "ner_demo", "train", "--run-dir", str(run.path)] + (["--resume"] if resume else [])
+    env = dict(os.environ)
+    package_root = str(Path(ner_demo.__file__).resolve().parent.parent)  # `-m ner_demo` must find this copy
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    env["PYTHONUNBUFFERED"] = "1"  # log.txt fills as it goes
+    with open(run.log_path, "ab") as log:
+        child = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 env=env, start_new_session=True)  # fmt: skip
+    _children[child.pid] = child
+    write_json_atomic(root / ACTIVE_FILE, {"run_id": run.id, "pid": child.pid})
+
+
+def start(config: TrainConfig, runs_dir: str | Path | None = None, queue: bool = False) -> Run:
+    """Create a run and train it in a new process; returns at once (status: queued, then running)."""
+    root = Path(runs_dir or config.runs_dir)
+    with _locked(root):
+        busy = _active(root)
+        if busy is not None and not queue:
+            raise RunBusyError(f"run {busy.id} is still training; cancel it (`python -m ner_demo cancel {busy.id}`), "
+                               f"wait for it, or queue this one")  # fmt: skip
+        run = Run.create(config, root)
+        if busy is None:
+            _launch(run, resume=False)
+    return run
+
+
+def resume(run_id: str, runs_dir: str | Path = "runs", queue: bool = False) -> Run:
+    """Resume a failed or cancelled run in a new process from its newest complete checkpoint."""
+    root = Path(runs_dir)
+    run = Run.open(run_id, root)
+    root = run.path.parent
+    with _locked(root):
+        check_resumable(run)
+        busy = _active(root)
+        if busy is not None and not queue:
+            raise RunBusyError(f"run {busy.id} is still training; wait for it or cancel it first")
+        run.write_status(state="queued", resume=True, launched=False, error=None)
+        if busy is None:
+            _launch(run, resume=True)
+    return run
+
+
+def check_resumable(run: Run) -> None:
+    status = run.read_status()
+    if status.get("state") == "finished":
+        raise NerDemoError(f"run {run.id} has finished; start a new run to train again")
+    if status.get("state") == "running" and process_alive(status.get("pid")):
+        raise RunBusyError(f"run {run.id} is still training (pid {status.get('pid')})")
+
+
+def start_next_queued(runs_dir: str | Path = "runs") -> Run | None:
+    """Launch the oldest queued run if nothing is training (called when a run ends, and by poll)."""
+    root = Path(runs_dir)
+    with _locked(root):
+        if _active(root) is not None:
+            return None
+        for info in list_runs(root):
+            run = Run(info.path)
+            status = run.read_status()
+            if info.state == "queued" and not status.get("launched"):
+                _launch(run, resume=bool(status.get("resume")))
+                return run
+    return None
+
+
+def poll(run_id: str, runs_dir: str | Path = "runs") -> dict:
+    """The run's status.json (progress, dev metrics, error); also notices dead processes and the queue."""
+    run = Run.open(run_id, runs_dir)
+    root = run.path.parent
+    status = run.read_status()
+    if status.get("state") in ACTIVE_STATES:
+        with _locked(root):
+            active = _read_active(root) or {}
+            _active(root)  # records the active run as failed if its process died
+            # The child writes its pid when it starts; until then the launcher's record has it.
+            pid = status.get("pid") or (active.get("pid") if active.get("run_id") == run.id else None)
+            started = status.get("state") == "running" or status.get("launched")
+            if started and not process_alive(pid):
+                _record_death(run, pid)
+        start_next_queued(root)
+        status = run.read_status()
+    if status.get("state") in ACTIVE_STATES and run.cancel_requested():
+        status.update(cancel_requested=True, message=CANCEL_MESSAGE)
+    return status
+
+
+def cancel(run_id: str, runs_dir: str | Path = "runs") -> dict:
+    """Stop a run at its next step boundary (it saves a checkpoint; ``resume`` continues it).
+
+    A queued run that has not started is simply marked cancelled.
+    """
+    run = Run.open(run_id, runs_dir)
+    status = run.read_status()
+    state = status.get("state")
+    if state == "queued" and not status.get("launched"):
+        return run.write_status(state="cancelled", message="cancelled before it started")
+    if state not in ACTIVE_STATES:
+        raise NerDemoError(f"run {run.id} is {state}; only queued or running runs can be cancelled")
+    run.request_cancel()  # the flag file, not status.json: that belongs to the training process while it runs
+    return {**status, "cancel_requested": True, "message": CANCEL_MESSAGE}
+
+
+def finish_background(run: Run) -> None:
+    """Called by the run's own process as it exits: free the slot and start the next queued run."""
+    root = run.path.parent
+    with _locked(root):
+        active = _read_active(root)
+        if active and active.get("run_id") == run.id:
+            (root / ACTIVE_FILE).unlink(missing_ok=True)
+    start_next_queued(root)

@@ -1,0 +1,269 @@
+"""What both engines share: setting a run up, evaluating on dev, writing ``best/``, the run lifecycle.
+
+``run_training`` is the one entry point: it marks the run running, dispatches to an engine, and
+records how it ended (finished / cancelled / failed with the error) in status.json.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Sequence
+
+from ner_demo.data.conll import Corpus
+from ner_demo.encoding import InputFeatures
+from ner_demo.errors import ConfigError, NerDemoError, TrainingDivergedError
+from ner_demo.labels import LabelSet
+from ner_demo.training.config import TrainConfig
+from ner_demo.training.data_prep import Splits, encode, features_for, load_splits_for
+from ner_demo.training.hardware import Hardware, choose
+from ner_demo.training.runs import Run, model_card, replace_dir
+
+
+class Cancelled(Exception):
+    """Raised inside an engine when the run was cancelled; a checkpoint was saved first."""
+
+
+@dataclass
+class Setup:
+    """Everything an engine needs, built the same way for both."""
+
+    config: TrainConfig
+    run: Run
+    hardware: Hardware
+    dist: object  # accelerate.PartialState: process index/count, barriers
+    tokenizer: object
+    model: object
+    labels: LabelSet
+    features: InputFeatures
+    splits: Splits
+    train_examples: list[dict]
+    token_types: bool
+
+    @property
+    def is_main(self) -> bool:
+        return self.dist.is_main_process
+
+    @property
+    def world(self) -> int:
+        return self.dist.num_processes
+
+    @property
+    def rank(self) -> int:
+        return self.dist.process_index
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            self.dist.wait_for_everyone()
+
+    def say(self, message: str) -> None:
+        """One line on stdout (the log of a background run), from the main process only."""
+        if self.is_main:
+            print(message, flush=True)
+
+
+def distributed_state(config: TrainConfig):
+    """The process group of ``accelerate launch``/``torchrun`` (gloo on CPU), or a single process."""
+    from accelerate import PartialState
+
+    from ner_demo.training.hardware import gpu_like_available
+
+    # accelerate forms a gloo group over CPU processes only when told the run is on the CPU.
+    return PartialState(cpu=config.device == "cpu" or (config.device == "auto" and not gpu_like_available()))
+
+
+def prepare(config: TrainConfig, run: Run) -> Setup:
+    """Hardware, data, tokenizer and a model with a fresh head sized for the label set."""
+    import torch
+    from transformers import set_seed
+
+    from ner_demo.models import accepts_token_types, load_token_classifier, load_tokenizer, resolve_backbone
+
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    dist = distributed_state(config)
+    hardware = choose(config.device, config.precision, dist.local_process_index)
+    splits = load_splits_for(config)
+    backbone = resolve_backbone(config.backbone)
+    tokenizer = load_tokenizer(backbone)
+    set_seed(config.seed)  # the new head's initialisation depends on it
+    model = load_token_classifier(backbone, splits.labels)
+    token_types = accepts_token_types(model)
+    if config.casing and not (token_types and getattr(model.config, "type_vocab_size", 0) >= 2):
+        raise ConfigError(f"casing=true needs a BERT-style model with 2 token types; {config.backbone} has none")
+    limit = getattr(model.config, "max_position_embeddings", 512)
+    if config.max_length > limit:
+        raise ConfigError(f"max_length={config.max_length}: {config.backbone} reads at most {limit} positions")
+    features = features_for(config)
+    examples = encode(tokenizer, splits.train, splits.labels, features, config)
+    return Setup(config, run, hardware, dist, tokenizer, model, splits.labels, features, splits, examples, token_types)
+
+
+def evaluate_model(
+    model,
+    tokenizer,
+    features: InputFeatures,
+    corpus: Corpus,
+    device: str,
+    precision: str = "fp32",
+    batch_size: int = 64,
+    max_length: int | None = None,
+):
+    """Word-level dev scores through the Tagger, exactly as the model will be used.
+
+    The Tagger puts the model in eval mode; the caller switches it back to train() if needed.
+    """
+    from ner_demo.evaluation import evaluate
+    from ner_demo.inference import Tagger
+
+    tagger = Tagger(model, tokenizer, features, device=device, precision=precision,
+                    batch_size=batch_size, max_length=max_length)  # fmt: skip
+    sentences = list(corpus)
+    tags = tagger.predict_words([s.words for s in sentences], [s.doc_id for s in sentences])
+    return evaluate([s.tags for s in sentences], tags, [s.words for s in sentences])
+
+
+def eval_record(result, step: int, epoch: float) -> dict:
+    """The metrics.jsonl / status.json form of an EvaluationResult."""
+    return {
+        "kind": "eval", "split": "dev", "step": step, "epoch": epoch,
+        "strict_f1": result.strict.micro.f1, "conlleval_f1": result.conlleval.micro.f1,
+        "token_accuracy": result.token_accuracy,
+        "per_type": {t: s.__dict__ for t, s in result.strict.per_type.items()},
+    }  # fmt: skip
+
+
+def dev_evaluation(setup: Setup, model, step: int, epoch: float) -> dict:
+    """Evaluate on dev, log it, and return the record (every process computes it: same weights)."""
+    t0 = time.time()
+    result = evaluate_model(
+        model,
+        setup.tokenizer,
+        setup.features,
+        setup.splits.dev,
+        setup.hardware.device,
+        setup.hardware.precision,
+        setup.config.eval_batch_size,
+        setup.config.max_length,
+    )
+    record = eval_record(result, step, epoch)
+    record["seconds"] = round(time.time() - t0, 2)
+    if setup.is_main:
+        setup.run.log_metrics(record)
+        setup.run.write_status(dev=_headline(record))
+        setup.say(
+            f"dev @ step {step} (epoch {epoch:g}): strict F1 {record['strict_f1']:.4f}, "
+            f"conlleval F1 {record['conlleval_f1']:.4f}, token accuracy {record['token_accuracy']:.4f}"
+        )
+    return record
+
+
+def _headline(record: dict) -> dict:
+    return {k: record[k] for k in ("step", "epoch", "strict_f1", "conlleval_f1", "token_accuracy")}
+
+
+def save_best(setup: Setup, model, record: dict) -> None:
+    """Write ``best/`` (HF folder + ner_demo.json + README.md card) next to it, then swap it in."""
+    if not setup.is_main:
+        return
+    from ner_demo.models import save_model
+
+    tmp = setup.run.path / ".best.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    extra = {"trained_with": "ner_demo", "run_id": setup.run.id, "dev": _headline(record)}
+    try:
+        save_model(model, setup.tokenizer, tmp, setup.features, extra)
+        card = model_card(setup.config, setup.splits.summary(), record, setup.hardware.description)
+        (tmp / "README.md").write_text(card, encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # on a full disk, free what the half-written copy took
+        raise
+    replace_dir(tmp, setup.run.best_dir)
+    setup.run.write_status(best=_headline(record))
+
+
+def check_finite_loss(loss, step: int, epoch: float, any_process=bool) -> None:
+    """Stop the run at the first nan/inf training loss, before the optimizer takes the step.
+
+    Policy: fail, don't skip. One step with non-finite gradients turns every weight into nan; training
+    on would finish "successfully" with a useless model and checkpoints that carry the nan on. Failing
+    here leaves the weights, ``best/`` and the last checkpoint as they were. (fp16 overflow is another
+    matter: the GradScaler skips steps whose scaled *gradients* overflow.) The check reads one number
+    per step (a device sync on a GPU). ``any_process`` makes every process of a DDP run agree, so all
+    of them stop at the same step.
+    """
+    import torch
+
+    bad = not bool(torch.isfinite(loss.detach()).all())
+    if any_process(bad):
+        value = f"{loss.item()}" if bad else "non-finite on another process"
+        raise TrainingDivergedError(
+            f"the training loss is {value} at step {step} (epoch {epoch:.2f}); the run stopped before that "
+            "step changed the weights. Lower learning_rate, use precision=fp32, or check the data; `resume` "
+            "continues from the last checkpoint"
+        )
+
+
+def total_steps_for(config: TrainConfig, steps_per_epoch: int) -> tuple[int, int]:
+    """(total optimizer steps, epochs to run): ``max_steps`` wins over ``epochs``."""
+    if steps_per_epoch < 1:
+        raise ConfigError("the train split gives no full batch; add data or lower batch_size")
+    if config.max_steps:
+        return config.max_steps, -(-config.max_steps // steps_per_epoch)
+    return config.epochs * steps_per_epoch, config.epochs
+
+
+# ---- the lifecycle -------------------------------------------------------------------------------
+
+
+def run_training(run: Run, resume: bool = False, callbacks: Sequence = ()) -> dict:
+    """Train ``run`` (its config.json) to the end; returns the final status.
+
+    Exceptions are recorded in status.json before they propagate, so the app (or ``runs``) can show
+    why a run failed. A cancel is not an error: the run is left resumable.
+    """
+    config = run.config()
+    dist = distributed_state(config)
+    main = dist.is_main_process
+    if main:
+        run.clear_cancel()
+        run.write_status(state="running", pid=os.getpid(), started=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                         error=None, resumed=resume, processes=dist.num_processes)  # fmt: skip
+    try:
+        if config.freeze_encoder and config.engine == "custom":
+            from ner_demo.training.frozen import train_frozen as engine
+        elif config.engine == "trainer":
+            from ner_demo.training.trainer_engine import train_with_trainer as engine
+        else:
+            from ner_demo.training.loop import train_custom as engine
+        summary = engine(run, config, resume=resume, callbacks=callbacks)
+    except Cancelled:
+        if main:
+            run.clear_cancel()
+            return run.write_status(state="cancelled", message="cancelled; `resume` continues from the last checkpoint")
+        return run.read_status()
+    except BaseException as exc:  # KeyboardInterrupt and SystemExit too: the status must not say "running"
+        if main:
+            run.write_status(state="failed", error=describe_error(exc), traceback=traceback.format_exc()[-4000:])
+        raise
+    if main:
+        return run.write_status(state="finished", finished=time.strftime("%Y-%m-%dT%H:%M:%S"), **summary)
+    return run.read_status()
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the user: what went wrong and, for out-of-memory, what to do."""
+    text = f"{type(exc).__name__}: {exc}".strip()
+    if isinstance(exc, NerDemoError):
+        return str(exc)
+    if isinstance(exc, MemoryError) or "out of memory" in text.lower():
+        return f"out of memory ({text[:300]}); lower batch_size or max_length, or use precision=bf16"
+    # safetensors reports a full disk as SafetensorError("... No space left on device (os error 28)").
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or os.strerror(errno.ENOSPC) in text:
+        return (f"the disk is full ({text[:300]}); free space where the run folder is (or use another "
+                "--runs-dir), then resume: complete checkpoints are kept, half-written ones were removed")
+    return text[:1000]

@@ -1,0 +1,287 @@
+"""The typed training configuration, saved with every run.
+
+One flat dataclass in the style of run_ner.py: every field has a default (the seeds' values) and a
+``help`` text, and ``__post_init__`` rejects bad values with a message that names the key and the
+value. Configs load from YAML or JSON and take ``key=value`` overrides from the command line.
+
+>>> cfg = TrainConfig().with_overrides(["epochs=5", "freeze_encoder=true"])
+>>> cfg.epochs, cfg.freeze_encoder, cfg.learning_rate
+(5, True, 5e-05)
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import typing
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+from ner_demo.errors import ConfigError
+
+ENGINES = ("custom", "trainer")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+MIN_MAX_LENGTH = 34  # the Tagger's floor: 2 * InputFeatures.max_pieces_per_word + 2
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # --- what to train on --------------------------------------------------------------------------
+    name: str = field(
+        default="", metadata={"help": "Short run name, part of the run id (default: derived from the config file)."}
+    )
+    backbone: str = field(
+        default="distilbert-base-cased",
+        metadata={
+            "help": "Encoder to fine-tune: a Hub id, a local model folder, or 'offline-minilm' (bundled, no internet)."
+        },
+    )
+    dataset: str = field(
+        default="conll2003",
+        metadata={
+            "help": "'conll2003' (local cache, see `fetch-data`), 'multinerd', or a folder with train/dev files."
+        },
+    )
+    train_file: str | None = field(
+        default=None, metadata={"help": "A CoNLL file used as the train split instead of `dataset`'s."}
+    )
+    dev_file: str | None = field(
+        default=None, metadata={"help": "A CoNLL file used as the dev split instead of `dataset`'s."}
+    )
+    label_subset: str = field(
+        default="all",
+        metadata={
+            "help": "'all', 'five' (MultiNERD's PER/ORG/LOC/ANIM/DIS), or a comma list of entity types to keep; "
+            "the others become O."
+        },
+    )
+    limit_train_sentences: int | None = field(
+        default=None, metadata={"help": "Use only the first N train sentences (quick trials)."}
+    )
+    limit_dev_sentences: int | None = field(default=None, metadata={"help": "Use only the first N dev sentences."})
+    # --- input features ------------------------------------------------------------------------------
+    max_length: int = field(
+        default=128, metadata={"help": "Subword window length; longer sentences are split into windows, not truncated."}
+    )
+    casing: bool = field(
+        default=False,
+        metadata={"help": "Mark capitalised words in token_type_ids (helps uncased encoders; BERT-style models only)."},
+    )
+    context_words: int = field(
+        default=0, metadata={"help": "Read up to N words of neighbouring document text on each side."}
+    )
+    all_subwords: bool = field(
+        default=False, metadata={"help": "Train on every subword, not only each word's first piece."}
+    )
+    # --- optimisation ----------------------------------------------------------------------------
+    learning_rate: float = field(default=5e-5, metadata={"help": "Peak AdamW learning rate."})
+    batch_size: int = field(default=16, metadata={"help": "Sentences (windows) per step and per process."})
+    eval_batch_size: int = field(default=64, metadata={"help": "Windows per forward pass during dev evaluation."})
+    epochs: int = field(default=3, metadata={"help": "Passes over the train split."})
+    max_steps: int | None = field(
+        default=None, metadata={"help": "Stop after this many optimizer steps (overrides epochs)."}
+    )
+    weight_decay: float = field(
+        default=0.01, metadata={"help": "AdamW weight decay (not applied to biases and LayerNorm)."}
+    )
+    warmup_ratio: float = field(
+        default=0.1, metadata={"help": "Fraction of steps with a linear learning-rate warm-up."}
+    )
+    grad_clip: float = field(
+        default=1.0, metadata={"help": "Clip the gradient norm to this value; 0 turns clipping off."}
+    )
+    seed: int = field(default=42, metadata={"help": "Seed for the head's initialisation, batch order and dropout."})
+    freeze_encoder: bool = field(
+        default=False, metadata={"help": "Train only the classification head; the encoder's outputs are computed once."}
+    )
+    class_weighted_loss: bool = field(default=False, metadata={"help": "Weight the loss by inverse label frequency."})
+    group_by_length: bool = field(
+        default=True, metadata={"help": "Batch windows of similar length together (less padding, faster)."}
+    )
+    early_stopping_patience: int = field(
+        default=0, metadata={"help": "Stop after N epochs without a better dev strict F1; 0 turns it off."}
+    )
+    # --- engine and hardware -----------------------------------------------------------------------
+    engine: str = field(
+        default="custom", metadata={"help": "'custom' (our loop) or 'trainer' (the Hugging Face Trainer)."}
+    )
+    precision: str = field(default="auto", metadata={"help": "'auto', 'fp32', 'bf16' or 'fp16' (autocast)."})
+    device: str = field(default="auto", metadata={"help": "'auto', 'cpu', 'cuda' or 'mps'."})
+    threads: int = field(default=0, metadata={"help": "torch CPU threads per process; 0 keeps torch's default."})
+    # --- bookkeeping ----------------------------------------------------------------------------
+    runs_dir: str = field(default="runs", metadata={"help": "Folder that holds one sub-folder per run."})
+    log_every: int = field(default=50, metadata={"help": "Write loss, lr and tokens/s every N steps."})
+    checkpoint_every: int = field(
+        default=200,
+        metadata={"help": "Also checkpoint every N steps inside an epoch; 0 checkpoints at epoch ends only."},
+    )
+    keep_checkpoints: int = field(default=2, metadata={"help": "Complete checkpoints kept on disk (newest first)."})
+
+    def __post_init__(self) -> None:
+        _choice("engine", self.engine, ENGINES)
+        _choice("precision", self.precision, PRECISIONS)
+        _choice("device", self.device, DEVICES)
+        for key in ("max_length", "batch_size", "eval_batch_size", "epochs", "log_every", "keep_checkpoints"):
+            _at_least(key, getattr(self, key), 1)
+        for key in ("context_words", "early_stopping_patience", "checkpoint_every", "threads"):
+            _at_least(key, getattr(self, key), 0)
+        for key in ("max_steps", "limit_train_sentences", "limit_dev_sentences"):
+            if getattr(self, key) is not None:
+                _at_least(key, getattr(self, key), 1)
+        if self.max_length < MIN_MAX_LENGTH:
+            raise ConfigError(
+                f"max_length={self.max_length}: windows must hold [CLS], [SEP] and two words of up to "
+                f"16 pieces; use at least {MIN_MAX_LENGTH}"
+            )
+        if not 0 < self.learning_rate < 1:
+            raise ConfigError(f"learning_rate={self.learning_rate}: must be between 0 and 1 (e.g. 5e-5)")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ConfigError(f"warmup_ratio={self.warmup_ratio}: must be in [0, 1)")
+        for key in ("weight_decay", "grad_clip"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"{key}={getattr(self, key)}: must not be negative")
+        if not self.backbone.strip():
+            raise ConfigError("backbone='': name a Hub id, a local model folder, or 'offline-minilm'")
+        if not self.label_subset.strip():
+            raise ConfigError("label_subset='': use 'all', 'five' or a comma list of entity types such as 'PER,LOC'")
+        if self.precision == "fp16" and self.device in ("cpu", "mps"):
+            raise ConfigError(
+                f"precision='fp16' with device={self.device!r}: fp16 training needs a CUDA GPU; use bf16 or fp32"
+            )
+
+    # --- serialisation --------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> "TrainConfig":
+        """Build from a mapping; unknown keys are errors (a typo must not silently fall back to a default)."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: expected a mapping of key: value, got {type(data).__name__}")
+        known = {f.name: f for f in fields(cls)}
+        for key in data:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(f"{source}: unknown key {key!r}{hint}")
+        types = _field_types()
+        values = {key: _check_type(key, value, types[key], source) for key, value in data.items()}
+        return cls(**values)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "TrainConfig":
+        """Load a ``.yaml``/``.yml`` or ``.json`` file."""
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() == ".json":
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}, line {exc.lineno}: invalid JSON ({exc.msg})") from None
+        else:
+            import yaml
+
+            try:
+                data = yaml.safe_load(text) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f", line {mark.line + 1}" if mark is not None else ""
+                raise ConfigError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+        config = cls.from_dict(data, source=str(path))
+        return config if config.name else replace(config, name=path.stem)
+
+    def with_overrides(self, assignments: Sequence[str]) -> "TrainConfig":
+        """Apply ``key=value`` strings (from ``--set``); values are coerced to the field's type."""
+        types = _field_types()
+        data = self.to_dict()
+        for item in assignments:
+            key, sep, raw = item.partition("=")
+            key = key.strip()
+            if not sep or not key:
+                raise ConfigError(f"--set {item!r}: expected key=value, e.g. --set epochs=5")
+            if key not in types:
+                close = difflib.get_close_matches(key, types, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(f"--set {item!r}: unknown key {key!r}{hint}")
+            data[key] = coerce(key, raw.strip(), types[key])
+        return TrainConfig(**data)
+
+    @staticmethod
+    def describe_fields() -> str:
+        """One line per key with its default and help, for ``--help``."""
+        return "\n".join(
+            f"  {f.name} (default {f.default!r}): {f.metadata.get('help', '')}" for f in fields(TrainConfig)
+        )
+
+
+def _field_types() -> dict[str, Any]:
+    # Resolved once per call: with `from __future__ import annotations` field.type is only a string.
+    return typing.get_type_hints(TrainConfig)
+
+
+def _choice(key: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{key}={value!r}: must be one of {', '.join(choices)}")
+
+
+def _at_least(key: str, value: int, minimum: int) -> None:
+    if value < minimum:
+        raise ConfigError(f"{key}={value}: must be at least {minimum}")
+
+
+def _base_type(annotation) -> tuple[type, bool]:
+    """``int | None`` -> (int, True); ``str`` -> (str, False)."""
+    args = typing.get_args(annotation)
+    if args:
+        non_none = [a for a in args if a is not type(None)]
+        return non_none[0], len(non_none) < len(args)
+    return annotation, False
+
+
+def _check_type(key: str, value: Any, annotation, source: str) -> Any:
+    """Values from YAML/JSON are already typed; accept ints for floats, reject anything else."""
+    base, optional = _base_type(annotation)
+    if value is None and optional:
+        return None
+    if base is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if base is int and isinstance(value, bool) or not isinstance(value, base):
+        if isinstance(value, str):  # "5e-5" in YAML is a string: PyYAML follows YAML 1.1 float syntax
+            return coerce(key, value, annotation, source)
+        raise ConfigError(f"{source}: {key}={value!r}: expected {base.__name__}{' or null' if optional else ''}")
+    return value
+
+
+def coerce(key: str, raw: str, annotation, source: str = "--set") -> Any:
+    """A command-line string to the field's type.
+
+    >>> coerce("epochs", "5", int), coerce("freeze_encoder", "yes", bool), coerce("max_steps", "none", int | None)
+    (5, True, None)
+    """
+    base, optional = _base_type(annotation)
+    if optional and raw.lower() in ("none", "null", ""):
+        return None
+    try:
+        if base is bool:
+            lowered = raw.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if base is int:
+            return int(raw)
+        if base is float:
+            return float(raw)
+        return str(raw)
+    except ValueError:
+        kind = "true or false" if base is bool else base.__name__
+        raise ConfigError(f"{source}: {key}={raw!r}: expected {kind}") from None

@@ -1,0 +1,201 @@
+"""ONNX export and the ONNX Runtime backends, on the tiny trained model (seconds)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+from ner_demo.backends import OnnxModel, is_onnx_folder  # noqa: E402
+from ner_demo.errors import ConfigError, ModelLoadError  # noqa: E402
+from ner_demo.export import export_model, export_onnx  # noqa: E402
+from ner_demo.inference import Tagger  # noqa: E402
+from ner_demo.models import load_trained  # noqa: E402
+
+TEXTS = [
+    "John visited Berlin and met Mary at Siemens Corp .",
+    "Pedro lives in Lagos",
+    "Li works for Acme Corp in Tokyo today .",
+    "",
+    " ".join(["Mary lives in Paris ."] * 40),  # over the tiny model's 128 positions: several windows
+]
+
+
+def spans(entities):
+    return [(e.label, e.start, e.end, e.text) for e in entities]
+
+
+@pytest.fixture(scope="module")
+def onnx_dir(trained_tiny_dir, tmp_path_factory):
+    return export_onnx(trained_tiny_dir, tmp_path_factory.mktemp("export") / "onnx", quantize="int8")
+
+
+@pytest.fixture(scope="module")
+def torch_entities(trained_tiny_dir):
+    return [spans(e) for e in Tagger.from_pretrained(str(trained_tiny_dir), backend="torch-fp32").predict_many(TEXTS)]
+
+
+def test_export_folder_describes_itself(onnx_dir):
+    names = {p.name for p in onnx_dir.iterdir()}
+    assert {"model.onnx", "model.int8.onnx", "config.json", "ner_demo.json", "export.json", "tokenizer.json"} <= names
+    info = json.loads((onnx_dir / "export.json").read_text())
+    assert info["files"] == {"onnx-fp32": "model.onnx", "onnx-int8": "model.int8.onnx"}
+    assert info["default_backend"] == "onnx-int8"
+    assert info["opset"] >= 14 and info["quantization"]["type"] == "dynamic"
+    assert info["check_vs_torch"]["onnx-fp32"]["max_abs_logit_diff"] < 1e-3
+    assert not any(p.name.startswith(".") for p in onnx_dir.parent.iterdir())  # no staging folder left behind
+
+
+@pytest.mark.parametrize("backend", ["onnx-fp32", "onnx-int8"])
+def test_onnx_backends_find_the_same_entities_as_torch(onnx_dir, torch_entities, backend):
+    tagger = Tagger.from_pretrained(str(onnx_dir), backend=backend)
+    assert [spans(e) for e in tagger.predict_many(TEXTS)] == torch_entities
+
+
+def test_onnx_fp32_probabilities_match_torch(onnx_dir, trained_tiny_dir):
+    words = [["John", "met", "Mary", "in", "Paris", "."], ["Lima"]]
+    torch_scores = Tagger.from_pretrained(str(trained_tiny_dir), backend="torch-fp32").predict_words_scored(words)
+    onnx_scores = Tagger.from_pretrained(str(onnx_dir), backend="onnx-fp32").predict_words_scored(words)
+    for a, b in zip(torch_scores, onnx_scores):
+        assert a.tags == b.tags
+        np.testing.assert_allclose(a.scores, b.scores, atol=1e-4)
+
+
+def test_export_folder_loads_with_its_default_backend(onnx_dir):
+    tagger = Tagger.from_pretrained(str(onnx_dir))
+    assert tagger.backend_name == "onnx-int8" and tagger.precision == "int8"
+    assert tagger.describe().startswith("onnx-int8 (onnxruntime")
+
+
+@pytest.mark.parametrize("backend", ["torch-fp32", "torch-bf16", "torch-int8"])
+def test_describe_names_the_torch_backend(trained_tiny_dir, backend):
+    tagger = Tagger.from_pretrained(str(trained_tiny_dir), backend=backend)
+    assert tagger.describe().startswith(backend + " (")
+    assert tagger.predict("Pedro lives in Lagos")  # every backend still tags
+
+
+def test_precision_still_picks_the_backend(trained_tiny_dir, onnx_dir):
+    assert Tagger.from_pretrained(str(trained_tiny_dir), precision="fp32").backend_name == "torch-fp32"
+    assert Tagger.from_pretrained(str(onnx_dir), precision="fp32").backend_name == "onnx-fp32"
+
+
+def test_onnx_export_cannot_run_a_torch_backend(onnx_dir):
+    with pytest.raises(ConfigError, match="ONNX export"):
+        Tagger.from_pretrained(str(onnx_dir), backend="torch-bf16")
+
+
+def test_fp32_only_export_says_how_to_get_int8(trained_tiny_dir, tmp_path):
+    folder = export_onnx(trained_tiny_dir, tmp_path / "fp32")
+    assert Tagger.from_pretrained(str(folder)).backend_name == "onnx-fp32"
+    with pytest.raises(ConfigError, match="--quantize int8"):
+        Tagger.from_pretrained(str(folder), backend="onnx-int8")
+
+
+def test_torch_model_runs_on_onnx_runtime_in_memory(tiny_model_dir):
+    """DistilBERT: no token_type_ids input, so the graph must not be fed one."""
+    model, tokenizer, features = load_trained(str(tiny_model_dir))
+    words = [["John", "lives", "in", "Paris"], ["Acme", "Corp", "met", "Li", "today", "."]]
+    expected = Tagger(model, tokenizer, features, backend="torch-fp32").predict_words_scored(words)
+    tagger = Tagger(model, tokenizer, features, backend="onnx-fp32")
+    assert not tagger.backend.uses_token_types
+    for a, b in zip(expected, tagger.predict_words_scored(words)):
+        np.testing.assert_allclose(a.scores, b.scores, atol=1e-4)
+
+
+def test_export_leaves_the_model_in_eval_mode(trained_tiny_dir, tmp_path):
+    model, tokenizer, _ = load_trained(str(trained_tiny_dir))
+    export_model(model, tmp_path, tokenizer=tokenizer)
+    assert not model.training and not any(m.training for m in model.modules())
+
+
+def test_bad_model_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelLoadError, match="no config.json"):
+        export_onnx(tmp_path / "missing", tmp_path / "out")
+
+
+def test_onnx_folder_without_graphs_is_a_clear_error(onnx_dir, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "export.json").write_text(json.dumps({"files": {"onnx-fp32": "model.onnx"}}))
+    with pytest.raises(ModelLoadError, match="no ONNX graph"):
+        Tagger.from_pretrained(str(broken))
+
+
+def test_export_refuses_to_overwrite_a_model_folder(trained_tiny_dir, tiny_model_dir):
+    with pytest.raises(ConfigError, match="not an ONNX export"):
+        export_onnx(trained_tiny_dir, tiny_model_dir)
+
+
+def test_exporting_an_export_is_refused(onnx_dir, tmp_path):
+    with pytest.raises(ConfigError, match="already an ONNX export"):
+        export_onnx(onnx_dir, tmp_path / "again")
+
+
+def test_unknown_quantisation_is_refused(trained_tiny_dir, tmp_path):
+    with pytest.raises(ConfigError, match="'int4'"):
+        export_onnx(trained_tiny_dir, tmp_path / "x", quantize="int4")
+
+
+def test_cli_export_writes_a_folder_predict_can_use(trained_tiny_dir, tmp_path, capsys):
+    from ner_demo.cli import main
+
+    out = tmp_path / "cli-onnx"
+    assert main(["export", "--model", str(trained_tiny_dir), "--format", "onnx", "--quantize", "int8",
+                 "--output", str(out)]) == 0
+    assert "default backend: onnx-int8" in capsys.readouterr().out
+    assert is_onnx_folder(out)
+    assert main(["predict", "--model", str(out), "Pedro lives in Lagos"]) == 0
+    assert "PER\t0\t5" in capsys.readouterr().out
+
+
+def test_cli_export_of_a_bad_folder_prints_one_line(tmp_path, capsys):
+    from ner_demo.cli import main
+
+    assert main(["export", "--model", str(tmp_path / "nope")]) == 1
+    assert "no config.json" in capsys.readouterr().err
+
+
+def test_onnx_model_is_a_stand_in_for_the_torch_model(onnx_dir):
+    from ner_demo.inference import load_model
+
+    model, tokenizer, features = load_model(str(onnx_dir))
+    assert isinstance(model, OnnxModel) and model.config.num_labels == 7
+    assert Tagger(model, tokenizer, features).labels[0] == "O"
+
+
+@pytest.fixture()
+def dev_file(tmp_path):
+    from conftest import synthetic_sentences
+
+    from ner_demo.data.conll import Sentence, write_conll
+
+    path = tmp_path / "dev.conll"
+    write_conll([Sentence(tuple(w), tuple(t)) for w, t in synthetic_sentences(40, seed=5)], path)
+    return path
+
+
+@pytest.mark.parametrize(("tolerance", "default"), [(1.0, "onnx-int8"), (-1.0, "onnx-fp32")])
+def test_int8_stays_the_default_only_within_the_f1_tolerance(onnx_dir, dev_file, tmp_path, tolerance, default):
+    import shutil
+
+    from ner_demo.export import choose_default
+
+    folder = shutil.copytree(onnx_dir, tmp_path / "copy")
+    check = choose_default(folder, str(dev_file), "dev", tolerance=tolerance)
+    assert set(check["strict_f1"]) == {"onnx-fp32", "onnx-int8"} and check["strict_f1"]["onnx-fp32"] > 0.8
+    assert Tagger.from_pretrained(str(folder)).backend_name == default
+
+
+def test_export_json_cannot_point_outside_its_folder(onnx_dir, tmp_path):
+    import shutil
+
+    folder = shutil.copytree(onnx_dir, tmp_path / "copy")
+    info = json.loads((folder / "export.json").read_text())
+    info["files"]["onnx-fp32"] = "../model.onnx"
+    (folder / "export.json").write_text(json.dumps(info))
+    with pytest.raises(ModelLoadError, match="file names in the folder"):
+        Tagger.from_pretrained(str(folder))

@@ -1,0 +1,129 @@
+"""Runs in their own processes: the CLI, background runs, kill -9 then resume, one run at a time, DDP.
+
+Each child process pays for importing torch and transformers (a few seconds), so these tests are few.
+Deselect the DDP test with ``-k "not ddp"`` if it is too slow on a machine (about 20 s here).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+
+import pytest
+import torch
+from training_support import PYTHON, REPO, build_model, subprocess_env, tiny_config
+
+from ner_demo.training import Run, background, train
+from ner_demo.training.background import RunBusyError
+from ner_demo.training.callbacks import CRASH_ENV
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return build_model(tmp_path_factory.mktemp("tiny") / "model")
+
+
+def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([PYTHON, "-m", "ner_demo", *args], cwd=REPO, env=subprocess_env(),
+                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+
+
+def _sets(config) -> list[str]:
+    out = []
+    for key, value in config.to_dict().items():
+        out += ["--set", f"{key}={'none' if value is None else value}"]
+    return out
+
+
+def _wait(run_id: str, runs_dir, states: set[str], timeout: float = 90) -> dict:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status = background.poll(run_id, runs_dir)
+        if status.get("state") in states:
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} did not reach {states}: {background.poll(run_id, runs_dir)}")
+
+
+def test_cli_train_then_runs_table_and_json(model_dir, tmp_path):
+    config = tiny_config(model_dir, tmp_path / "runs", epochs=2)
+    done = _cli("train", *_sets(config))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "finished; best dev strict F1" in done.stdout
+    listed = _cli("runs", "--runs-dir", str(tmp_path / "runs"), "--json")
+    runs = json.loads(listed.stdout)
+    assert [(r["state"], r["step"], r["total_steps"]) for r in runs] == [("finished", 10, 10)]
+    table = _cli("runs", "--runs-dir", str(tmp_path / "runs")).stdout
+    assert runs[0]["run_id"] in table and "finished" in table and "BEST DEV F1" in table
+
+
+def test_cli_reports_config_errors_in_one_line(tmp_path):
+    done = _cli("train", "--set", "epochs=0", "--set", f"runs_dir={tmp_path}")
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: epochs=0: must be at least 1"
+
+
+def test_kill_9_mid_epoch_then_resume_finishes(model_dir, tmp_path, monkeypatch):
+    config = tiny_config(model_dir, tmp_path / "runs")
+    reference = train(tiny_config(model_dir, tmp_path / "reference"))
+    monkeypatch.setenv(CRASH_ENV, "8:kill")  # the child SIGKILLs itself after step 8 (mid-epoch 2)
+    run = background.start(config)
+    monkeypatch.delenv(CRASH_ENV)
+    status = _wait(run.id, config.runs_dir, {"failed", "finished"})
+    assert status["state"] == "failed" and "killed by signal 9" in status["error"]
+    background.resume(run.id, config.runs_dir)
+    status = _wait(run.id, config.runs_dir, {"finished", "failed"})
+    assert status["state"] == "finished", status
+    assert status["step"] == reference.read_status()["step"]
+    assert [r["strict_f1"] for r in run.metrics("eval")] == [r["strict_f1"] for r in reference.metrics("eval")]
+
+
+def test_one_run_at_a_time_second_refused_or_queued(model_dir, tmp_path):
+    config = tiny_config(model_dir, tmp_path / "runs", epochs=2)
+    first = background.start(config)
+    with pytest.raises(RunBusyError, match=f"run {first.id} is still training"):
+        background.start(config)
+    queued = background.start(config, queue=True)
+    assert queued.read_status()["state"] == "queued"
+    assert _wait(first.id, config.runs_dir, {"finished", "failed"})["state"] == "finished"
+    assert _wait(queued.id, config.runs_dir, {"finished", "failed"})["state"] == "finished"
+    assert not (tmp_path / "runs" / background.ACTIVE_FILE).exists()  # the slot is free again
+
+
+def test_cli_cancel_background_run_then_resume(model_dir, tmp_path):
+    config = tiny_config(model_dir, tmp_path / "runs", epochs=20, checkpoint_every=0)
+    run = background.start(config)
+    deadline = time.time() + 60
+    while run.read_status().get("step", 0) < 1 and time.time() < deadline:
+        time.sleep(0.1)
+    done = _cli("cancel", run.id, "--runs-dir", str(config.runs_dir))
+    assert done.returncode == 0 and "cancel requested" in done.stdout
+    status = _wait(run.id, config.runs_dir, {"cancelled", "finished", "failed"})
+    assert status["state"] == "cancelled" and status["step"] < 100
+    done = _cli("resume", run.id, "--runs-dir", str(config.runs_dir))
+    assert done.returncode == 0, done.stderr[-2000:]
+    status = Run(run.path).read_status()
+    assert status["state"] == "finished" and status["step"] == 100
+
+
+def test_ddp_two_cpu_processes(model_dir, tmp_path):
+    config = tiny_config(model_dir, tmp_path / "runs", batch_size=2, epochs=3)
+    with socket.socket() as probe:  # a free local port for the rendezvous: parallel runs must not collide
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    cmd = [PYTHON, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+           "--main_process_port", port, "--mixed_precision", "no", "--dynamo_backend", "no",
+           "-m", "ner_demo", "train", *_sets(config)]  # fmt: skip
+    done = subprocess.run(cmd, cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (path,) = list((tmp_path / "runs").iterdir())
+    status = Run(path).read_status()
+    assert status["state"] == "finished" and status["processes"] == 2
+    assert status["total_steps"] == 15  # 10 batches of 2 per epoch, shared by 2 processes
+    latest = sorted((path / "checkpoints").iterdir())[-1]
+    assert {"rng-0.json", "rng-1.json"} <= {p.name for p in latest.iterdir()}  # each process's dropout stream
+    assert (path / "best" / "model.safetensors").is_file()
