@@ -135,7 +135,9 @@ Decoding: `{summary['decoding']}`, chosen on dev (strict F1 by decoding: {summar
 
 ## Training
 - Command: `{command or 'bash training/train_default_model.sh'}`
-- Training time: {took} on {_cpu_name()} ({platform.system()}, torch threads as in the config), no GPU.
+- Training time: {took} on {_cpu_name()} ({platform.system()}, torch threads as in the config), no GPU,
+  the time of this run as it happened (other jobs sharing the CPU make it longer, never shorter).
+- Config: `training/minilm_conll2003_default.yaml`; the run's own config as saved:
 
 ```yaml
 {cfg}

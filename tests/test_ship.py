@@ -1,0 +1,59 @@
+"""ship: a run's best/ becomes an fp16 folder whose card reports the scores of exactly what ships."""
+
+import json
+import shutil
+
+import pytest
+from safetensors import safe_open
+
+from conftest import synthetic_sentences
+from ner_demo.data.conll import Sentence, write_conll
+from ner_demo.errors import ModelLoadError
+from ner_demo.inference import Tagger
+from ner_demo.training.ship import ship_model
+
+
+@pytest.fixture(scope="module")
+def shipped(trained_tiny_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("ship")
+    run = root / "run"
+    shutil.copytree(trained_tiny_dir, run / "best")
+    (run / "config.json").write_text(json.dumps({"backbone": "tiny", "learning_rate": 0.003}), encoding="utf-8")
+    (run / "status.json").write_text(json.dumps({"state": "finished", "elapsed_s": 120}), encoding="utf-8")
+    data = root / "data"
+    data.mkdir()
+    for split, seed in (("dev", 5), ("test", 6)):
+        write_conll([Sentence(tuple(w), tuple(t)) for w, t in synthetic_sentences(30, seed)], data / f"{split}.txt")
+    summary = ship_model(run, root / "shipped", data=str(data), command="make model")
+    return root / "shipped", summary
+
+
+def test_shipped_weights_are_fp16(shipped):
+    folder, _ = shipped
+    with safe_open(str(folder / "model.safetensors"), "pt") as f:
+        assert {str(f.get_tensor(k).dtype) for k in f.keys()} == {"torch.float16"}
+
+
+def test_card_reports_dev_and_test_of_what_ships(shipped):
+    folder, summary = shipped
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert f"| dev | {summary['dev']['strict_f1']:.4f}" in card and f"| test | {summary['test']['strict_f1']:.4f}" in card
+    assert "make model" in card and "2 minutes" in card
+
+
+def test_decoding_is_chosen_on_dev_and_saved(shipped):
+    folder, summary = shipped
+    scores = summary["dev_strict_f1_by_decoding"]
+    assert summary["decoding"] == max(scores, key=scores.get)
+    assert json.loads((folder / "ner_demo.json").read_text())["input_features"]["decoding"] == summary["decoding"]
+
+
+def test_shipped_folder_tags_text(shipped):
+    folder, _ = shipped
+    tagger = Tagger.from_pretrained(str(folder), precision="fp32")
+    assert [(e.label, e.text) for e in tagger.predict("Mary visited Tokyo .")] == [("PER", "Mary"), ("LOC", "Tokyo")]
+
+
+def test_run_without_best_is_refused(tmp_path):
+    with pytest.raises(ModelLoadError, match="no best/ model yet"):
+        ship_model(tmp_path, tmp_path / "out")
