@@ -129,7 +129,7 @@ def worker(args) -> dict:
         from ner_demo.inference import Tagger
 
         folder = args.onnx_dir if args.worker.startswith("onnx-") else args.torch_dir
-        tagger = Tagger.from_pretrained(folder, backend=args.worker, batch_size=args.batch_size)
+        tagger = Tagger.from_pretrained(folder, backend=args.worker, batch_size=args.batch_size or None)
         load_s = time.perf_counter() - start
         tagger.predict_words(words[:64])  # warm-up
         start = time.perf_counter()
@@ -137,7 +137,7 @@ def worker(args) -> dict:
         batch_s = time.perf_counter() - start
         arrays = [tagger.batch_arrays(tagger.plan([w], [[(0, len(w))]])) for w in single]
         latency, bare = _time_pairs(lambda t: tagger.tag_texts([t]), texts, lambda a: tagger.backend(*a), arrays)
-        name = args.worker
+        name = f"{args.worker} (batch {tagger.batch_size})"
     p50, p95 = _percentiles(latency)
     bare50, _ = _percentiles(bare)
     gold = [list(s.tags) for s in sentences]
@@ -225,16 +225,16 @@ def print_table(rows: list[dict], trained: bool) -> None:
     ok = [r for r in rows if "error" not in r]
     pipes = [r for r in ok if r["backend"].startswith("pipeline")]
     base = max(pipes, key=lambda r: r["words_per_s"]) if pipes else None
-    fp32 = next((r for r in ok if r["backend"] == "torch-fp32"), None)
-    print(f"\n{'backend':<20}{'words/s':>9}{'x pipe':>8}{'p50 ms':>8}{'p95 ms':>8}{'bare ms':>8}{'p50/bare':>9}"
+    fp32 = next((r for r in ok if r["backend"].startswith("torch-fp32")), None)
+    print(f"\n{'backend':<22}{'words/s':>9}{'x pipe':>8}{'p50 ms':>8}{'p95 ms':>8}{'bare ms':>8}{'p50/bare':>9}"
           f"{'peak MB':>9}{'F1':>8}{'dF1':>8}{'agree':>8}")
     for r in rows:
         if "error" in r:
-            print(f"{r['backend']:<20} failed: {r['error']}")
+            print(f"{r['backend']:<22} failed: {r['error']}")
             continue
         x = r["words_per_s"] / base["words_per_s"] if base else float("nan")
         d_f1 = (r["strict_f1"] - fp32["strict_f1"]) * 100 if fp32 else float("nan")
-        print(f"{r['backend']:<20}{r['words_per_s']:>9}{x:>7.2f}x{r['p50_ms']:>8.1f}{r['p95_ms']:>8.1f}"
+        print(f"{r['backend']:<22}{r['words_per_s']:>9}{x:>7.2f}x{r['p50_ms']:>8.1f}{r['p95_ms']:>8.1f}"
               f"{r['bare_p50_ms']:>8.1f}{r['p50_over_bare']:>8.2f}x{r['peak_rss_mb']:>9}{r['strict_f1']:>8.4f}"
               f"{d_f1:>+8.2f}{r.get('agree_fp32', float('nan')):>8.2%}")
     if not trained:
@@ -256,7 +256,7 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=BACKENDS, choices=BACKENDS)
     parser.add_argument("--pipeline-batch", type=int, nargs="*", default=[8, 64],
                         help="pipeline batch sizes, one row each; the fastest is the baseline (none: skip it)")
-    parser.add_argument("--batch-size", type=int, default=64, help="Tagger batch size")
+    parser.add_argument("--batch-size", type=int, default=0, help="Tagger batch size (0: each backend's default)")
     parser.add_argument("--latency-sentences", type=int, default=200, help="sentences timed one call each")
     parser.add_argument("--onnx-dir", help="use this export folder instead of exporting --model")
     parser.add_argument("--rounds", type=int, default=1,
@@ -288,7 +288,7 @@ def main() -> None:
                 runs[name].append(row)
                 print(json.dumps({"round": round_no + 1, **{k: v for k, v in row.items() if k != "tags"}}), flush=True)
         rows = [best_of(runs[name]) for name in names]
-    reference = next((r["tags"] for r in rows if r.get("backend") == "torch-fp32"), None)
+    reference = next((r["tags"] for r in rows if r.get("backend", "").startswith("torch-fp32")), None)
     for r in rows:
         if reference and "tags" in r:
             pairs = [(a, b) for x, y in zip(r["tags"], reference) for a, b in zip(x, y)]

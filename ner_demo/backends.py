@@ -32,6 +32,7 @@ ONNX_FILES = {"onnx-fp32": "model.onnx", "onnx-int8": "model.int8.onnx"}
 class Backend(Protocol):
     name: str  # one of BACKENDS
     uses_token_types: bool  # False for graphs/models without a token_type_ids input (DistilBERT)
+    batch_size: int  # windows per call that run fastest here (the Tagger's default)
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray) -> np.ndarray:
         """(B, T) int64 arrays -> (B, T, n_labels) float32 label probabilities."""
@@ -66,6 +67,7 @@ class TorchBackend:
         if precision == "int8" and device != "cpu":
             raise ConfigError(f"backend torch-int8 runs on the CPU only, not on {device}")
         self.name = f"torch-{precision}"
+        self.batch_size = 64  # length-sorted batches of 64: ~5,100 words/s fp32 on 2 cores (GUIDE)
         self.device = device
         self.model = model.to(device).eval()
         if precision == "int8":
@@ -178,6 +180,9 @@ class OnnxBackend:
         except Exception as exc:  # ORT raises its own (non-exported) exception types
             raise ModelLoadError(f"{path}: onnxruntime cannot load it ({exc})") from exc
         self.name = backend
+        # Smaller batches than PyTorch's: int8 tagged 6,000-6,400 words/s in batches of 8-32 against
+        # 4,400 in batches of 64 (same run, 2 shared cores); fp32 ~3,400 against 2,100-5,000.
+        self.batch_size = 16
         self.path = path
         self.threads = options.intra_op_num_threads
         self._inputs = [i.name for i in self.session.get_inputs()]

@@ -151,14 +151,14 @@ class Tagger:
         device: str = "auto",
         precision: str = "auto",
         aggregation: str = "first",
-        batch_size: int = 64,
+        batch_size: int | None = None,
         max_length: int | None = None,
         backend: str = "auto",
         decoding: str | None = None,
     ):
         if aggregation not in AGGREGATIONS:
             raise ConfigError(f"aggregation {aggregation!r} is not one of {', '.join(AGGREGATIONS)}")
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
         name, self.device = pick_backend(model, backend, precision, device)
         self.precision = name.split("-", 1)[1]  # fp32 / bf16 / fp16 / int8, whatever runs it
@@ -170,7 +170,7 @@ class Tagger:
         self.decoding = decoding or features.decoding  # the model folder's choice unless overridden
         if self.decoding not in DECODINGS:
             raise ConfigError(f"decoding {self.decoding!r} is not one of {', '.join(DECODINGS)}")
-        self.batch_size = batch_size
+        self.batch_size = batch_size or self.backend.batch_size  # None: what runs fastest on this backend
         limit = min(getattr(model.config, "max_position_embeddings", 512), 512)
         self.max_length = min(max_length or limit, limit)
         if self.max_length < 2 * features.max_pieces_per_word + 2:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from ner_demo.data import texts as data_texts
 from ner_demo.errors import DataFormatError, InputTooLargeError
 from ner_demo.spans import Entity, iob2_word_spans
 
@@ -147,34 +148,9 @@ class BatchResult:
                 f"download `{name}`.")
 
 
-def _decode(path: Path) -> str:
-    from ner_demo.data.conll import _decode as decode_utf8  # one set of checks: binary, UTF-16, not UTF-8
-
-    return decode_utf8(path.read_bytes(), path.name, "a UTF-8 text file")
-
-
 def read_texts(path: str | Path, lines: bool = True) -> list[str]:
-    """Texts of a ``.txt`` (each non-empty line, or the whole file) or ``.jsonl`` (a ``text`` field)."""
-    path = Path(path)
-    content = _decode(path)
-    if not content.strip():
-        raise DataFormatError(path.name, None, None, "is empty: there is no text to tag")
-    if path.suffix.lower() != ".jsonl":
-        return [t for t in content.splitlines() if t.strip()] if lines else [content]
-    texts = []
-    for n, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(path.name, n, line, f"is not JSON ({exc.msg})") from None
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            raise DataFormatError(path.name, n, line, "needs a string field 'text'")
-        texts.append(record["text"])
-    if not texts:
-        raise DataFormatError(path.name, None, None, "has no lines with a text to tag")
-    return texts
+    """Texts of an uploaded ``.txt`` or ``.jsonl``; errors name the file by its upload name."""
+    return data_texts.read_texts(path, lines, source=Path(path).name)
 
 
 def _entities_cell(entities: Sequence[tuple[str, str]]) -> str:

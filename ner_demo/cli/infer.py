@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ner_demo.cli.common import add_json_flag, add_model_options, load_tagger, print_json
+from ner_demo.data.texts import read_texts
 from ner_demo.errors import DataFormatError
 
 
@@ -37,29 +38,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=_evaluate)
 
 
-def _texts_from_file(path: Path, lines: bool) -> list[str]:
-    raw = path.read_bytes()
-    try:
-        content = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataFormatError(str(path), line, None, "is not valid UTF-8; re-save the file as UTF-8") from None
-    if path.suffix.lower() == ".jsonl":
-        texts = []
-        for n, line in enumerate(content.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(str(path), n, line, f"is not JSON ({exc.msg})") from None
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise DataFormatError(str(path), n, line, "needs a string field 'text'")
-            texts.append(record["text"])
-        return texts
-    return [t for t in content.splitlines() if t.strip()] if lines else [content]
-
-
 def _predict(args) -> int:
     from ner_demo.data.conll import format_conll, read_conll
 
@@ -76,7 +54,7 @@ def _predict(args) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    texts = list(args.text) + (_texts_from_file(Path(args.file), args.lines) if args.file else [])
+    texts = list(args.text) + (read_texts(args.file, args.lines) if args.file else [])
     results = tagger.predict_many(texts)
     if args.json:
         print_json([{"text": t, "entities": [e.to_dict() for e in ents]} for t, ents in zip(texts, results)])
