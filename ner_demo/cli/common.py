@@ -16,6 +16,7 @@ def print_json(data) -> None:
 
 
 def add_model_options(parser) -> None:
+    from ner_demo.backends import BACKENDS
     from ner_demo.inference import AGGREGATIONS, PRECISIONS
 
     parser.add_argument("--model", default=None,
@@ -25,7 +26,9 @@ def add_model_options(parser) -> None:
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="auto = bf16 autocast where the CPU/GPU supports it, else fp32")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--backend", default="auto", choices=["auto", *BACKENDS],
+                        help="what runs the network (auto: from --precision, or an export folder's own)")
+    parser.add_argument("--batch-size", type=int, default=None, help="windows per forward pass (default: the backend's)")
 
 
 def load_tagger(args):
@@ -34,5 +37,5 @@ def load_tagger(args):
 
     return Tagger.from_pretrained(
         args.model or default_model(), aggregation=args.aggregation, precision=args.precision,
-        device=args.device, batch_size=args.batch_size,
+        device=args.device, batch_size=args.batch_size, backend=args.backend,
     )
