@@ -13,7 +13,7 @@ import time
 
 import pytest
 import torch
-from training_support import PYTHON, REPO, build_model, subprocess_env, tiny_config
+from training_support import PYTHON, REPO, build_model, subprocess_env, tiny_config, wait_for_state
 
 from ner_demo.training import Run, background, train
 from ner_demo.training.background import RunBusyError
@@ -40,13 +40,7 @@ def _sets(config) -> list[str]:
 
 
 def _wait(run_id: str, runs_dir, states: set[str], timeout: float = 90) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        status = background.poll(run_id, runs_dir)
-        if status.get("state") in states:
-            return status
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} did not reach {states}: {background.poll(run_id, runs_dir)}")
+    return wait_for_state(run_id, runs_dir, states, timeout, interval=0.2)
 
 
 def test_cli_train_then_runs_table_and_json(model_dir, tmp_path):

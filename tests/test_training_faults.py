@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from training_support import PYTHON, REPO, build_model, subprocess_env, tiny_config
+from training_support import PYTHON, REPO, build_model, subprocess_env, tiny_config, wait_for_state
 
 from ner_demo.errors import TrainingDivergedError
 from ner_demo.training import Run, background, list_runs, train
@@ -52,13 +52,7 @@ def reference(model_dir, tmp_path_factory) -> list[float]:
 
 
 def _wait(run_id: str, runs_dir, states: set[str], timeout: float = 120) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        status = background.poll(run_id, runs_dir)
-        if status.get("state") in states:
-            return status
-        time.sleep(0.05)
-    raise AssertionError(f"run {run_id} did not reach {states}: {background.poll(run_id, runs_dir)}")
+    return wait_for_state(run_id, runs_dir, states, timeout, interval=0.05)
 
 
 def _resumed_from(run: Run) -> tuple[int, int]:

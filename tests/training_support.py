@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 from ner_demo.data import read_conll
@@ -50,3 +51,16 @@ def subprocess_env() -> dict:
 
 
 PYTHON = sys.executable
+
+
+def wait_for_state(run_id: str, runs_dir, states: set[str], timeout: float = 120, interval: float = 0.05) -> dict:
+    """Poll a background run until its state is one of ``states``; fail the test with its status if not."""
+    from ner_demo.training import background
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status = background.poll(run_id, runs_dir)
+        if status.get("state") in states:
+            return status
+        time.sleep(interval)
+    raise AssertionError(f"run {run_id} did not reach {states}: {background.poll(run_id, runs_dir)}")
