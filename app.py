@@ -21,7 +21,7 @@ from ner_demo.app_support import datasets as ds
 from ner_demo.app_support import evaluating as ev
 from ner_demo.app_support import tagging as tg
 from ner_demo.app_support import training as tr
-from ner_demo.app_support.models import ModelCache, default_model_problem, initial_choice, model_choices
+from ner_demo.app_support.models import DEFAULT_CHOICE, ModelCache, default_model_problem, initial_choice, model_choices
 from ner_demo.errors import NerDemoError
 from ner_demo.inference import AGGREGATIONS, timed
 
@@ -32,6 +32,7 @@ EXAMPLES = [
 ]
 MAX_FILE_SIZE = "20mb"  # uploads: CoNLL-2003 train is 3.3 MB; batch files beyond this should use the CLI
 INFERENCE_CONCURRENCY = 4  # tagging requests served at once (they share the loaded model)
+ENTITIES_MAX_BATCH = 16  # /entities requests merged into one Tagger call under load
 POLL_SECONDS = 2.0
 CSS = """
 .ner-cards {display: flex; gap: 12px; flex-wrap: wrap}
@@ -84,6 +85,19 @@ def model_notice_update():
 
 
 # ---- Tag -------------------------------------------------------------------------------------------
+
+
+def noop(text: str) -> str:
+    """The framework's floor for load tests (bench/load_test.py): returns its input, runs no model."""
+    return text
+
+
+@friendly
+def entities(texts: list[str]) -> tuple[list[list[dict]]]:
+    """API: the default model's entities (character offsets, score) of each text. Batched: requests
+    that queue up together run as one Tagger call, whose length-sorted batches amortise the model."""
+    tagged = MODELS.tagger(DEFAULT_CHOICE).tag_texts([t or "" for t in texts])
+    return ([[e.to_dict() for e in t.entities] for t in tagged],)
 
 
 @friendly
@@ -516,6 +530,8 @@ def build() -> gr.Blocks:
         batch_button.click(tag_file, [batch_file, tag_model, aggregation, threshold, batch_lines],
                            [batch_summary, batch_table, batch_output], api_name="tag_file", **infer)
         tag_tab.select(_picker_update, None, tag_model, api_name="refresh_tag_models", **light)
+        gr.api(entities, api_name="entities", batch=True, max_batch_size=ENTITIES_MAX_BATCH, **infer)
+        gr.api(noop, api_name="noop", concurrency_limit=INFERENCE_CONCURRENCY)
 
         eval_button.click(evaluate, [eval_model, eval_data, eval_upload],
                           [cards, per_type_plot, per_type_table, confusion_plot, error_kind, error_type, error_table,
@@ -610,7 +626,19 @@ def main(argv: list[str] | None = None) -> None:
     if auth is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {args.host} without --auth: anyone who can reach it can use it", flush=True)
     os.environ["NER_DEMO_RUNS"] = args.runs_dir  # read by runs_dir(), and inherited by training processes
+    warm_up()
     launch(build(), args.host, args.port, auth=auth)
+
+
+def warm_up() -> None:
+    """Build the default model's Tagger before serving, so that no request waits for it. The first
+    start ever also exports the model to ONNX for its int8 backend (about 30 s; cached afterwards)."""
+    if default_model_problem():
+        return  # the Tag tab says what is missing
+    try:
+        print(f"default model: {MODELS.tagger(DEFAULT_CHOICE).describe()}", flush=True)
+    except NerDemoError as exc:
+        print(f"warning: the default model cannot serve ({exc}); the app starts, and its tabs say so", flush=True)
 
 
 if __name__ == "__main__":

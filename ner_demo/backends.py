@@ -127,7 +127,8 @@ def is_onnx_folder(path: str | Path) -> bool:
     )
 
 
-def load_onnx_model(folder: str | Path) -> OnnxModel:
+def load_onnx_model(folder: str | Path, config=None) -> OnnxModel:
+    """An export folder; ``config`` stands in for its config.json (a cached export holds graphs only)."""
     from transformers import AutoConfig
 
     folder = Path(folder)
@@ -146,7 +147,7 @@ def load_onnx_model(folder: str | Path) -> OnnxModel:
     if not files:
         raise ModelLoadError(f"{folder}: no ONNX graph ({', '.join(ONNX_FILES.values())}); re-run the export")
     try:
-        config = AutoConfig.from_pretrained(folder, trust_remote_code=False)
+        config = config or AutoConfig.from_pretrained(folder, trust_remote_code=False)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"{folder}: cannot read config.json ({exc})") from exc
     if not getattr(config, "id2label", None) or len(config.id2label) < 2:

@@ -8,6 +8,7 @@ constraint only forbids impossible paths.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -35,6 +36,23 @@ def allowed_starts(labels: Sequence[str]) -> np.ndarray:
     return np.array([not tag.startswith("I-") for tag in labels])
 
 
+@lru_cache(maxsize=32)
+def _constraints(labels: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(allowed transitions, transition penalties, allowed starts) of a label set, built once."""
+    allowed = allowed_transitions(labels)
+    return allowed, np.where(allowed, 0.0, -np.inf), allowed_starts(labels)
+
+
+def is_valid_path(best: np.ndarray, labels: Sequence[str]) -> bool:
+    """Does this tag-index sequence obey IOB2 (no ``I-X`` without ``B-X``/``I-X`` before it)?
+
+    >>> is_valid_path(np.array([0, 2]), ["O", "B-PER", "I-PER"]), is_valid_path(np.array([1, 2]), ["O", "B-PER", "I-PER"])
+    (False, True)
+    """
+    allowed, _, starts = _constraints(tuple(labels))
+    return len(best) == 0 or bool(starts[best[0]] and allowed[best[:-1], best[1:]].all())
+
+
 def viterbi_bio(probs: np.ndarray, labels: Sequence[str]) -> np.ndarray:
     """Indices of the most probable valid IOB2 sequence for (n_words, n_labels) probabilities.
 
@@ -45,9 +63,14 @@ def viterbi_bio(probs: np.ndarray, labels: Sequence[str]) -> np.ndarray:
     n_words, n_labels = probs.shape
     if n_words == 0:
         return np.zeros(0, dtype=np.int64)
+    # Without transition weights, the best path overall is the per-word argmax; when that path is
+    # already valid it is also the best valid one, so the search is only needed for the rest.
+    best = probs.argmax(axis=1)
+    if is_valid_path(best, labels):
+        return best
+    _, penalty, starts = _constraints(tuple(labels))  # penalty: (prev, next)
     log_p = np.log(np.clip(probs, 1e-12, 1.0))
-    penalty = np.where(allowed_transitions(labels), 0.0, -np.inf)  # (prev, next)
-    score = np.where(allowed_starts(labels), log_p[0], -np.inf)
+    score = np.where(starts, log_p[0], -np.inf)
     back = np.zeros((n_words, n_labels), dtype=np.int64)
     for t in range(1, n_words):
         total = score[:, None] + penalty  # (prev, next)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -86,9 +85,12 @@ def pick_precision(precision: str, device: str) -> str:
     return "fp32"
 
 
-def pick_backend(model, backend: str, precision: str, device: str) -> tuple[str, str]:
+def pick_backend(model, backend: str, precision: str, device: str, preferred: str = "auto") -> tuple[str, str]:
     """(backend, device) for a model: ``backend`` wins, else ``precision`` picks among the model's own.
 
+    ``preferred`` is the model's own choice (``ner_demo.json``, measured when it was shipped): it is
+    taken when nothing else was asked for (backend and precision ``auto``) and the model runs on the
+    CPU, where it was measured; on a GPU, ``auto`` precision is faster than any CPU backend.
     An export folder (:class:`OnnxModel`) runs on ONNX Runtime: ``auto`` is the graph its export.json
     names (int8 when it was quantised), ``fp32``/``int8`` pick a graph. A PyTorch model runs
     ``torch-<precision>``; naming an ``onnx-*`` backend for it exports it in memory first (seconds).
@@ -97,6 +99,11 @@ def pick_backend(model, backend: str, precision: str, device: str) -> tuple[str,
         raise ConfigError(f"backend {backend!r} is not one of auto, {', '.join(BACKENDS)}")
     if precision not in PRECISIONS:
         raise ConfigError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if preferred != "auto" and preferred not in BACKENDS:
+        raise ConfigError(f"the model's ner_demo.json names backend {preferred!r}, not one of {', '.join(BACKENDS)}")
+    if (backend == "auto" and precision == "auto" and preferred != "auto" and not isinstance(model, OnnxModel)
+            and pick_device(device) == "cpu"):
+        backend = preferred
     if backend.startswith("onnx-") or isinstance(model, OnnxModel):
         if device not in ("auto", "cpu"):
             raise ConfigError(f"ONNX backends run on the CPU here, not on {device}")
@@ -160,7 +167,7 @@ class Tagger:
             raise ConfigError(f"aggregation {aggregation!r} is not one of {', '.join(AGGREGATIONS)}")
         if batch_size is not None and batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
-        name, self.device = pick_backend(model, backend, precision, device)
+        name, self.device = pick_backend(model, backend, precision, device, features.backend)
         self.precision = name.split("-", 1)[1]  # fp32 / bf16 / fp16 / int8, whatever runs it
         self.backend: Backend = _make_backend(model, name, self.device, tokenizer)
         self.model = getattr(self.backend, "model", model)  # the quantised copy for torch-int8
@@ -304,15 +311,11 @@ def _make_backend(model, name: str, device: str, tokenizer) -> Backend:
         return TorchBackend(model, device, name.removeprefix("torch-"))
     if isinstance(model, OnnxModel):
         return OnnxBackend(model, name)
-    # A PyTorch model asked to run on ONNX Runtime: export it to a scratch folder. The session holds
-    # the graph in memory once built, so the folder can go at once.
-    import tempfile
+    # A PyTorch model asked to run on ONNX Runtime: its export from the cache, made now if missing.
+    from ner_demo.serving import cached_export
 
-    from ner_demo.export import export_model
-
-    with tempfile.TemporaryDirectory(prefix="ner_demo-onnx-") as scratch:
-        info = export_model(model, scratch, "int8" if name == "onnx-int8" else None, tokenizer=tokenizer)
-        return OnnxBackend(OnnxModel(Path(scratch), model.config, info["files"], name, info), name)
+    folder = cached_export(model, tokenizer)
+    return OnnxBackend(load_onnx_model(folder, model.config), name)
 
 
 def timed(fn, *args, **kwargs):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import random
+import shutil
+import tempfile
 
 import pytest
 import torch
@@ -10,6 +14,10 @@ import torch
 from ner_demo.labels import LabelSet
 
 torch.set_num_threads(1)  # the suite runs on 2 cores; one thread per process avoids oversubscription
+# ONNX exports the Tagger caches (ner_demo.serving) go to a scratch folder, never the user's cache;
+# set before any test or test app starts, so subprocesses inherit it.
+os.environ["NER_DEMO_EXPORTS"] = tempfile.mkdtemp(prefix="ner_demo-test-exports-")
+atexit.register(shutil.rmtree, os.environ["NER_DEMO_EXPORTS"], True)
 
 PEOPLE = ["John", "Mary", "Angela", "Pedro", "Li"]
 PLACES = ["Paris", "Berlin", "Tokyo", "Lagos", "Lima"]

@@ -84,6 +84,21 @@ def test_upload_size_is_capped(app_url):
 # ---- Tag ------------------------------------------------------------------------------------------
 
 
+def test_entities_api_returns_character_spans(app_url):
+    from http_support import call
+
+    event, payload = call(app_url, "entities", [TAG_SENTENCE])
+    assert event == "complete"
+    assert [(e["label"], e["start"], e["end"], e["text"]) for e in payload[0]] == [
+        ("PER", 0, 4, "John"), ("PER", 9, 13, "Mary"), ("LOC", 17, 22, "Paris")]
+
+
+def test_noop_api_echoes_its_input(app_url):
+    from http_support import call
+
+    assert call(app_url, "noop", ["ping"]) == ("complete", ["ping"])
+
+
 def test_tag_finds_people_and_places(client):
     highlight, table, latency, json_path, csv_path = client.predict(
         TAG_SENTENCE, DEFAULT, "first", 0.0, api_name="/tag")

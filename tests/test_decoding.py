@@ -28,3 +28,19 @@ def test_viterbi_never_continues_across_types():
 
 def test_viterbi_of_no_words_is_empty():
     assert viterbi_bio(np.zeros((0, 5)), LABELS).tolist() == []
+
+
+
+def _is_iob2(tags: list[str]) -> bool:
+    return all(not t.startswith("I-") or prev[2:] == t[2:] for prev, t in zip(["O", *tags], tags))
+
+
+def test_viterbi_finds_the_best_valid_path_found_by_brute_force():
+    import itertools
+
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        probs = rng.dirichlet(np.ones(len(LABELS)) * 0.3, size=3)
+        valid = [p for p in itertools.product(range(len(LABELS)), repeat=3) if _is_iob2([LABELS[i] for i in p])]
+        best = max(valid, key=lambda p: np.prod(probs[np.arange(3), p]))
+        assert tuple(viterbi_bio(probs, LABELS).tolist()) == best

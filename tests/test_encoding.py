@@ -48,6 +48,17 @@ def test_word_pieces_accepts_lone_surrogates(tiny_model_dir):
     assert len(word_pieces(tokenizer, [["a\ud800b"]])[0]) == 1
 
 
+
+def test_word_pieces_keeps_every_word_after_a_truncating_tokenizer_call(tiny_model_dir):
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_dir))
+    tokenizer(["a b c d e f"], truncation=True, max_length=3)  # leaves truncation set on the backend
+    assert len(word_pieces(tokenizer, [["John"] * 40])[0]) == 40
+
+
+def test_word_pieces_of_an_empty_sequence_is_empty(tiny_model_dir):
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_dir))
+    assert word_pieces(tokenizer, [[], ["John"]]) == [[], [[tokenizer.convert_tokens_to_ids("John")]]]
+
 def test_training_examples_label_only_centre_sentence_with_context(tiny_model_dir):
     tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_dir))
     examples = training_examples(tokenizer, [["John"], ["Paris"]], [[3], [1]], InputFeatures(context_words=4), 32, doc_ids=[0, 0])

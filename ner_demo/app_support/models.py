@@ -90,14 +90,15 @@ def _stamp(location: str) -> tuple:
 class ModelCache:
     """Loaded ``(model, tokenizer, features)`` by location, least recently used evicted.
 
-    Taggers are cheap views over a loaded model (aggregation is a Tagger setting), so one model
-    serves every aggregation strategy without being loaded twice. A lock per location makes
-    concurrent first requests load a model once.
+    Taggers are kept too, per model, aggregation and precision: building one may start an ONNX
+    Runtime session (or, the first time ever, export the model), which no request should pay for
+    twice. A lock per location makes concurrent first requests load a model once.
     """
 
     def __init__(self, size: int = 3):
         self.size = size
         self._items: OrderedDict[tuple, tuple] = OrderedDict()
+        self._taggers: dict[tuple, object] = {}
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
 
@@ -121,14 +122,29 @@ class ModelCache:
                 self._items[key] = loaded
                 while len(self._items) > self.size:
                     self._items.popitem(last=False)
+                self._taggers = {k: t for k, t in self._taggers.items() if k[0] in self._items}
             return loaded
 
     def tagger(self, choice: str | None, aggregation: str = "first", precision: str = "auto"):
         from ner_demo.inference import Tagger
 
-        model, tokenizer, features = self.load(resolve_choice(choice))
-        return Tagger(model, tokenizer, features, aggregation=aggregation, precision=precision)
+        location = resolve_choice(choice)
+        model, tokenizer, features = self.load(location)
+        key = ((location, _stamp(location)), aggregation, precision)
+        with self._lock:
+            if key in self._taggers:
+                return self._taggers[key]
+        with self._loading[location]:  # set by load(); one export/session build per model at a time
+            with self._lock:
+                if key in self._taggers:
+                    return self._taggers[key]
+            tagger = Tagger(model, tokenizer, features, aggregation=aggregation, precision=precision)
+            with self._lock:
+                if key[0] in self._items:  # not evicted meanwhile
+                    self._taggers[key] = tagger
+            return tagger
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._taggers.clear()

@@ -26,6 +26,36 @@ def register(subparsers) -> None:
     add_json_flag(p)
     p.set_defaults(func=_export)
 
+    p = subparsers.add_parser(
+        "choose-backend", help="time and score each CPU backend on a model; record the fastest within 0.3 F1 of fp32",
+        description="Run the model on DATA's SPLIT with torch-fp32, torch-int8, onnx-fp32 and onnx-int8 (ONNX "
+        "exported once into the cache), then write the fastest backend whose strict F1 is within 0.3 points of "
+        "torch-fp32 into the folder's ner_demo.json: the Tagger, the CLI and the app use it when nothing else is "
+        "asked for. `ship` does this for the models it writes.",
+    )
+    p.add_argument("--model", required=True, help="a trained model folder (PyTorch, safetensors)")
+    p.add_argument("--data", default="conll2003", help="labelled data (a dataset name or a CoNLL file)")
+    p.add_argument("--split", default="dev", help="split to measure on (default: dev; never tune on test)")
+    p.add_argument("--dry-run", action="store_true", help="print the measurements, change nothing")
+    add_json_flag(p)
+    p.set_defaults(func=_choose_backend)
+
+
+def _choose_backend(args) -> int:
+    from ner_demo.serving import choose_backend, record_backend
+
+    choice = choose_backend(args.model, args.data, args.split)
+    if not args.dry_run:
+        record_backend(args.model, choice)
+    if args.json:
+        print_json(choice)
+        return 0
+    for name, m in choice["measured"].items():
+        print(f"  {name:<11} strict F1 {m['strict_f1']:.4f}  {m['words_per_s']:>7,} words/s")
+    where = "(dry run: not recorded)" if args.dry_run else f"recorded in {args.model}/ner_demo.json"
+    print(f"backend: {choice['backend']} {where}")
+    return 0
+
 
 def _export(args) -> int:
     from ner_demo.backends import EXPORT_FILE

@@ -77,11 +77,17 @@ def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", c
     extra = {"trained_with": "ner_demo", "run_id": run_dir.name, "stored_dtype": "float16"}
     save_model(model.half(), tokenizer, tmp, features, extra)
     shipped = _score(tmp, data)
+    # The backend that serves it by default: the fastest on this CPU within 0.3 dev F1 of fp32.
+    from ner_demo.serving import choose_backend, record_backend
+
+    serving = choose_backend(tmp, data, "dev")
+    record_backend(tmp, serving)
     summary: dict = {
         "decoding": decoding, "dev_strict_f1_by_decoding": {d: round(f, 4) for d, f in dev_by_decoding.items()},
         **{split: {"strict_f1": round(shipped[split].strict.micro.f1, 4), "conlleval_f1": round(shipped[split].conlleval.micro.f1, 4),
                 "fp32_strict_f1": round(fp32[split].strict.micro.f1, 4), "token_accuracy": round(shipped[split].token_accuracy, 4)}
         for split in SPLITS},
+        "serving_backend": serving["backend"], "dev_by_backend": serving["measured"],
     }
     (tmp / "README.md").write_text(
         _card(config, status, summary, shipped, features, _folder_mb(tmp), _folder_mb(best), command), encoding="utf-8"
@@ -123,6 +129,18 @@ Decoding: `{summary['decoding']}`, chosen on dev (strict F1 by decoding: {summar
 
 ### Test, per type
 {_table(shipped['test'])}
+
+## Serving backend
+`{summary['serving_backend']}`: the fastest backend on the machine below whose dev strict F1 is within 0.3 points of
+torch-fp32 (recorded in `ner_demo.json`; `python -m ner_demo choose-backend` re-measures it). Dev, measured
+when it shipped:
+
+| backend | dev strict F1 | words/s |
+|---|---|---|
+{chr(10).join(f"| {name} | {m['strict_f1']:.4f} | {m['words_per_s']:,} |" for name, m in summary['dev_by_backend'].items())}
+
+An ONNX backend is exported from these weights on first use into the cache (`$NER_DEMO_HOME/exports`,
+seconds, once); `--backend`/`--precision` (CLI) or `Tagger(backend=...)` choose another.
 
 ## How it loads
 - ner_demo: `Tagger.from_pretrained("models/minilm-conll2003")`, the CLI's default `--model` and the app's

@@ -1,0 +1,78 @@
+"""The model's own serving backend (ner_demo.json), the cached ONNX export behind it, and how it is chosen."""
+
+import json
+import shutil
+
+import pytest
+
+from ner_demo.backends import EXPORT_FILE
+from ner_demo.inference import Tagger, load_model
+from ner_demo.serving import cached_export, choose_backend, fingerprint, pick_fastest, record_backend
+
+
+@pytest.fixture(scope="module")
+def int8_model_dir(trained_tiny_dir, tmp_path_factory):
+    """The trained tiny model, its ner_demo.json naming onnx-int8 as its backend."""
+    folder = tmp_path_factory.mktemp("serving") / "model"
+    shutil.copytree(trained_tiny_dir, folder)
+    record_backend(folder, {"backend": "onnx-int8"})
+    return folder
+
+
+def test_the_models_own_backend_serves_by_default(int8_model_dir):
+    assert Tagger.from_pretrained(str(int8_model_dir)).backend_name == "onnx-int8"
+
+
+def test_an_explicit_precision_wins_over_the_models_backend(int8_model_dir):
+    assert Tagger.from_pretrained(str(int8_model_dir), precision="fp32").backend_name == "torch-fp32"
+
+
+def test_the_onnx_backend_finds_what_pytorch_finds(int8_model_dir):
+    text = "John lives in Paris ."
+    onnx = [(e.label, e.text) for e in Tagger.from_pretrained(str(int8_model_dir)).predict(text)]
+    torch = [(e.label, e.text) for e in Tagger.from_pretrained(str(int8_model_dir), precision="fp32").predict(text)]
+    assert onnx == torch == [("PER", "John"), ("LOC", "Paris")]
+
+
+def test_the_export_is_made_once_and_reused(trained_tiny_dir, tmp_path):
+    model, tokenizer, _ = load_model(str(trained_tiny_dir))
+    said = []
+    first = cached_export(model, tokenizer, root=tmp_path, log=said.append)
+    again = cached_export(model, tokenizer, root=tmp_path, log=said.append)
+    assert first == again and len(said) == 2  # "exporting ..." and "exported in ...", once
+
+
+def test_a_half_written_export_is_not_used(trained_tiny_dir, tmp_path):
+    model, tokenizer, _ = load_model(str(trained_tiny_dir))
+    folder = cached_export(model, tokenizer, root=tmp_path, log=lambda _: None)
+    (folder / EXPORT_FILE).unlink()  # as if the process died before the export finished
+    said = []
+    assert cached_export(model, tokenizer, root=tmp_path, log=said.append) == folder
+    assert (folder / EXPORT_FILE).is_file() and said[0].startswith("exporting")
+
+
+def test_fingerprint_changes_with_any_weight(trained_tiny_dir):
+    import torch
+
+    model, _, _ = load_model(str(trained_tiny_dir))
+    before = fingerprint(model)
+    with torch.no_grad():
+        model.classifier.bias[0] += 1e-3
+    assert fingerprint(model) != before
+
+
+def test_pick_fastest_ignores_a_faster_backend_that_loses_f1():
+    measured = {"torch-fp32": {"strict_f1": 0.9000, "words_per_s": 5000},
+                "torch-int8": {"strict_f1": 0.8900, "words_per_s": 10000},
+                "onnx-fp32": {"strict_f1": 0.9000, "words_per_s": 5500}}
+    assert pick_fastest(measured, tolerance=0.003) == "onnx-fp32"
+
+
+def test_choose_backend_measures_every_candidate_and_records_the_choice(int8_model_dir, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(int8_model_dir, folder)
+    choice = choose_backend(folder, "tests/data/dev_tiny.conll", candidates=("onnx-int8", "torch-int8"), tolerance=1.0)
+    assert sorted(choice["measured"]) == ["onnx-int8", "torch-fp32", "torch-int8"]
+    record_backend(folder, choice)
+    saved = json.loads((folder / "ner_demo.json").read_text())
+    assert saved["input_features"]["backend"] == choice["backend"] and saved["input_features"]["casing"] is False
