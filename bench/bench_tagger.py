@@ -35,7 +35,6 @@ def joined_spans(words, tags) -> set[tuple[str, int, int]]:
 
 
 def load(model_name: str, seed: int):
-    from ner_demo.data.sources import load_split
     from ner_demo.labels import LabelSet
     from ner_demo.models import load_tokenizer, load_token_classifier, load_trained, resolve_backbone
 

@@ -161,7 +161,8 @@ def load_onnx_model(folder: str | Path, config=None) -> OnnxModel:
 class OnnxBackend:
     """An ONNX Runtime CPU session over one graph of an export folder."""
 
-    def __init__(self, model: OnnxModel, backend: str, threads: int | None = None):
+    def __init__(self, model: OnnxModel, backend: str, threads: int | None = None, spinning: bool = False,
+                 parallel: int = 1):
         import onnxruntime as ort
 
         path = model.graph(backend)
@@ -175,7 +176,7 @@ class OnnxBackend:
         # No busy-waiting between ops: on a 2-core box shared with the web server (and other work),
         # spinning pool threads stole the cores. Measured under load: one sentence 10-13 ms with
         # spinning vs 3-4 ms without, and batch words/s 1,400-1,800 vs 1,700-2,500.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own (non-exported) exception types
@@ -186,6 +187,9 @@ class OnnxBackend:
         self.batch_size = 16
         self.path = path
         self.threads = options.intra_op_num_threads
+        # Batches the Tagger may run at once from its own threads (session.run releases the GIL and
+        # is thread-safe): data parallelism across cores instead of splitting each small op.
+        self.parallel_calls = parallel
         self._inputs = [i.name for i in self.session.get_inputs()]
         self.uses_token_types = "token_type_ids" in self._inputs
 
@@ -198,4 +202,5 @@ class OnnxBackend:
     def describe(self) -> str:
         import onnxruntime as ort
 
-        return f"{self.name} (onnxruntime {ort.__version__}, {self.path.name}, {self.threads} threads)"
+        calls = f" x {self.parallel_calls} batches at once" if self.parallel_calls > 1 else ""
+        return f"{self.name} (onnxruntime {ort.__version__}, {self.path.name}, {self.threads} threads{calls})"

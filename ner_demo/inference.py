@@ -10,7 +10,9 @@ Runtime fp32/int8 on a folder written by :mod:`ner_demo.export`.
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -24,6 +26,7 @@ from ner_demo.spans import Entity, Word, split_words, word_tags_to_entities
 
 AGGREGATIONS = ("first", "average", "max")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+_POOL_LOCK = threading.Lock()
 MAX_TEXT_CHARS = 1_000_000  # ~170k words: a few seconds of work; beyond that, split the file
 
 
@@ -183,6 +186,7 @@ class Tagger:
         if self.max_length < 2 * features.max_pieces_per_word + 2:
             raise ConfigError(f"max_length {self.max_length} is too small for words of {features.max_pieces_per_word} pieces")
         self.labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        self._pool: ThreadPoolExecutor | None = None  # for backends that take concurrent calls
 
     @classmethod
     def from_pretrained(cls, path_or_name: str, **kwargs) -> "Tagger":
@@ -270,12 +274,22 @@ class Tagger:
         windows = self.plan(sequences, targets)
         n_windows = [0] * len(sequences)
         order = sorted(range(len(windows)), key=lambda k: len(windows[k].input_ids))
-        for b in range(0, len(order), self.batch_size):
-            batch = [windows[k] for k in order[b : b + self.batch_size]]
-            for window, probs in zip(batch, self.forward_windows(batch)):
+        batches = [[windows[k] for k in order[b : b + self.batch_size]] for b in range(0, len(order), self.batch_size)]
+        for batch, probs in zip(batches, self._run_batches(batches)):
+            for window, window_probs in zip(batch, probs):
                 n_windows[window.seq] += 1
-                self._aggregate(window, probs, out[window.seq])
+                self._aggregate(window, window_probs, out[window.seq])
         return out, n_windows
+
+    def _run_batches(self, batches: list[list[Window]]):
+        """Forward passes in order; on a backend that takes concurrent calls, several at once."""
+        workers = min(getattr(self.backend, "parallel_calls", 1), len(batches))
+        if workers <= 1:
+            return map(self.forward_windows, batches)
+        with _POOL_LOCK:  # the app calls one Tagger from several request threads
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.backend.parallel_calls, thread_name_prefix="tagger")
+        return self._pool.map(self.forward_windows, batches)
 
     def forward_windows(self, batch: list[Window]) -> np.ndarray:
         """(B, T, n_labels) probabilities of a batch of windows."""

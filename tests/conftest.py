@@ -58,8 +58,6 @@ def tiny_model_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def trained_tiny_dir(tmp_path_factory):
     """A 2-layer BERT trained for a few hundred steps on synthetic sentences: it tags PER/LOC/ORG."""
-    from transformers import AutoTokenizer
-
     from ner_demo.encoding import InputFeatures, training_examples
     from ner_demo.models import build_tiny_model, load_trained, save_model
 

@@ -43,6 +43,11 @@ def test_predict_prints_entities_as_json(capsys, trained_tiny_dir):
         ("PER", "John", 0, 4), ("LOC", "Paris", 14, 19)]
 
 
+def test_predict_says_which_backend_runs_on_stderr(capsys, trained_tiny_dir):
+    code, out, err = run(capsys, "predict", "--model", str(trained_tiny_dir), "--backend", "torch-int8", "John")
+    assert code == 0 and "torch-int8" in err and "torch-int8" not in out
+
+
 def test_predict_jsonl_file_with_a_bad_line_names_it(capsys, trained_tiny_dir, tmp_path):
     path = tmp_path / "in.jsonl"
     path.write_text('{"text": "John"}\n{"txt": 1}\n', encoding="utf-8")

@@ -76,3 +76,18 @@ def test_choose_backend_measures_every_candidate_and_records_the_choice(int8_mod
     record_backend(folder, choice)
     saved = json.loads((folder / "ner_demo.json").read_text())
     assert saved["input_features"]["backend"] == choice["backend"] and saved["input_features"]["casing"] is False
+
+
+def test_batches_run_at_once_give_the_same_tags_in_the_same_order(int8_model_dir):
+    from ner_demo.backends import OnnxBackend, load_onnx_model
+    from ner_demo.serving import cached_export
+
+    model, tokenizer, features = load_model(str(int8_model_dir))
+    onnx_model = load_onnx_model(cached_export(model, tokenizer), model.config)
+    sentences = [["John", "lives", "in", "Paris", "."], ["Mary", "met", "Li"], ["Acme", "Corp", "in", "Lima"]] * 3
+    tags = {}
+    for parallel in (1, 2):
+        tagger = Tagger(model, tokenizer, features, backend="onnx-int8", batch_size=1)
+        tagger.backend = OnnxBackend(onnx_model, "onnx-int8", threads=1, parallel=parallel)
+        tags[parallel] = tagger.predict_words(sentences)
+    assert tags[2] == tags[1] and tags[1][0] == ["B-PER", "O", "O", "B-LOC", "O"]

@@ -107,3 +107,24 @@ def test_invalid_yaml_names_the_line(tmp_path):
     path.write_text("epochs: 3\nbatch_size: [16\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"c.yaml, line \d+: invalid YAML"):
         TrainConfig.from_file(path)
+
+
+def test_unknown_loss_reduction_is_refused():
+    from ner_demo.errors import ConfigError
+    from ner_demo.training.config import TrainConfig
+
+    with pytest.raises(ConfigError, match="loss_reduction='sum'"):
+        TrainConfig(loss_reduction="sum")
+
+
+def test_fixed_loss_is_the_sum_over_a_constant_and_batch_mean_the_mean():
+    import math
+
+    import torch
+
+    from ner_demo.training.data_prep import token_loss
+
+    logits = torch.zeros(1, 3, 3)  # uniform over 3 labels: ln 3 per token
+    labels = torch.tensor([[0, -100, 1]])
+    assert math.isclose(token_loss(logits, labels, None, "batch-mean", 99.0).item(), math.log(3), rel_tol=1e-6)
+    assert math.isclose(token_loss(logits, labels, None, "fixed", 4.0).item(), 2 * math.log(3) / 4, rel_tol=1e-6)

@@ -177,3 +177,10 @@ def test_class_weights_all_subwords_and_early_stopping(model_dir, tmp_path):
     status = run.read_status()
     assert status["state"] == "finished" and status["stopped"] == "early_stopping"
     assert status["step"] < 30
+
+
+@pytest.mark.parametrize("engine", ["custom", "trainer"])
+def test_fixed_loss_reduction_learns_in_both_engines(engine, model_dir, tmp_path):
+    run = train(tiny_config(model_dir, tmp_path, engine=engine, loss_reduction="fixed"))
+    status = run.read_status()
+    assert status["state"] == "finished" and status["best"]["strict_f1"] > _untrained_f1(model_dir) + 0.3

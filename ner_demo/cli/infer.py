@@ -44,6 +44,7 @@ def _predict(args) -> int:
     if not args.text and not args.file:
         raise DataFormatError("predict", None, None, "give texts as arguments or a --file")
     tagger = load_tagger(args)
+    print(f"# model: {args.model or 'shipped default'} ({tagger.describe()})", file=sys.stderr)  # stdout stays data
     if args.file and Path(args.file).suffix.lower() in {".conll", ".iob", ".bio"}:
         corpus = read_conll(args.file)
         tags = tagger.predict_words([s.words for s in corpus], [s.doc_id for s in corpus])

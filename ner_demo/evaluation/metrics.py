@@ -22,7 +22,6 @@ from ner_demo.evaluation.analysis import (
     ConfusionMatrix,
     EntityError,
     analyse,
-    check_aligned,
 )
 
 Mode = Literal["strict", "conlleval"]

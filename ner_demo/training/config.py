@@ -23,6 +23,7 @@ from ner_demo.errors import ConfigError
 ENGINES = ("custom", "trainer")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+LOSS_REDUCTIONS = ("batch-mean", "fixed")
 MIN_MAX_LENGTH = 34  # the Tagger's floor: 2 * InputFeatures.max_pieces_per_word + 2
 
 
@@ -100,6 +101,13 @@ class TrainConfig:
     group_by_length: bool = field(
         default=True, metadata={"help": "Batch windows of similar length together (less padding, faster)."}
     )
+    loss_reduction: str = field(
+        default="batch-mean",
+        metadata={"help": "'batch-mean': the loss is the mean over a batch's labelled tokens (the HF convention); "
+                  "'fixed': their sum over a constant, the mean labelled tokens per batch of the train split, so "
+                  "every token weighs the same in whichever batch it lands (length grouping otherwise up-weights "
+                  "the tokens of short sentences)."},
+    )
     early_stopping_patience: int = field(
         default=0, metadata={"help": "Stop after N epochs without a better dev strict F1; 0 turns it off."}
     )
@@ -139,6 +147,8 @@ class TrainConfig:
             raise ConfigError(f"learning_rate={self.learning_rate}: must be between 0 and 1 (e.g. 5e-5)")
         if not 0 <= self.warmup_ratio < 1:
             raise ConfigError(f"warmup_ratio={self.warmup_ratio}: must be in [0, 1)")
+        if self.loss_reduction not in LOSS_REDUCTIONS:
+            raise ConfigError(f"loss_reduction={self.loss_reduction!r}: use one of {', '.join(LOSS_REDUCTIONS)}")
         for key in ("weight_decay", "grad_clip"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"{key}={getattr(self, key)}: must not be negative")

@@ -138,6 +138,29 @@ def class_weights(examples: Sequence[dict], n_labels: int):
     return weights
 
 
+def labelled_tokens_per_batch(examples: Sequence[dict], batch_size: int) -> float:
+    """The mean number of labelled (not -100) positions in a batch of ``batch_size`` examples: the
+    constant a ``fixed`` loss divides its sum by.
+
+    >>> labelled_tokens_per_batch([{"labels": [1, -100, 0]}, {"labels": [2]}], batch_size=4)
+    6.0
+    """
+    labelled = sum(sum(1 for lab in ex["labels"] if lab != IGNORE_INDEX) for ex in examples)
+    return max(1.0, labelled / max(1, len(examples)) * batch_size)
+
+
+def token_loss(logits, labels, weights, reduction: str, normalizer: float):
+    """Cross-entropy in fp32 over (B, T, C) logits and (B, T) labels, -100 ignored: the batch mean, or the
+    sum over ``normalizer`` (see :func:`labelled_tokens_per_batch`)."""
+    import torch.nn.functional as F
+
+    flat_logits, flat_labels = logits.float().flatten(0, 1), labels.flatten()
+    if reduction == "fixed":
+        return F.cross_entropy(flat_logits, flat_labels, weight=weights, ignore_index=IGNORE_INDEX,
+                               reduction="sum") / normalizer
+    return F.cross_entropy(flat_logits, flat_labels, weight=weights, ignore_index=IGNORE_INDEX)
+
+
 def epoch_batches(
     lengths: Sequence[int],
     batch_size: int,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ner_demo.labels import IGNORE_INDEX
 from ner_demo.training.callbacks import (
     CancelCallback,
     CheckpointCallback,
@@ -34,7 +33,7 @@ from ner_demo.training.common import (
     total_steps_for,
 )
 from ner_demo.training.config import TrainConfig
-from ner_demo.training.data_prep import class_weights, collate, epoch_batches
+from ner_demo.training.data_prep import class_weights, collate, epoch_batches, labelled_tokens_per_batch, token_loss
 from ner_demo.training.runs import Run
 
 
@@ -77,6 +76,7 @@ class CustomLoop:
         self.loss_weights = None
         if cfg.class_weighted_loss:
             self.loss_weights = class_weights(setup.train_examples, len(setup.labels)).to(self.device)
+        self.loss_normalizer = labelled_tokens_per_batch(setup.train_examples, cfg.batch_size)
         self.state = TrainState()
         self.stop_reason: str | None = None
         self.progress: Progress | None = None  # made in train(): its clock starts with the first step
@@ -99,7 +99,6 @@ class CustomLoop:
     def compute_loss(self, net, indices: list[int]):
         """(loss, real tokens) of one batch; ``net`` is the model, or its DDP wrapper."""
         import torch
-        import torch.nn.functional as F
 
         s = self.setup
         batch = collate([s.train_examples[i] for i in indices], s.tokenizer.pad_token_id or 0, s.token_types)
@@ -109,8 +108,7 @@ class CustomLoop:
         dtype = s.hardware.autocast_dtype
         with torch.autocast(s.hardware.device_type, dtype=dtype or torch.float32, enabled=dtype is not None):
             logits = net(**batch).logits  # (B, T, C)
-        loss = F.cross_entropy(logits.float().flatten(0, 1), labels.flatten(),
-                               weight=self.loss_weights, ignore_index=IGNORE_INDEX)  # fmt: skip
+        loss = token_loss(logits, labels, self.loss_weights, self.config.loss_reduction, self.loss_normalizer)
         return loss, tokens
 
     # --- collective helpers (no-ops in one process) ----------------------------------------------

@@ -54,7 +54,6 @@ def _folder_mb(folder: Path) -> float:
 
 def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", command: str = "") -> dict:
     """Write ``dest`` (fp16 weights, tokenizer, ner_demo.json, README.md) from ``run_dir/best``."""
-    from ner_demo.encoding import InputFeatures
     from ner_demo.models import load_trained, save_model
 
     run_dir, dest = Path(run_dir), Path(dest)

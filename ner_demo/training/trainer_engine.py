@@ -17,15 +17,13 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
-import torch.nn.functional as F
 from transformers import EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 
-from ner_demo.labels import IGNORE_INDEX
 from ner_demo.training.callbacks import CrashAt, Progress, crash_from_env
 from ner_demo.training.checkpoints import MARKER, latest_complete, mark_complete
 from ner_demo.training.common import Cancelled, Setup, check_finite_loss, dev_evaluation, prepare, save_best
 from ner_demo.training.config import TrainConfig
-from ner_demo.training.data_prep import Collator, EpochSampler, class_weights, epoch_batches
+from ner_demo.training.data_prep import Collator, EpochSampler, class_weights, epoch_batches, labelled_tokens_per_batch, token_loss
 from ner_demo.training.runs import Run
 
 HF_PREFIX = "checkpoint-"  # the Trainer's checkpoint folder names
@@ -120,6 +118,7 @@ class NerTrainer(Trainer):
         self.tokens_window = 0
         self.progress: Progress | None = None  # set by RunCallback at train begin
         self.loss_weights = None
+        self.loss_normalizer = labelled_tokens_per_batch(setup.train_examples, setup.config.batch_size)
         if setup.config.class_weighted_loss:
             self.loss_weights = class_weights(setup.train_examples, len(setup.labels)).to(self.args.device)
 
@@ -148,14 +147,13 @@ class NerTrainer(Trainer):
         return t.item() > 0
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        if self.loss_weights is None:
+        cfg = self.setup.config
+        if self.loss_weights is None and cfg.loss_reduction == "batch-mean":
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         inputs = dict(inputs)
         labels = inputs.pop("labels")
         outputs = model(**inputs)
-        logits = outputs.logits  # (B, T, C)
-        loss = F.cross_entropy(logits.float().flatten(0, 1), labels.flatten(),
-                               weight=self.loss_weights, ignore_index=IGNORE_INDEX)  # fmt: skip
+        loss = token_loss(outputs.logits, labels, self.loss_weights, cfg.loss_reduction, self.loss_normalizer)
         return (loss, outputs) if return_outputs else loss
 
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
