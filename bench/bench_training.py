@@ -26,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 VARIANTS = {
-    "baseline (Trainer defaults)": ["engine=trainer", "group_by_length=false", "precision=fp32"],
+    "baseline (Trainer defaults)": ["engine=trainer", "group_by_length=false", "precision=fp32",
+                                    "loss_reduction=batch-mean"],
     "trainer+grouped": ["engine=trainer", "group_by_length=true", "precision=fp32"],
     "custom (grouped, fp32)": ["engine=custom", "group_by_length=true", "precision=fp32"],
     "custom (grouped, bf16)": ["engine=custom", "group_by_length=true", "precision=bf16"],

@@ -128,3 +128,15 @@ def test_fixed_loss_is_the_sum_over_a_constant_and_batch_mean_the_mean():
     labels = torch.tensor([[0, -100, 1]])
     assert math.isclose(token_loss(logits, labels, None, "batch-mean", 99.0).item(), math.log(3), rel_tol=1e-6)
     assert math.isclose(token_loss(logits, labels, None, "fixed", 4.0).item(), 2 * math.log(3) / 4, rel_tol=1e-6)
+
+
+def test_a_run_saved_before_loss_reduction_existed_resumes_with_the_batch_mean(tmp_path):
+    import json
+
+    from ner_demo.training.config import TrainConfig
+    from ner_demo.training.runs import Run
+
+    data = TrainConfig().to_dict()
+    del data["loss_reduction"]
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    assert Run(tmp_path).config().loss_reduction == "batch-mean"

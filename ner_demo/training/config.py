@@ -102,11 +102,12 @@ class TrainConfig:
         default=True, metadata={"help": "Batch windows of similar length together (less padding, faster)."}
     )
     loss_reduction: str = field(
-        default="batch-mean",
+        default="fixed",
         metadata={"help": "'batch-mean': the loss is the mean over a batch's labelled tokens (the HF convention); "
                   "'fixed': their sum over a constant, the mean labelled tokens per batch of the train split, so "
                   "every token weighs the same in whichever batch it lands (length grouping otherwise up-weights "
-                  "the tokens of short sentences)."},
+                  "the tokens of short sentences: measured on CoNLL-2003 dev, 0.9339 with 'batch-mean' vs 0.9372 'fixed', "
+                  "and 0.9382 for ungrouped Trainer batches)."},
     )
     early_stopping_patience: int = field(
         default=0, metadata={"help": "Stop after N epochs without a better dev strict F1; 0 turns it off."}

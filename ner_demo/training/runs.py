@@ -128,7 +128,10 @@ class Run:
         return self.path / "CANCEL"
 
     def config(self) -> TrainConfig:
-        return TrainConfig.from_dict(json.loads(self.config_path.read_text(encoding="utf-8")), str(self.config_path))
+        data = json.loads(self.config_path.read_text(encoding="utf-8"))
+        # Runs saved before loss_reduction existed trained with the batch mean: a resume must keep it.
+        data.setdefault("loss_reduction", "batch-mean")
+        return TrainConfig.from_dict(data, str(self.config_path))
 
     # --- status -------------------------------------------------------------------------------
 
