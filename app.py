@@ -632,7 +632,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def warm_up() -> None:
     """Build the default model's Tagger before serving, so that no request waits for it. The first
-    start ever also exports the model to ONNX for its int8 backend (about 30 s; cached afterwards)."""
+    start ever also exports the model to ONNX for its int8 backend (3-6 s measured here; cached afterwards)."""
     if default_model_problem():
         return  # the Tag tab says what is missing
     try:

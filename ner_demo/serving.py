@@ -3,7 +3,7 @@
 A shipped model records its serving backend in ``ner_demo.json`` (``input_features.backend``):
 :func:`choose_backend` times every candidate on labelled data and keeps the fastest whose strict F1
 stays within 0.3 points of fp32 (``ner_demo.export.F1_TOLERANCE``). When that is an ONNX backend, the
-Tagger exports the PyTorch model once (tens of seconds) into :func:`exports_root` and reuses the
+Tagger exports the PyTorch model once (seconds) into :func:`exports_root` and reuses the
 graph from then on: the repository ships only the PyTorch weights, which every other path
 (``transformers.pipeline``, training on top of it, CUDA) needs anyway.
 
