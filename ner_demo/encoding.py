@@ -263,7 +263,7 @@ def training_examples(
             for pos, word in enumerate(window.piece_word):
                 if word >= 0 and word != previous:
                     labels[pos] = flat_labels[i][word]
-                elif word >= 0 and all_subwords:
+                elif word >= 0 and all_subwords and flat_labels[i][word] != IGNORE_INDEX:
                     labels[pos] = inside_ids[flat_labels[i][word]]
                 previous = word
             examples.append({"input_ids": window.input_ids, "token_type_ids": window.token_type_ids, "labels": labels})

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -165,7 +165,12 @@ class Tagger:
         max_length: int | None = None,
         backend: str = "auto",
         decoding: str | None = None,
+        context_words: int | None = None,
     ):
+        if context_words is not None:  # override the model's document context (0: none, fewer tokens to read)
+            if context_words < 0:
+                raise ConfigError(f"context_words must be 0 or more, got {context_words}")
+            features = replace(features, context_words=context_words)
         if aggregation not in AGGREGATIONS:
             raise ConfigError(f"aggregation {aggregation!r} is not one of {', '.join(AGGREGATIONS)}")
         if batch_size is not None and batch_size < 1:
@@ -199,7 +204,8 @@ class Tagger:
         return self.backend.name
 
     def describe(self) -> str:
-        return f"{self.backend.describe()}, aggregation={self.aggregation}, decoding={self.decoding}"
+        return (f"{self.backend.describe()}, aggregation={self.aggregation}, decoding={self.decoding}, "
+                f"context_words={self.features.context_words}")
 
     # ---- words in, tags out ---------------------------------------------------------------------
 

@@ -133,8 +133,18 @@ def test_fresh_output_dirs_replace_old_ones(tmp_path):
 
     old = tg.fresh_output_dir(tmp_path)
     os.utime(old, (0, 0))
-    new = tg.fresh_output_dir(tmp_path)
+    new = tg.fresh_output_dir(tmp_path, sweep_every_s=0)
     assert new.is_dir() and not old.exists()
+
+
+def test_old_output_dirs_are_swept_at_most_once_a_minute(tmp_path):
+    import os
+
+    tg.fresh_output_dir(tmp_path)  # sweeps (first call for this root)
+    old = tg.fresh_output_dir(tmp_path)
+    os.utime(old, (0, 0))
+    tg.fresh_output_dir(tmp_path)  # within the minute: no listing of the folder
+    assert old.exists()
 
 
 def test_latency_line_counts():

@@ -87,6 +87,13 @@ def test_context_model_reads_neighbouring_sentences(trained_tiny_dir):
     assert len(windows[1].input_ids) == 6  # [CLS] + 2 context words + 2 target words + [SEP]
 
 
+def test_context_can_be_turned_off_at_inference(trained_tiny_dir):
+    model, tokenizer, _ = load_trained(str(trained_tiny_dir))
+    tagger = Tagger(model, tokenizer, InputFeatures(context_words=8), precision="fp32", context_words=0)
+    windows = tagger.plan([["John", "lives", "Mary", "met"]], [[(0, 2), (2, 4)]])
+    assert len(windows[1].input_ids) == 4 and "context_words=0" in tagger.describe()
+
+
 def test_bio_decoding_gives_valid_iob2(trained_tiny_dir):
     tagger = Tagger.from_pretrained(str(trained_tiny_dir), precision="fp32", decoding="bio")
     tags = tagger.predict_words([["Siemens", "Corp", "met", "Corp", "Corp"]])[0]

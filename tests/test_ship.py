@@ -57,3 +57,21 @@ def test_shipped_folder_tags_text(shipped):
 def test_run_without_best_is_refused(tmp_path):
     with pytest.raises(ModelLoadError, match="no best/ model yet"):
         ship_model(tmp_path, tmp_path / "out")
+
+
+def test_card_of_a_context_model_reports_scores_without_context(trained_tiny_dir, tmp_path):
+    from ner_demo.encoding import InputFeatures
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_tiny_dir, run / "best")
+    InputFeatures(context_words=8).save(run / "best")
+    (run / "config.json").write_text(json.dumps({"backbone": "tiny", "context_words": 8}), encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    for split, seed in (("dev", 5), ("test", 6)):
+        write_conll([Sentence(tuple(w), tuple(t), doc_id=i // 3) for i, (w, t) in enumerate(synthetic_sentences(12, seed))],
+                    data / f"{split}.txt")
+    summary = ship_model(run, tmp_path / "shipped", data=str(data))
+    card = (tmp_path / "shipped" / "README.md").read_text(encoding="utf-8")
+    alone = summary["without_context"]
+    assert f"dev {alone['dev']['strict_f1']:.4f}, test {alone['test']['strict_f1']:.4f}" in card

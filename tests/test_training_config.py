@@ -140,3 +140,13 @@ def test_a_run_saved_before_loss_reduction_existed_resumes_with_the_batch_mean(t
     del data["loss_reduction"]
     (tmp_path / "config.json").write_text(json.dumps(data))
     assert Run(tmp_path).config().loss_reduction == "batch-mean"
+
+
+def test_context_dropout_needs_context():
+    with pytest.raises(ConfigError, match="context_dropout=0.5 needs context_words > 0"):
+        TrainConfig(context_dropout=0.5)
+
+
+def test_context_dropout_must_be_a_share():
+    with pytest.raises(ConfigError, match=r"context_dropout=1.0: must be in \[0, 1\)"):
+        TrainConfig(context_words=8, context_dropout=1.0)

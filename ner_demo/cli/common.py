@@ -29,6 +29,9 @@ def add_model_options(parser) -> None:
     parser.add_argument("--backend", default="auto", choices=["auto", *BACKENDS],
                         help="what runs the network (auto: from --precision, or an export folder's own)")
     parser.add_argument("--batch-size", type=int, default=None, help="windows per forward pass (default: the backend's)")
+    parser.add_argument("--context-words", type=int, default=None,
+                        help="words of neighbouring document text read on each side of a sentence (default: the "
+                             "model's own; 0 reads each sentence alone: fewer tokens, faster)")
 
 
 def load_tagger(args):
@@ -38,4 +41,5 @@ def load_tagger(args):
     return Tagger.from_pretrained(
         args.model or default_model(), aggregation=args.aggregation, precision=args.precision,
         device=args.device, batch_size=args.batch_size, backend=args.backend,
+        context_words=args.context_words,
     )

@@ -73,6 +73,11 @@ class TrainConfig:
     context_words: int = field(
         default=0, metadata={"help": "Read up to N words of neighbouring document text on each side."}
     )
+    context_dropout: float = field(
+        default=0.0,
+        metadata={"help": "Share of train sentences (drawn with the seed) read without document context, so one "
+                  "model tags well with context on (more accurate) and off (fewer tokens to read, faster)."},
+    )
     all_subwords: bool = field(
         default=False, metadata={"help": "Train on every subword, not only each word's first piece."}
     )
@@ -148,6 +153,10 @@ class TrainConfig:
             raise ConfigError(f"learning_rate={self.learning_rate}: must be between 0 and 1 (e.g. 5e-5)")
         if not 0 <= self.warmup_ratio < 1:
             raise ConfigError(f"warmup_ratio={self.warmup_ratio}: must be in [0, 1)")
+        if not 0 <= self.context_dropout < 1:
+            raise ConfigError(f"context_dropout={self.context_dropout}: must be in [0, 1)")
+        if self.context_dropout and not self.context_words:
+            raise ConfigError(f"context_dropout={self.context_dropout} needs context_words > 0: there is no context to drop")
         if self.loss_reduction not in LOSS_REDUCTIONS:
             raise ConfigError(f"loss_reduction={self.loss_reduction!r}: use one of {', '.join(LOSS_REDUCTIONS)}")
         for key in ("weight_decay", "grad_clip"):

@@ -107,13 +107,31 @@ def _label_set(train: Corpus, subset: str, multinerd: bool) -> LabelSet:
 
 
 def encode(tokenizer, corpus: Corpus, labels: LabelSet, features: InputFeatures, config: TrainConfig) -> list[dict]:
-    """Model-ready examples of one corpus (``input_ids``, ``token_type_ids``, ``labels``)."""
-    label_ids = [labels.encode(s.tags, s.source, s.line) for s in corpus]
-    return training_examples(
-        tokenizer, [s.words for s in corpus], label_ids, features, config.max_length,
-        doc_ids=[s.doc_id for s in corpus], all_subwords=config.all_subwords,
-        inside_ids=labels.inside_ids() if config.all_subwords else None,
-    )  # fmt: skip
+    """Model-ready examples of one corpus (``input_ids``, ``token_type_ids``, ``labels``).
+
+    With ``context_dropout``, a seeded share of the sentences is predicted without document context
+    (each read on its own); the others keep their context, which still includes the dropped ones' words.
+    """
+    sentences = corpus.sentences
+    label_ids = [labels.encode(s.tags, s.source, s.line) for s in sentences]
+
+    def examples(chosen: Sequence[int], with_context: bool, labelled: Sequence[list[int]]) -> list[dict]:
+        return training_examples(
+            tokenizer, [sentences[i].words for i in chosen], [labelled[i] for i in chosen], features,
+            config.max_length, doc_ids=[sentences[i].doc_id for i in chosen] if with_context else None,
+            all_subwords=config.all_subwords, inside_ids=labels.inside_ids() if config.all_subwords else None,
+        )  # fmt: skip
+
+    everything = range(len(sentences))
+    if not config.context_dropout:
+        return examples(everything, True, label_ids)
+    rng = random.Random(config.seed)
+    alone = [i for i in everything if rng.random() < config.context_dropout]
+    unlabelled = set(alone)
+    # Dropped sentences stay in their documents as context, with every label ignored there.
+    masked = [[IGNORE_INDEX] * len(ids) if i in unlabelled else ids for i, ids in enumerate(label_ids)]
+    in_context = [ex for ex in examples(everything, True, masked) if any(lab != IGNORE_INDEX for lab in ex["labels"])]
+    return in_context + examples(alone, False, label_ids)
 
 
 def features_for(config: TrainConfig) -> InputFeatures:

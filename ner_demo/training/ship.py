@@ -31,12 +31,12 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def _score(model_dir: Path, data: str, splits=SPLITS, decoding: str | None = None) -> dict:
+def _score(model_dir: Path, data: str, splits=SPLITS, decoding: str | None = None, context_words: int | None = None) -> dict:
     from ner_demo.data.sources import load_split
     from ner_demo.evaluation.model_eval import evaluate_tagger
     from ner_demo.inference import Tagger
 
-    tagger = Tagger.from_pretrained(str(model_dir), precision="fp32", decoding=decoding)
+    tagger = Tagger.from_pretrained(str(model_dir), precision="fp32", decoding=decoding, context_words=context_words)
     return {split: evaluate_tagger(tagger, load_split(data, split)) for split in splits}
 
 
@@ -76,6 +76,8 @@ def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", c
     extra = {"trained_with": "ner_demo", "run_id": run_dir.name, "stored_dtype": "float16"}
     save_model(model.half(), tokenizer, tmp, features, extra)
     shipped = _score(tmp, data)
+    # A model that reads document context also runs without it (fewer tokens): what that costs.
+    alone = _score(tmp, data, context_words=0) if features.context_words else {}
     # The backend that serves it by default: the fastest on this CPU within 0.3 dev F1 of fp32.
     from ner_demo.serving import choose_backend, record_backend
 
@@ -88,6 +90,8 @@ def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", c
         for split in SPLITS},
         "serving_backend": serving["backend"], "dev_by_backend": serving["measured"],
     }
+    if alone:
+        summary["without_context"] = {split: {"strict_f1": round(alone[split].strict.micro.f1, 4)} for split in SPLITS}
     (tmp / "README.md").write_text(
         _card(config, status, summary, shipped, features, _folder_mb(tmp), _folder_mb(best), command), encoding="utf-8"
     )
@@ -95,6 +99,15 @@ def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", c
     replace_dir(tmp, dest)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     return summary
+
+
+def _without_context(summary: dict, context_words: int) -> str:
+    if "without_context" not in summary:
+        return ""
+    alone = summary["without_context"]
+    return (f"Document context ({context_words} words each side) is on by default. Read without it "
+            f"(`--context-words 0`, `Tagger(context_words=0)`: each sentence alone, fewer tokens, faster), strict F1 "
+            f"is dev {alone['dev']['strict_f1']:.4f}, test {alone['test']['strict_f1']:.4f}.\n")
 
 
 def _card(config: dict, status: dict, summary: dict, shipped: dict, features, mb16: float, mb32: float, command: str) -> str:
@@ -123,6 +136,7 @@ ner_demo's own training loop. Labels: PER, LOC, ORG, MISC in IOB2.
 Storage: {mb16:.1f} MB as fp16 against {mb32:.1f} MB as fp32; the right-hand column is what fp16 costs.
 Decoding: `{summary['decoding']}`, chosen on dev (strict F1 by decoding: {summary['dev_strict_f1_by_decoding']}).
 
+{_without_context(summary, features.context_words)}
 ### Dev, per type
 {_table(shipped['dev'])}
 
