@@ -28,6 +28,10 @@ class InputFeatures:
     # What serves the model when the caller asks for nothing in particular, on a CPU: chosen when it
     # is shipped as the fastest backend within 0.3 F1 of fp32 (ner_demo.serving); "auto": precision decides.
     backend: str = "auto"
+    # The window length (subword positions) the model was trained with, the Tagger's default: a model
+    # trained on 128-position windows with context read worse on 512 (more context than it ever saw:
+    # dev 0.9386 against 0.9405) and 2-3x slower. None (older folders, Hub models): the model's limit.
+    max_length: int | None = None
 
     def save(self, folder: str | Path, extra: dict | None = None) -> None:
         data = {"input_features": asdict(self), **(extra or {})}

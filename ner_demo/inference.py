@@ -187,7 +187,7 @@ class Tagger:
             raise ConfigError(f"decoding {self.decoding!r} is not one of {', '.join(DECODINGS)}")
         self.batch_size = batch_size or self.backend.batch_size  # None: what runs fastest on this backend
         limit = min(getattr(model.config, "max_position_embeddings", 512), 512)
-        self.max_length = min(max_length or limit, limit)
+        self.max_length = min(max_length or features.max_length or limit, limit)  # the model's own windows
         if self.max_length < 2 * features.max_pieces_per_word + 2:
             raise ConfigError(f"max_length {self.max_length} is too small for words of {features.max_pieces_per_word} pieces")
         self.labels = [model.config.id2label[i] for i in range(model.config.num_labels)]

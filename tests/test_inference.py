@@ -104,3 +104,9 @@ def test_decoding_comes_from_the_model_folder(trained_tiny_dir):
     model, tokenizer, _ = load_trained(str(trained_tiny_dir))
     tagger = Tagger(model, tokenizer, InputFeatures(decoding="bio"), precision="fp32")
     assert tagger.decoding == "bio" and "decoding=bio" in tagger.describe()
+
+
+def test_windows_default_to_the_length_the_model_was_trained_with(trained_tiny_dir):
+    model, tokenizer, _ = load_trained(str(trained_tiny_dir))
+    assert Tagger(model, tokenizer, InputFeatures(max_length=40), precision="fp32").max_length == 40
+    assert Tagger(model, tokenizer, InputFeatures(max_length=40), precision="fp32", max_length=48).max_length == 48

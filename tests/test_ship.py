@@ -18,7 +18,7 @@ def shipped(trained_tiny_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("ship")
     run = root / "run"
     shutil.copytree(trained_tiny_dir, run / "best")
-    (run / "config.json").write_text(json.dumps({"backbone": "tiny", "learning_rate": 0.003}), encoding="utf-8")
+    (run / "config.json").write_text(json.dumps({"backbone": "tiny", "learning_rate": 0.003, "max_length": 64}), encoding="utf-8")
     (run / "status.json").write_text(json.dumps({"state": "finished", "elapsed_s": 120}), encoding="utf-8")
     data = root / "data"
     data.mkdir()
@@ -75,3 +75,8 @@ def test_card_of_a_context_model_reports_scores_without_context(trained_tiny_dir
     card = (tmp_path / "shipped" / "README.md").read_text(encoding="utf-8")
     alone = summary["without_context"]
     assert f"dev {alone['dev']['strict_f1']:.4f}, test {alone['test']['strict_f1']:.4f}" in card
+
+
+def test_shipped_folder_records_the_run_window_length(shipped):
+    folder, _ = shipped
+    assert json.loads((folder / "ner_demo.json").read_text())["input_features"]["max_length"] == 64

@@ -33,3 +33,9 @@ def test_finds_people_places_and_organisations(tagger):
 
 def test_casing_matters_to_the_uncased_encoder(tagger):
     assert [(e.label, e.text) for e in tagger.predict("Rain fell on London.")] == [("LOC", "London")]
+
+
+def test_reads_the_neighbouring_sentences_of_a_document(tagger):
+    assert tagger.features.context_words == 64
+    windows = tagger.plan([["Rain", "fell", ".", "London", "wins", "."]], [[(0, 3), (3, 6)]])
+    assert [len(w.input_ids) for w in windows] == [8, 8]  # [CLS] + six words + [SEP]: each sentence sees the other

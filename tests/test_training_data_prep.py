@@ -34,3 +34,7 @@ def test_dropped_sentences_are_read_alone_and_labelled_once(tiny_model_dir):
         ([cls, john, paris, sep], [-100, -100, 3, -100]),
         ([cls, john, sep], [-100, 1, -100]),
     ]
+
+
+def test_features_record_the_training_window_length():
+    assert features_for(TrainConfig(max_length=96)).max_length == 96

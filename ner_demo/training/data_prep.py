@@ -135,7 +135,7 @@ def encode(tokenizer, corpus: Corpus, labels: LabelSet, features: InputFeatures,
 
 
 def features_for(config: TrainConfig) -> InputFeatures:
-    return InputFeatures(casing=config.casing, context_words=config.context_words)
+    return InputFeatures(casing=config.casing, context_words=config.context_words, max_length=config.max_length)
 
 
 def class_weights(examples: Sequence[dict], n_labels: int):

@@ -31,12 +31,14 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def _score(model_dir: Path, data: str, splits=SPLITS, decoding: str | None = None, context_words: int | None = None) -> dict:
+def _score(model_dir: Path, data: str, splits=SPLITS, decoding: str | None = None, context_words: int | None = None,
+           max_length: int | None = None) -> dict:
     from ner_demo.data.sources import load_split
     from ner_demo.evaluation.model_eval import evaluate_tagger
     from ner_demo.inference import Tagger
 
-    tagger = Tagger.from_pretrained(str(model_dir), precision="fp32", decoding=decoding, context_words=context_words)
+    tagger = Tagger.from_pretrained(str(model_dir), precision="fp32", decoding=decoding, context_words=context_words,
+                                    max_length=max_length)
     return {split: evaluate_tagger(tagger, load_split(data, split)) for split in splits}
 
 
@@ -63,14 +65,15 @@ def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", c
     status = json.loads((run_dir / "status.json").read_text(encoding="utf-8")) if (run_dir / "status.json").is_file() else {}
     config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
     started = time.perf_counter()
+    model, tokenizer, features = load_trained(str(best))
+    # The windows it was trained on (runs saved before ner_demo.json recorded them: from the run's config).
+    max_length = features.max_length or config.get("max_length")
     # A lever chosen on dev only: plain argmax or BIO-constrained decoding, whichever scores higher.
-    dev_results = {d: _score(best, data, ("dev",), d)["dev"] for d in DECODINGS}
+    dev_results = {d: _score(best, data, ("dev",), d, max_length=max_length)["dev"] for d in DECODINGS}
     dev_by_decoding = {d: r.strict.micro.f1 for d, r in dev_results.items()}
     decoding = max(DECODINGS, key=lambda d: dev_by_decoding[d])
-    fp32 = {"dev": dev_results[decoding], **_score(best, data, ("test",), decoding)}
-
-    model, tokenizer, features = load_trained(str(best))
-    features = replace(features, decoding=decoding)
+    fp32 = {"dev": dev_results[decoding], **_score(best, data, ("test",), decoding, max_length=max_length)}
+    features = replace(features, decoding=decoding, max_length=max_length)
     tmp = dest.with_name(f".{dest.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     extra = {"trained_with": "ner_demo", "run_id": run_dir.name, "stored_dtype": "float16"}
