@@ -76,7 +76,8 @@ class TrainConfig:
     context_dropout: float = field(
         default=0.0,
         metadata={"help": "Share of train sentences (drawn with the seed) read without document context, so one "
-                  "model tags well with context on (more accurate) and off (fewer tokens to read, faster)."},
+                  "model also tags well with context off (fewer tokens). Measured on CoNLL-2003 dev at 0.5: 0.9346 "
+                  "with context, 0.9351 without; the context gain (0.9405 without dropout) was gone."},
     )
     all_subwords: bool = field(
         default=False, metadata={"help": "Train on every subword, not only each word's first piece."}

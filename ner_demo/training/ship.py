@@ -104,11 +104,13 @@ def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", c
     return summary
 
 
-def _without_context(summary: dict, context_words: int) -> str:
+def _without_context(summary: dict, features) -> str:
     if "without_context" not in summary:
         return ""
     alone = summary["without_context"]
-    return (f"Document context ({context_words} words each side) is on by default. Read without it "
+    return (f"Document context is on by default: trained with up to {features.context_words} words of the same document "
+            f"on each side of a sentence, the Tagger reads a document whole, in overlapping windows of "
+            f"{features.max_length or 'the model limit of'} positions that each predict their middle. Read without it "
             f"(`--context-words 0`, `Tagger(context_words=0)`: each sentence alone, fewer tokens, faster), strict F1 "
             f"is dev {alone['dev']['strict_f1']:.4f}, test {alone['test']['strict_f1']:.4f}.\n")
 
@@ -139,7 +141,7 @@ ner_demo's own training loop. Labels: PER, LOC, ORG, MISC in IOB2.
 Storage: {mb16:.1f} MB as fp16 against {mb32:.1f} MB as fp32; the right-hand column is what fp16 costs.
 Decoding: `{summary['decoding']}`, chosen on dev (strict F1 by decoding: {summary['dev_strict_f1_by_decoding']}).
 
-{_without_context(summary, features.context_words)}
+{_without_context(summary, features)}
 ### Dev, per type
 {_table(shipped['dev'])}
 
