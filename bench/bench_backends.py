@@ -135,7 +135,7 @@ def worker(args) -> dict:
         start = time.perf_counter()
         tags = tagger.predict_words(words, doc_ids)
         batch_s = time.perf_counter() - start
-        arrays = [tagger.batch_arrays(tagger.plan([w], [[(0, len(w))]])) for w in single]
+        arrays = [tagger.batch_arrays(tagger.plan([w])) for w in single]
         latency, bare = _time_pairs(lambda t: tagger.tag_texts([t]), texts, lambda a: tagger.backend(*a), arrays)
         name = f"{args.worker} (batch {tagger.batch_size})"
     p50, p95 = _percentiles(latency)

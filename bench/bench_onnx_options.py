@@ -100,7 +100,7 @@ def network_ceiling(model, tokenizer, features, words, docs, n_words: int, round
 
     tagger = Tagger(model, tokenizer, features, backend="onnx-int8")
     sequences, _ = sequences_for(words, docs, tagger.features.context_words)
-    windows = tagger.plan(sequences, [[(0, len(s))] for s in sequences])  # as the Tagger reads them
+    windows = tagger.plan(sequences)  # as the Tagger reads them
     windows.sort(key=lambda w: len(w.input_ids))
     size = tagger.batch_size
     arrays = [tagger.batch_arrays(windows[b : b + size]) for b in range(0, len(windows), size)]

@@ -222,7 +222,7 @@ class Tagger:
         # chunk with context on both sides: each word is read ~2x, not ~7x as with one window per
         # sentence filled up with its neighbours. Shipped model, CoNLL-2003 dev: strict F1 0.9430 against
         # 0.9435, 2.9x the words/s (BENCHMARKS.md). Without context a sequence is one sentence anyway.
-        probs, _ = self._word_probabilities(sequences, [[(0, len(s))] for s in sequences])
+        probs, _ = self._word_probabilities(sequences)
         out = []
         for seq_probs, seq_targets in zip(probs, targets):
             for start, end in seq_targets:
@@ -246,7 +246,7 @@ class Tagger:
                 )
         words = [split_words(text) for text in texts]
         sequences = [[w.text for w in ws] for ws in words]
-        probs, n_windows = self._word_probabilities(sequences, [[(0, len(s))] for s in sequences])
+        probs, n_windows = self._word_probabilities(sequences)
         results = []
         for text, ws, p, n in zip(texts, words, probs, n_windows):
             pred = self._decode(p)
@@ -265,23 +265,29 @@ class Tagger:
             best = probs.argmax(axis=1)
         return WordPrediction([self.labels[i] for i in best], probs[np.arange(len(best)), best].tolist())
 
-    def plan(self, sequences: Sequence[Sequence[str]], targets: Sequence[Sequence[tuple[int, int]]]) -> list[Window]:
-        """The windows a call will run, in input order (used by the app's decoding view too)."""
+    def plan(
+        self, sequences: Sequence[Sequence[str]], targets: Sequence[Sequence[tuple[int, int]]] | None = None
+    ) -> list[Window]:
+        """The windows a call will run, in input order (used by the app's decoding view too).
+
+        ``targets``: the word ranges of each sequence to predict; by default each sequence whole, which
+        is how the Tagger reads (a document in overlapping windows that each predict their middle).
+        """
         pieces = word_pieces(self.tokenizer, sequences, self.features.max_pieces_per_word)
         windows: list[Window] = []
         for i, (words, seq_pieces) in enumerate(zip(sequences, pieces)):
             casing = casing_flags(words) if self.features.casing else None
             windows += plan_sequence(
                 i, seq_pieces, casing, self.max_length, self.features.context_words,
-                self.tokenizer.cls_token_id, self.tokenizer.sep_token_id, targets[i],
+                self.tokenizer.cls_token_id, self.tokenizer.sep_token_id, None if targets is None else targets[i],
             )
         return windows
 
-    def _word_probabilities(self, sequences, targets) -> tuple[list[np.ndarray], list[int]]:
+    def _word_probabilities(self, sequences) -> tuple[list[np.ndarray], list[int]]:
         """Per sequence, a (n_words, n_labels) array of label probabilities; and windows per sequence."""
         n_labels = len(self.labels)
         out = [np.zeros((len(s), n_labels), dtype=np.float32) for s in sequences]
-        windows = self.plan(sequences, targets)
+        windows = self.plan(sequences)
         n_windows = [0] * len(sequences)
         order = sorted(range(len(windows)), key=lambda k: len(windows[k].input_ids))
         batches = [[windows[k] for k in order[b : b + self.batch_size]] for b in range(0, len(order), self.batch_size)]

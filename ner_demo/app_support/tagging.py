@@ -263,7 +263,7 @@ def decoding_rows(tagger, text: str, max_rows: int = 2000) -> tuple[list[list], 
     words = [w.text for w in tagged.words]
     if not words:
         return [], "No words to show."
-    windows = tagger.plan([words], [[(0, len(words))]])
+    windows = tagger.plan([words])
     n_pieces = [len(p) for p in word_pieces(tagger.tokenizer, [words], tagger.features.max_pieces_per_word)[0]]
     rows: list[list] = []
     total = sum(len(w.input_ids) for w in windows)

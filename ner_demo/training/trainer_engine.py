@@ -23,7 +23,14 @@ from ner_demo.training.callbacks import CrashAt, Progress, crash_from_env
 from ner_demo.training.checkpoints import MARKER, latest_complete, mark_complete
 from ner_demo.training.common import Cancelled, Setup, check_finite_loss, dev_evaluation, prepare, save_best
 from ner_demo.training.config import TrainConfig
-from ner_demo.training.data_prep import Collator, EpochSampler, class_weights, epoch_batches, labelled_tokens_per_batch, token_loss
+from ner_demo.training.data_prep import (
+    Collator,
+    EpochSampler,
+    class_weights,
+    epoch_batches,
+    labelled_tokens_per_batch,
+    token_loss,
+)
 from ner_demo.training.runs import Run
 
 HF_PREFIX = "checkpoint-"  # the Trainer's checkpoint folder names
