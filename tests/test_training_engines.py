@@ -184,3 +184,50 @@ def test_fixed_loss_reduction_learns_in_both_engines(engine, model_dir, tmp_path
     run = train(tiny_config(model_dir, tmp_path, engine=engine, loss_reduction="fixed"))
     status = run.read_status()
     assert status["state"] == "finished" and status["best"]["strict_f1"] > _untrained_f1(model_dir) + 0.3
+
+
+class _Snapshots(Callback):
+    """The trainable weights after the given steps, and the loop's state at the last epoch's end."""
+
+    def __init__(self, steps: set[int]):
+        self.steps, self.weights, self.final = steps, {}, {}
+
+    def on_step_end(self, loop) -> None:
+        if loop.state.step in self.steps:
+            self.weights[loop.state.step] = [p.detach().clone() for p in loop.average.params]
+
+    def on_epoch_end(self, loop, record: dict) -> None:
+        self.final = {"record": record, "mean": [m.clone() for m in loop.average.mean or []],
+                      "model": [p.detach().clone() for p in loop.average.params]}  # fmt: skip
+
+
+def test_weight_average_is_the_mean_of_the_tail_and_leaves_training_weights_alone(model_dir, tmp_path):
+    # 30 steps, averaging from step 15 every 5 steps: the weights after steps 20, 25 and 30.
+    snaps = _Snapshots({20, 25, 30})
+    run = train(tiny_config(model_dir, tmp_path, average_from=0.5, average_every=5), callbacks=[snaps])
+    assert snaps.final["record"]["averaged_weights"] == 3
+    expected = [torch.stack(ws).mean(0) for ws in zip(*(snaps.weights[s] for s in (20, 25, 30)))]
+    assert all(torch.allclose(m, e, atol=TOL, rtol=0) for m, e in zip(snaps.final["mean"], expected))
+    # The evaluation swapped the mean in and back out: the model holds its step-30 weights again.
+    assert all(torch.equal(p, w) for p, w in zip(snaps.final["model"], snaps.weights[30]))
+    evals = run.metrics("eval")
+    assert [r.get("averaged_weights", 0) for r in evals] == [0, 0, 0, 1, 2, 3]  # epochs end at 5, 10, ... 30
+
+
+def test_weight_average_survives_a_crash_and_resume(model_dir, tmp_path):
+    config = tiny_config(model_dir, tmp_path / "a", average_from=0.5, average_every=2)
+    whole = train(config)
+    crashed = tiny_config(model_dir, tmp_path / "b", average_from=0.5, average_every=2)
+    with pytest.raises(RuntimeError, match="simulated crash after step 25"):
+        train(crashed, callbacks=[CrashAt(25)])  # last checkpoint at step 24: steps 17, 19, 21, 23 averaged
+    run = Run(next((tmp_path / "b").iterdir()))
+    assert json.loads((run.checkpoints_dir / "step-0000024" / "state.json").read_text())["averaged"] == 4
+    resume(run.path)
+    _assert_same_run(whole, run)
+
+
+def test_trainer_engine_refuses_weight_averaging(model_dir, tmp_path):
+    from ner_demo.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="average_from=0.5: weight averaging is part of the custom engine"):
+        tiny_config(model_dir, tmp_path, engine="trainer", average_from=0.5)

@@ -37,6 +37,7 @@ class TrainState:
     bad_epochs: int = 0  # evaluations in a row without improvement (early stopping)
     last_eval_step: int = -1
     tokens_seen: int = 0  # real (non-padding) subword tokens trained on, all processes
+    averaged: int = 0  # weight snapshots in the running mean (average_from); 0: none yet
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -134,8 +135,11 @@ def save_checkpoint(
     config: dict | None = None,
     rank: int = 0,
     barrier: Callable[[], None] = lambda: None,
+    average: dict | None = None,
 ) -> Path:
     """Write a complete checkpoint under ``root`` and return its final path.
+
+    ``average`` holds the running weight mean (``averaging.WeightAverage.tensors()``), when there is one.
 
     Every process calls this: each writes its own RNG state (dropout streams differ per process); the
     main process (rank 0) writes the shared weights and optimizer, then commits with marker + rename.
@@ -160,6 +164,8 @@ def save_checkpoint(
             _write_json(tmp / "scheduler.json", scheduler.state_dict())
             if scaler is not None:
                 _write_json(tmp / "scaler.json", scaler.state_dict())
+            if average is not None:
+                save_file(average, str(tmp / "average.safetensors"))
             _write_json(tmp / "state.json", state.to_dict())
             if config is not None:
                 _write_json(tmp / "config.json", config)

@@ -137,8 +137,11 @@ def eval_record(result, step: int, epoch: float) -> dict:
     }  # fmt: skip
 
 
-def dev_evaluation(setup: Setup, model, step: int, epoch: float) -> dict:
-    """Evaluate on dev, log it, and return the record (every process computes it: same weights)."""
+def dev_evaluation(setup: Setup, model, step: int, epoch: float, averaged: int = 0) -> dict:
+    """Evaluate on dev, log it, and return the record (every process computes it: same weights).
+
+    ``averaged``: how many weight snapshots the model's (averaged) weights are the mean of; 0 for plain weights.
+    """
     t0 = time.time()
     result = evaluate_model(
         model,
@@ -152,12 +155,15 @@ def dev_evaluation(setup: Setup, model, step: int, epoch: float) -> dict:
     )
     record = eval_record(result, step, epoch)
     record["seconds"] = round(time.time() - t0, 2)
+    if averaged:
+        record["averaged_weights"] = averaged
     if setup.is_main:
         setup.run.log_metrics(record)
         setup.run.write_status(dev=_headline(record))
         setup.say(
             f"dev @ step {step} (epoch {epoch:g}): strict F1 {record['strict_f1']:.4f}, "
             f"conlleval F1 {record['conlleval_f1']:.4f}, token accuracy {record['token_accuracy']:.4f}"
+            + (f" (mean of {averaged} weight snapshots)" if averaged else "")
         )
     return record
 

@@ -118,6 +118,13 @@ class TrainConfig:
     early_stopping_patience: int = field(
         default=0, metadata={"help": "Stop after N epochs without a better dev strict F1; 0 turns it off."}
     )
+    average_from: float = field(
+        default=0.0,
+        metadata={"help": "Average the weights over the end of training (custom engine): from this share of the "
+                  "steps on, a running mean of the weights is taken every `average_every` steps, and dev "
+                  "evaluation and best/ use it. 0 turns it off; 0.67 averages the last of 3 epochs."},
+    )
+    average_every: int = field(default=10, metadata={"help": "Steps between two weights folded into the average."})
     # --- engine and hardware -----------------------------------------------------------------------
     engine: str = field(
         default="custom", metadata={"help": "'custom' (our loop) or 'trainer' (the Hugging Face Trainer)."}
@@ -138,7 +145,8 @@ class TrainConfig:
         _choice("engine", self.engine, ENGINES)
         _choice("precision", self.precision, PRECISIONS)
         _choice("device", self.device, DEVICES)
-        for key in ("max_length", "batch_size", "eval_batch_size", "epochs", "log_every", "keep_checkpoints"):
+        for key in ("max_length", "batch_size", "eval_batch_size", "epochs", "log_every", "keep_checkpoints",
+                    "average_every"):
             _at_least(key, getattr(self, key), 1)
         for key in ("context_words", "early_stopping_patience", "checkpoint_every", "threads"):
             _at_least(key, getattr(self, key), 0)
@@ -158,6 +166,11 @@ class TrainConfig:
             raise ConfigError(f"context_dropout={self.context_dropout}: must be in [0, 1)")
         if self.context_dropout and not self.context_words:
             raise ConfigError(f"context_dropout={self.context_dropout} needs context_words > 0: there is no context to drop")
+        if not 0 <= self.average_from < 1:
+            raise ConfigError(f"average_from={self.average_from}: must be in [0, 1) (a share of the training steps)")
+        if self.average_from and self.engine == "trainer":
+            raise ConfigError(f"average_from={self.average_from}: weight averaging is part of the custom engine; "
+                              "use engine=custom or average_from=0")
         if self.loss_reduction not in LOSS_REDUCTIONS:
             raise ConfigError(f"loss_reduction={self.loss_reduction!r}: use one of {', '.join(LOSS_REDUCTIONS)}")
         for key in ("weight_decay", "grad_clip"):

@@ -13,8 +13,10 @@ for more than one process) or ``torchrun --nproc_per_node N -m ner_demo train ..
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Sequence
 
+from ner_demo.training.averaging import WeightAverage
 from ner_demo.training.callbacks import (
     CancelCallback,
     CheckpointCallback,
@@ -77,6 +79,8 @@ class CustomLoop:
         if cfg.class_weighted_loss:
             self.loss_weights = class_weights(setup.train_examples, len(setup.labels)).to(self.device)
         self.loss_normalizer = labelled_tokens_per_batch(setup.train_examples, cfg.batch_size)
+        trainable = [p for g in self.optimizer.param_groups for p in g["params"]]
+        self.average = WeightAverage.for_run(trainable, cfg.average_from, cfg.average_every, self.total_steps)
         self.state = TrainState()
         self.stop_reason: str | None = None
         self.progress: Progress | None = None  # made in train(): its clock starts with the first step
@@ -149,9 +153,11 @@ class CustomLoop:
 
     def save_checkpoint(self) -> None:
         s = self.setup
+        average = self.average.tensors() if self.average else None
+        self.state.averaged = self.average.count if self.average else 0
         with self.progress.paused():
             save_checkpoint(s.run.checkpoints_dir, self.state, self.model, self.optimizer, self.scheduler,
-                            self.scaler, self.config.to_dict(), s.rank, s.barrier)  # fmt: skip
+                            self.scaler, self.config.to_dict(), s.rank, s.barrier, average)  # fmt: skip
             if s.is_main:
                 prune(s.run.checkpoints_dir, self.config.keep_checkpoints)
 
@@ -164,6 +170,8 @@ class CustomLoop:
             s.say("no complete checkpoint yet: starting from the beginning")
             return
         self.state = load_checkpoint(found, self.model, self.optimizer, self.scheduler, self.scaler, s.rank)
+        if self.average:
+            self.average.load(found, self.state.averaged)
         s.say(f"resumed from {found.name}: step {self.state.step}, epoch {self.state.epoch}")
 
     def train(self, resume: bool = False) -> dict:
@@ -199,6 +207,8 @@ class CustomLoop:
                                   self.any_process)  # fmt: skip
                 self.backward_and_step(loss)
                 self.state.step += 1
+                if self.average:
+                    self.average.update(self.state.step)
                 self.state.batch_in_epoch += 1
                 self.state.tokens_seen += tokens * s.world  # approximate across processes; exact in one
                 self.last_loss, self.last_tokens = loss.detach(), tokens  # .item() only when logging
@@ -239,20 +249,23 @@ class CustomLoop:
         self.optimizer.zero_grad(set_to_none=True)
 
     def end_of_epoch(self, callbacks) -> bool:
-        """Evaluate, keep the best model, checkpoint; True when early stopping says stop."""
+        """Evaluate, keep the best model, checkpoint; True when early stopping says stop.
+
+        With weight averaging under way, the averaged weights are the ones evaluated and saved.
+        """
         s, st = self.setup, self.state
         epoch = st.epoch + st.batch_in_epoch / self.steps_per_epoch
-        with self.progress.paused():
-            record = dev_evaluation(s, self.model, st.step, round(epoch, 4)) if s.is_main else None
+        with self.progress.paused(), (self.average.swapped_in() if self.average else nullcontext()):
+            averaged = self.average.count if self.average else 0
+            record = dev_evaluation(s, self.model, st.step, round(epoch, 4), averaged) if s.is_main else None
             record = self.broadcast(record)  # one evaluation, one decision for every process
-        self.model.train()  # the Tagger left it in eval mode
-        st.last_eval_step = st.step
-        if record["strict_f1"] > st.best_f1:
-            st.best_f1, st.best_step, st.best_epoch, st.bad_epochs = record["strict_f1"], st.step, st.epoch, 0
-            with self.progress.paused():
+            st.last_eval_step = st.step
+            if record["strict_f1"] > st.best_f1:
+                st.best_f1, st.best_step, st.best_epoch, st.bad_epochs = record["strict_f1"], st.step, st.epoch, 0
                 save_best(s, self.model, record)
-        else:
-            st.bad_epochs += 1
+            else:
+                st.bad_epochs += 1
+        self.model.train()  # the Tagger left it in eval mode
         for cb in callbacks:
             cb.on_epoch_end(self, record)
         patience = self.config.early_stopping_patience
