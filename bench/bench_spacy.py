@@ -74,6 +74,8 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="ner_demo model folder (default: the shipped model)")
     parser.add_argument("--backend", default="auto", help="Tagger backend (default: the model's own)")
     parser.add_argument("--context-words", type=int, default=None, help="override the model's document context")
+    parser.add_argument("--chunk-share", type=float, default=0.5,
+                        help="share of a window each chunk of a document predicts (Tagger(chunk_share=))")
     parser.add_argument("--workdir", default=None, help="where spaCy's data and pipeline live")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", help="also write the results here")
@@ -92,7 +94,8 @@ def main() -> None:
     words, gold = [list(s.words) for s in sentences], [list(s.tags) for s in sentences]
     doc_ids = [s.doc_id for s in sentences]
     n_words = sum(len(w) for w in words)
-    tagger = Tagger.from_pretrained(args.model or default_model(), backend=args.backend, context_words=args.context_words)
+    tagger = Tagger.from_pretrained(args.model or default_model(), backend=args.backend, context_words=args.context_words,
+                                    chunk_share=args.chunk_share)
     tagger.predict_words(words[:64])  # warm-up
     print(f"spaCy {version} (trained in {training['train_seconds']} s) vs Tagger {tagger.describe()}; "
           f"{len(words)} test sentences, {n_words} words; {platform.processor() or platform.machine()}, "

@@ -188,12 +188,14 @@ def plan_sequence(
     cls_id: int,
     sep_id: int,
     targets: Sequence[tuple[int, int]] | None = None,
+    chunk_share: float = 0.5,
 ) -> list[Window]:
     """Windows that together predict every word of one sequence.
 
     ``targets`` are the ranges to predict (e.g. the sentences of a document); by default the whole
-    sequence. A target over the budget is cut into chunks of half the budget, each read with up to a
-    quarter budget of context on both sides, so that no word is predicted at a window's very edge.
+    sequence. A target over the budget is cut into chunks of ``chunk_share`` of the budget (half by
+    default), each read with the rest of the window as context on both sides, so that no word is
+    predicted at a window's very edge. Bigger chunks read fewer windows (faster) with less context.
     """
     budget = max_length - 2  # room for [CLS] and [SEP]
     n_pieces = [len(p) for p in pieces]
@@ -205,7 +207,8 @@ def plan_sequence(
         if sum(n_pieces[start:end]) <= budget:
             chunks, ctx_words = [(start, end)], context_words
         else:
-            chunks, ctx_words = chunk_targets(n_pieces, start, end, budget // 2), max(context_words, budget)
+            size = max(1, int(budget * chunk_share))
+            chunks, ctx_words = chunk_targets(n_pieces, start, end, size), max(context_words, budget)
         for chunk in chunks:
             context = add_context(n_pieces, chunk, budget, ctx_words, bounds)
             windows.append(build_window(seq, pieces, casing, chunk, context, cls_id, sep_id))

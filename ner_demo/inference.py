@@ -166,7 +166,11 @@ class Tagger:
         backend: str = "auto",
         decoding: str | None = None,
         context_words: int | None = None,
+        chunk_share: float = 0.5,
     ):
+        if not 0 < chunk_share <= 1:
+            raise ConfigError(f"chunk_share must be above 0 and at most 1 (a share of the window), got {chunk_share}")
+        self.chunk_share = chunk_share  # of a window predicted per chunk of a long document (see plan)
         if context_words is not None:  # override the model's document context (0: none, fewer tokens to read)
             if context_words < 0:
                 raise ConfigError(f"context_words must be 0 or more, got {context_words}")
@@ -205,7 +209,7 @@ class Tagger:
 
     def describe(self) -> str:
         return (f"{self.backend.describe()}, aggregation={self.aggregation}, decoding={self.decoding}, "
-                f"context_words={self.features.context_words}")
+                f"context_words={self.features.context_words}, chunk_share={self.chunk_share:g}")
 
     # ---- words in, tags out ---------------------------------------------------------------------
 
@@ -280,6 +284,7 @@ class Tagger:
             windows += plan_sequence(
                 i, seq_pieces, casing, self.max_length, self.features.context_words,
                 self.tokenizer.cls_token_id, self.tokenizer.sep_token_id, None if targets is None else targets[i],
+                self.chunk_share,
             )
         return windows
 

@@ -1,3 +1,4 @@
+import pytest
 from transformers import AutoTokenizer
 
 from ner_demo.encoding import (
@@ -30,6 +31,14 @@ def test_plan_sequence_covers_every_word_exactly_once():
     covered = [w for win in windows for w in range(*win.target)]
     assert covered == list(range(100))
     assert max(len(w.input_ids) for w in windows) <= 22
+
+
+@pytest.mark.parametrize("share, n_windows", [(0.5, 10), (0.9, 6)])
+def test_chunk_share_sets_how_much_of_each_window_a_long_sequence_predicts(share, n_windows):
+    # 100 one-piece words, 20 pieces per window: chunks of 10 (share 0.5) or 18 (0.9) words.
+    windows = plan_sequence(0, [[7]] * 100, None, max_length=22, context_words=0, cls_id=1, sep_id=2, chunk_share=share)
+    assert len(windows) == n_windows
+    assert [w for win in windows for w in range(*win.target)] == list(range(100))
 
 
 def test_long_sequence_windows_read_context_on_both_sides():

@@ -94,6 +94,13 @@ def test_context_can_be_turned_off_at_inference(trained_tiny_dir):
     assert len(windows[1].input_ids) == 4 and "context_words=0" in tagger.describe()
 
 
+@pytest.mark.parametrize("share", [0, 1.5])
+def test_chunk_share_outside_0_to_1_is_refused(trained_tiny_dir, share):
+    model, tokenizer, _ = load_trained(str(trained_tiny_dir))
+    with pytest.raises(ConfigError, match=f"chunk_share must be above 0 and at most 1 .*, got {share}"):
+        Tagger(model, tokenizer, InputFeatures(context_words=8), precision="fp32", chunk_share=share)
+
+
 def test_bio_decoding_gives_valid_iob2(trained_tiny_dir):
     tagger = Tagger.from_pretrained(str(trained_tiny_dir), precision="fp32", decoding="bio")
     tags = tagger.predict_words([["Siemens", "Corp", "met", "Corp", "Corp"]])[0]
