@@ -18,7 +18,8 @@ def shipped(trained_tiny_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("ship")
     run = root / "run"
     shutil.copytree(trained_tiny_dir, run / "best")
-    (run / "config.json").write_text(json.dumps({"backbone": "tiny", "learning_rate": 0.003, "max_length": 64}), encoding="utf-8")
+    (run / "config.json").write_text(json.dumps({"backbone": "tiny", "learning_rate": 0.003, "max_length": 64,
+                                                         "average_from": 0.5, "average_every": 10}), encoding="utf-8")
     (run / "status.json").write_text(json.dumps({"state": "finished", "elapsed_s": 120}), encoding="utf-8")
     data = root / "data"
     data.mkdir()
@@ -39,6 +40,11 @@ def test_card_reports_dev_and_test_of_what_ships(shipped):
     card = (folder / "README.md").read_text(encoding="utf-8")
     assert f"| dev | {summary['dev']['strict_f1']:.4f}" in card and f"| test | {summary['test']['strict_f1']:.4f}" in card
     assert "make model" in card and "2 minutes" in card
+
+
+def test_card_says_the_weights_are_an_average(shipped):
+    card = (shipped[0] / "README.md").read_text(encoding="utf-8")
+    assert "the mean of the weights taken every 10 steps over the last 50% of the training steps" in card
 
 
 def test_decoding_is_chosen_on_dev_and_saved(shipped):

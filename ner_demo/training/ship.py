@@ -119,6 +119,9 @@ def _card(config: dict, status: dict, summary: dict, shipped: dict, features, mb
     hours = status.get("elapsed_s")
     took = f"{hours / 60:.0f} minutes" if hours else "see the run's status.json"
     cfg = "\n".join(f"{k}: {json.dumps(v)}" for k, v in config.items())
+    share = config.get("average_from") or 0
+    averaged = (f"- Weights: the mean of the weights taken every {config.get('average_every')} steps over the last "
+                f"{1 - share:.0%} of the training steps (`average_from: {share}`), not the last step's.\n") if share else ""
     return f"""---
 library_name: transformers
 pipeline_tag: token-classification
@@ -173,7 +176,7 @@ seconds, once); `--backend`/`--precision` (CLI) or `Tagger(backend=...)` choose 
 - Command: `{command or 'bash training/train_default_model.sh'}`
 - Training time: {took} on {_cpu_name()} ({platform.system()}, torch threads as in the config), no GPU,
   the time of this run as it happened (other jobs sharing the CPU make it longer, never shorter).
-- Config: `training/minilm_conll2003_default.yaml`; the run's own config as saved:
+{averaged}- Config: `training/minilm_conll2003_default.yaml`; the run's own config as saved:
 
 ```yaml
 {cfg}
