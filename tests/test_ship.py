@@ -20,7 +20,8 @@ def shipped(trained_tiny_dir, tmp_path_factory):
     shutil.copytree(trained_tiny_dir, run / "best")
     (run / "config.json").write_text(json.dumps({"backbone": "tiny", "learning_rate": 0.003, "max_length": 64,
                                                          "average_from": 0.5, "average_every": 10}), encoding="utf-8")
-    (run / "status.json").write_text(json.dumps({"state": "finished", "elapsed_s": 120}), encoding="utf-8")
+    (run / "status.json").write_text(json.dumps({"state": "finished", "elapsed_s": 120, "total_steps": 100,
+                                                         "best": {"step": 80}}), encoding="utf-8")
     data = root / "data"
     data.mkdir()
     for split, seed in (("dev", 5), ("test", 6)):
@@ -44,7 +45,7 @@ def test_card_reports_dev_and_test_of_what_ships(shipped):
 
 def test_card_says_the_weights_are_an_average(shipped):
     card = (shipped[0] / "README.md").read_text(encoding="utf-8")
-    assert "the mean of the weights taken every 10 steps over the last 50% of the training steps" in card
+    assert "the mean of 3 snapshots of the weights, one every 10 steps from step 50 to step 80 of 100" in card
 
 
 def test_decoding_is_chosen_on_dev_and_saved(shipped):

@@ -115,13 +115,24 @@ def _without_context(summary: dict, features) -> str:
             f"is dev {alone['dev']['strict_f1']:.4f}, test {alone['test']['strict_f1']:.4f}.\n")
 
 
+def _averaging_line(config: dict, status: dict) -> str:
+    """What the weights are when the run averaged them (``average_from``): which steps, how many."""
+    share, every = config.get("average_from") or 0, config.get("average_every") or 10
+    if not share:
+        return ""
+    total, best = status.get("total_steps"), (status.get("best") or {}).get("step")
+    if not (total and best):
+        return f"- Weights: a mean of the weights taken every {every} steps from {share:.0%} of the training on (`average_from: {share}`).\n"
+    start = int(share * total)
+    return (f"- Weights: the mean of {(best - start) // every} snapshots of the weights, one every {every} steps from step "
+            f"{start} to step {best} of {total} (`average_from: {share}`; step {best} had the best dev F1), not one step's.\n")
+
+
 def _card(config: dict, status: dict, summary: dict, shipped: dict, features, mb16: float, mb32: float, command: str) -> str:
     hours = status.get("elapsed_s")
     took = f"{hours / 60:.0f} minutes" if hours else "see the run's status.json"
     cfg = "\n".join(f"{k}: {json.dumps(v)}" for k, v in config.items())
-    share = config.get("average_from") or 0
-    averaged = (f"- Weights: the mean of the weights taken every {config.get('average_every')} steps over the last "
-                f"{1 - share:.0%} of the training steps (`average_from: {share}`), not the last step's.\n") if share else ""
+    averaged = _averaging_line(config, status)
     return f"""---
 library_name: transformers
 pipeline_tag: token-classification
