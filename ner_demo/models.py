@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ner_demo.encoding import InputFeatures
-from ner_demo.errors import ModelLoadError
+from ner_demo.errors import ConfigError, ModelLoadError
 from ner_demo.labels import LabelSet
 
 OFFLINE_ENCODER = "offline-minilm"
@@ -203,6 +203,24 @@ def load_token_classifier(backbone: Backbone, labels: LabelSet | None = None):
         if backbone.needs_hub:
             raise _hub_error(backbone, exc) from exc
         raise ModelLoadError(f"{backbone.location}: cannot load the model ({exc})") from exc
+
+
+def keep_encoder_layers(model, layers: Sequence[int]) -> None:
+    """Keep only these transformer layers of the encoder, in this order (e.g. every other one: a smaller,
+    faster network to fine-tune). The config follows, so the saved model loads as what it now is."""
+    import torch
+
+    base = model.base_model
+    owner = getattr(base, "encoder", None) or getattr(base, "transformer", None)  # BERT-style / DistilBERT
+    stack = getattr(owner, "layer", None)
+    if not isinstance(stack, torch.nn.ModuleList):
+        raise ConfigError(f"encoder_layers: no layer stack found in {type(model).__name__}; it works for BERT-style "
+                          "and DistilBERT encoders")
+    n = len(stack)
+    if any(not 0 <= i < n for i in layers):
+        raise ConfigError(f"encoder_layers={','.join(map(str, layers))}: the backbone has {n} layers, numbered 0 to {n - 1}")
+    owner.layer = torch.nn.ModuleList(stack[i] for i in layers)
+    model.config.num_hidden_layers = len(layers)  # DistilBERT maps it to n_layers
 
 
 def accepts_token_types(model) -> bool:

@@ -53,3 +53,29 @@ def test_distilbert_takes_no_token_types(tiny_model_dir):
 def test_saved_folder_loads_in_transformers_pipeline(trained_tiny_dir):
     tagger = pipeline("token-classification", model=str(trained_tiny_dir), aggregation_strategy="first")
     assert [(e["entity_group"], e["word"]) for e in tagger("John lives in Paris .")] == [("PER", "John"), ("LOC", "Paris")]
+
+
+@pytest.mark.parametrize("arch", ["distilbert", "bert"])
+def test_keep_encoder_layers_saves_a_smaller_model_that_reloads(arch, tmp_path):
+    import torch
+
+    from ner_demo.labels import LabelSet
+    from ner_demo.models import build_tiny_model, keep_encoder_layers, load_token_classifier, save_model
+
+    folder = build_tiny_model(tmp_path / "two", LabelSet.from_types(["PER"]), arch=arch)
+    model, tokenizer, features = load_trained(str(folder))
+    keep_encoder_layers(model, [1])
+    save_model(model, tokenizer, tmp_path / "one", features, {})
+    reloaded = load_token_classifier(resolve_backbone(str(tmp_path / "one")))
+    assert reloaded.config.num_hidden_layers == 1
+    ids = torch.tensor([[2, 40, 3]])
+    assert reloaded(input_ids=ids).logits.shape == (1, 3, 3)
+
+
+def test_keep_encoder_layers_refuses_a_layer_the_model_lacks(tiny_model_dir):
+    from ner_demo.errors import ConfigError
+    from ner_demo.models import keep_encoder_layers
+
+    model, _, _ = load_trained(str(tiny_model_dir))
+    with pytest.raises(ConfigError, match="encoder_layers=0,5: the backbone has 2 layers, numbered 0 to 1"):
+        keep_encoder_layers(model, [0, 5])

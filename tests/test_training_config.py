@@ -150,3 +150,9 @@ def test_context_dropout_needs_context():
 def test_context_dropout_must_be_a_share():
     with pytest.raises(ConfigError, match=r"context_dropout=1.0: must be in \[0, 1\)"):
         TrainConfig(context_words=8, context_dropout=1.0)
+
+
+@pytest.mark.parametrize("value", ["0,x", "1,1", "-1"])
+def test_bad_encoder_layers_are_refused_naming_the_value(value):
+    with pytest.raises(ConfigError, match=f"encoder_layers={value!r}"):
+        TrainConfig(encoder_layers=value)

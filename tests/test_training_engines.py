@@ -231,3 +231,11 @@ def test_trainer_engine_refuses_weight_averaging(model_dir, tmp_path):
 
     with pytest.raises(ConfigError, match="average_from=0.5: weight averaging is part of the custom engine"):
         tiny_config(model_dir, tmp_path, engine="trainer", average_from=0.5)
+
+
+def test_encoder_layers_train_and_save_a_smaller_model(model_dir, tmp_path):
+    from transformers import AutoConfig
+
+    run = train(tiny_config(model_dir, tmp_path, encoder_layers="1", epochs=1))
+    assert run.read_status()["state"] == "finished"
+    assert AutoConfig.from_pretrained(str(run.best_dir)).num_hidden_layers == 1

@@ -79,6 +79,11 @@ class TrainConfig:
                   "model also tags well with context off (fewer tokens). Measured on CoNLL-2003 dev at 0.5: 0.9346 "
                   "with context, 0.9351 without; the context gain (0.9405 without dropout) was gone."},
     )
+    encoder_layers: str = field(
+        default="",
+        metadata={"help": "Keep only these encoder layers, a comma list of indices: '0,2,4' keeps every other layer "
+                  "of a 6-layer encoder (a smaller, faster model); empty keeps them all."},
+    )
     all_subwords: bool = field(
         default=False, metadata={"help": "Train on every subword, not only each word's first piece."}
     )
@@ -171,6 +176,7 @@ class TrainConfig:
         if self.average_from and self.engine == "trainer":
             raise ConfigError(f"average_from={self.average_from}: weight averaging is part of the custom engine; "
                               "use engine=custom or average_from=0")
+        self.layer_indices()  # a bad encoder_layers fails here, naming the value
         if self.loss_reduction not in LOSS_REDUCTIONS:
             raise ConfigError(f"loss_reduction={self.loss_reduction!r}: use one of {', '.join(LOSS_REDUCTIONS)}")
         for key in ("weight_decay", "grad_clip"):
@@ -184,6 +190,22 @@ class TrainConfig:
             raise ConfigError(
                 f"precision='fp16' with device={self.device!r}: fp16 training needs a CUDA GPU; use bf16 or fp32"
             )
+
+    def layer_indices(self) -> list[int] | None:
+        """``encoder_layers`` as indices (None: keep every layer).
+
+        >>> TrainConfig(encoder_layers="0, 2,4").layer_indices()
+        [0, 2, 4]
+        """
+        if not self.encoder_layers.strip():
+            return None
+        try:
+            indices = [int(part) for part in self.encoder_layers.split(",")]
+        except ValueError:
+            raise ConfigError(f"encoder_layers={self.encoder_layers!r}: expected a comma list of layer indices such as '0,2,4'") from None
+        if any(i < 0 for i in indices) or len(set(indices)) != len(indices):
+            raise ConfigError(f"encoder_layers={self.encoder_layers!r}: indices must be 0 or more, each at most once")
+        return indices
 
     # --- serialisation --------------------------------------------------------------------------
 
