@@ -34,6 +34,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from ner_demo.data.sources import load_split
+    from ner_demo.encoding import sequences_for
     from ner_demo.evaluation import evaluate
     from ner_demo.inference import Tagger
     from ner_demo.models import default_model
@@ -49,8 +50,8 @@ def main() -> None:
     print(f"{first.describe()}; {args.split}: {len(words)} sentences, {n_words} words; "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores", flush=True)
 
-    rows = {s: {"share": s, "words_per_s": 0, "windows": len(taggers[s].plan(*_sequences(taggers[s], words, doc_ids)))}
-            for s in args.shares}  # fmt: skip
+    sequences, _ = sequences_for(words, doc_ids, first.features.context_words)  # documents, as the Tagger reads them
+    rows = {s: {"share": s, "words_per_s": 0, "windows": len(taggers[s].plan(sequences))} for s in args.shares}
     for r in range(args.rounds):
         for share, tagger in taggers.items():
             start = time.perf_counter()
@@ -66,13 +67,6 @@ def main() -> None:
               f"{row['strict_f1']:>11.4f}")
     if args.json:
         Path(args.json).write_text(json.dumps(list(rows.values()), indent=2) + "\n", encoding="utf-8")
-
-
-def _sequences(tagger, words, doc_ids):
-    from ner_demo.encoding import sequences_for
-
-    sequences, _ = sequences_for(words, doc_ids, tagger.features.context_words)
-    return (sequences,)
 
 
 if __name__ == "__main__":

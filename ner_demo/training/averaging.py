@@ -35,6 +35,10 @@ class WeightAverage:
     def due(self, step: int) -> bool:
         return step > self.start and (step - self.start) % self.every == 0
 
+    def snapshots_until(self, step: int) -> int:
+        """How many snapshots the mean holds after optimizer step ``step``."""
+        return max(0, (step - self.start) // self.every)
+
     def update(self, step: int) -> None:
         """Fold the weights after optimizer step ``step`` into the mean, when that step is due."""
         import torch

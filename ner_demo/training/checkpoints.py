@@ -165,7 +165,9 @@ def save_checkpoint(
             if scaler is not None:
                 _write_json(tmp / "scaler.json", scaler.state_dict())
             if average is not None:
-                save_file(average, str(tmp / "average.safetensors"))
+                from ner_demo.training.averaging import FILE
+
+                save_file(average, str(tmp / FILE))
             _write_json(tmp / "state.json", state.to_dict())
             if config is not None:
                 _write_json(tmp / "config.json", config)

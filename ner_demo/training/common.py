@@ -94,8 +94,8 @@ def prepare(config: TrainConfig, run: Run) -> Setup:
     tokenizer = load_tokenizer(backbone)
     set_seed(config.seed)  # the new head's initialisation depends on it
     model = load_token_classifier(backbone, splits.labels)
-    if config.layer_indices():
-        keep_encoder_layers(model, config.layer_indices())
+    if layers := config.layer_indices():
+        keep_encoder_layers(model, layers)
     token_types = accepts_token_types(model)
     if config.casing and not (token_types and getattr(model.config, "type_vocab_size", 0) >= 2):
         raise ConfigError(f"casing=true needs a BERT-style model with 2 token types; {config.backbone} has none")

@@ -123,9 +123,12 @@ def _averaging_line(config: dict, status: dict) -> str:
     total, best = status.get("total_steps"), (status.get("best") or {}).get("step")
     if not (total and best):
         return f"- Weights: a mean of the weights taken every {every} steps from {share:.0%} of the training on (`average_from: {share}`).\n"
-    start = int(share * total)
-    return (f"- Weights: the mean of {(best - start) // every} snapshots of the weights, one every {every} steps from step "
-            f"{start} to step {best} of {total} (`average_from: {share}`; step {best} had the best dev F1), not one step's.\n")
+    from ner_demo.training.averaging import WeightAverage
+
+    average = WeightAverage.for_run([], share, every, total)
+    return (f"- Weights: the mean of {average.snapshots_until(best)} snapshots of the weights, one every {every} steps "
+            f"from step {average.start} to step {best} of {total} (`average_from: {share}`; step {best} had the best "
+            f"dev F1), not one step's.\n")
 
 
 def _card(config: dict, status: dict, summary: dict, shipped: dict, features, mb16: float, mb32: float, command: str) -> str:
