@@ -74,8 +74,8 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="ner_demo model folder (default: the shipped model)")
     parser.add_argument("--backend", default="auto", help="Tagger backend (default: the model's own)")
     parser.add_argument("--context-words", type=int, default=None, help="override the model's document context")
-    parser.add_argument("--chunk-share", type=float, default=0.5,
-                        help="share of a window each chunk of a document predicts (Tagger(chunk_share=))")
+    parser.add_argument("--chunk-share", type=float, default=None,
+                        help="share of a window each chunk of a document predicts (default: the model's own)")
     parser.add_argument("--workdir", default=None, help="where spaCy's data and pipeline live")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", help="also write the results here")

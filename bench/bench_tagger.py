@@ -53,10 +53,13 @@ def main() -> None:
     parser.add_argument("--data", default="conll2003")
     parser.add_argument("--split", default="test")
     parser.add_argument("--limit", type=int, default=0, help="use the first N sentences (0 = all)")
-    parser.add_argument("--pipeline-batch", type=int, nargs="+", default=[1, 64])
+    parser.add_argument("--pipeline-batch", type=int, nargs="+", default=[1, 8, 64],
+                        help="batch sizes to run the pipeline at; the fastest is the baseline")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backends", nargs="+", default=["torch-fp32", "torch-bf16", "torch-int8", "onnx-int8"],
                         help="Tagger backends to run (the first is the reference for agreement)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="Tagger windows per call (default: each backend's own, 16 for ONNX and 64 for torch)")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
 
@@ -101,7 +104,8 @@ def main() -> None:
     if features is not None and (features != plain):
         variants += [(b, features, None) for b in args.backends]
     for backend, feats, decoding in variants:
-        tagger = Tagger(model, tokenizer, feats, device="cpu", backend=backend, batch_size=64, decoding=decoding)
+        tagger = Tagger(model, tokenizer, feats, device="cpu", backend=backend, batch_size=args.batch_size,
+                        decoding=decoding)
         tagger.predict_words(words[:64])  # warm-up
         start = time.perf_counter()
         tags = tagger.predict_words(words, [s.doc_id for s in sentences])

@@ -32,6 +32,9 @@ class InputFeatures:
     # trained on 128-position windows with context read worse on 512 (more context than it ever saw:
     # dev 0.9386 against 0.9405) and 2-3x slower. None (older folders, Hub models): the model's limit.
     max_length: int | None = None
+    # How much of each window a long document's chunk predicts (see plan_sequence), the Tagger's default:
+    # a speed knob chosen when the model is shipped (a fast model trades a little dev F1 for fewer windows).
+    chunk_share: float = 0.5
 
     def save(self, folder: str | Path, extra: dict | None = None) -> None:
         data = {"input_features": asdict(self), **(extra or {})}

@@ -47,14 +47,24 @@ class TaggedText:
     windows: int = 1
 
 
-def cpu_has_amx() -> bool:
-    """True where the CPU has AMX tiles for bf16. Only those make bf16 autocast pay off: on a CPU with
-    AVX512-BF16 but no AMX we measured bf16 1.5x *slower* than fp32 (see BENCHMARKS.md)."""
-    try:
-        flags = open("/proc/cpuinfo", encoding="utf-8").read()
-    except OSError:
-        return False  # not Linux: we cannot tell, so stay on fp32
-    return "amx_bf16" in flags
+def cpu_bf16_pays(cpuinfo: str | None = None) -> bool:
+    """True where bf16 autocast measured faster than fp32 for inference (BENCHMARKS.md): CPUs with AMX
+    tiles, and AMD CPUs with AVX512-BF16 (Zen 4: 1.8x fp32). An Intel Xeon with AVX512-BF16 but no AMX
+    ran bf16 1.5x *slower* than fp32, so the bf16 flag alone does not decide. ``cpuinfo``: the text of
+    ``/proc/cpuinfo`` (read when not given).
+
+    >>> cpu_bf16_pays("vendor_id : AuthenticAMD  flags : avx512f avx512_bf16")
+    True
+    >>> cpu_bf16_pays("vendor_id : GenuineIntel  flags : avx512f avx512_bf16")
+    False
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = open("/proc/cpuinfo", encoding="utf-8").read()
+        except OSError:
+            return False  # not Linux: we cannot tell, so stay on fp32
+    flags = set(cpuinfo.split())
+    return "amx_bf16" in flags or ("AuthenticAMD" in flags and "avx512_bf16" in flags)
 
 
 def pick_device(device: str = "auto") -> str:
@@ -70,7 +80,8 @@ def pick_device(device: str = "auto") -> str:
 
 
 def pick_precision(precision: str, device: str) -> str:
-    """Resolve ``auto``: bf16 (fp16 on older cards) on CUDA, bf16 on CPUs with AMX, fp32 elsewhere.
+    """Resolve ``auto``: bf16 (fp16 on older cards) on CUDA, bf16 on CPUs where it pays (AMX, or AMD
+    with AVX512-BF16), fp32 elsewhere.
 
     ``int8`` (dynamic quantisation of the Linear layers, CPU only) is never chosen automatically: it is
     the fastest on CPUs with VNNI, but its F1 must be checked per model (bench/bench_tagger.py).
@@ -83,7 +94,7 @@ def pick_precision(precision: str, device: str) -> str:
         return precision
     if device.startswith("cuda"):
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    if device == "cpu" and cpu_has_amx():
+    if device == "cpu" and cpu_bf16_pays():
         return "bf16"
     return "fp32"
 
@@ -166,8 +177,9 @@ class Tagger:
         backend: str = "auto",
         decoding: str | None = None,
         context_words: int | None = None,
-        chunk_share: float = 0.5,
+        chunk_share: float | None = None,
     ):
+        chunk_share = features.chunk_share if chunk_share is None else chunk_share  # the model's own unless overridden
         if not 0 < chunk_share <= 1:
             raise ConfigError(f"chunk_share must be above 0 and at most 1 (a share of the window), got {chunk_share}")
         self.chunk_share = chunk_share  # of a window predicted per chunk of a long document (see plan)

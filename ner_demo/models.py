@@ -116,6 +116,14 @@ def default_model() -> str:
     return str(SHIPPED_MODEL)
 
 
+def other_shipped_models() -> list[Path]:
+    """The shipped model folders besides the default one (``models/minilm3-conll2003-fast``), by name."""
+    home = SHIPPED_MODEL.parent
+    if not home.is_dir():
+        return []
+    return sorted(p for p in home.iterdir() if p != SHIPPED_MODEL and (p / "config.json").is_file())
+
+
 def _hub_error(backbone: Backbone, exc: Exception) -> ModelLoadError:
     return ModelLoadError(
         f"could not load {backbone.name!r} from the Hugging Face Hub ({type(exc).__name__}: {exc}). "

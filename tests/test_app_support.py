@@ -183,10 +183,26 @@ def test_missing_shipped_model_is_explained_and_not_offered(tmp_path, monkeypatc
 
 def test_default_from_the_environment_comes_first(tmp_path, monkeypatch, tiny_model_dir):
     monkeypatch.setenv("NER_DEMO_MODEL", str(tiny_model_dir))
+    monkeypatch.setattr("ner_demo.models.SHIPPED_MODEL", tmp_path / "models" / "default")
     run = _finished_run(tmp_path, "r")
     assert am.default_model_problem() is None
     assert [value for _, value in am.model_choices(tmp_path)] == [am.DEFAULT_CHOICE, str(run.best_dir)]
     assert am.resolve_choice(am.DEFAULT_CHOICE) == str(tiny_model_dir)
+
+
+def test_other_shipped_models_follow_the_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("NER_DEMO_MODEL", raising=False)
+    for name in ("default", "fast", "not-a-model"):
+        (tmp_path / "models" / name).mkdir(parents=True)
+    for name in ("default", "fast"):
+        (tmp_path / "models" / name / "config.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setattr("ner_demo.models.SHIPPED_MODEL", tmp_path / "models" / "default")
+    run = _finished_run(tmp_path / "runs", "r")
+    assert am.model_choices(tmp_path / "runs") == [
+        ("shipped default: default", am.DEFAULT_CHOICE),
+        ("shipped: fast", str(tmp_path / "models" / "fast")),
+        (f"run {run.id}, dev F1 0.900", str(run.best_dir)),
+    ]
 
 
 def test_model_cache_loads_once_and_reloads_a_rewritten_folder(tiny_model_dir, tmp_path):

@@ -101,6 +101,18 @@ def test_chunk_share_outside_0_to_1_is_refused(trained_tiny_dir, share):
         Tagger(model, tokenizer, InputFeatures(context_words=8), precision="fp32", chunk_share=share)
 
 
+def test_chunk_share_comes_from_the_model_folder(trained_tiny_dir):
+    model, tokenizer, _ = load_trained(str(trained_tiny_dir))
+    tagger = Tagger(model, tokenizer, InputFeatures(chunk_share=0.9), precision="fp32")
+    assert tagger.chunk_share == 0.9 and "chunk_share=0.9" in tagger.describe()
+
+
+def test_chunk_share_argument_overrides_the_model_folder(trained_tiny_dir):
+    model, tokenizer, _ = load_trained(str(trained_tiny_dir))
+    tagger = Tagger(model, tokenizer, InputFeatures(chunk_share=0.9), precision="fp32", chunk_share=0.5)
+    assert tagger.chunk_share == 0.5
+
+
 def test_bio_decoding_gives_valid_iob2(trained_tiny_dir):
     tagger = Tagger.from_pretrained(str(trained_tiny_dir), precision="fp32", decoding="bio")
     tags = tagger.predict_words([["Siemens", "Corp", "met", "Corp", "Corp"]])[0]
@@ -117,3 +129,15 @@ def test_windows_default_to_the_length_the_model_was_trained_with(trained_tiny_d
     model, tokenizer, _ = load_trained(str(trained_tiny_dir))
     assert Tagger(model, tokenizer, InputFeatures(max_length=40), precision="fp32").max_length == 40
     assert Tagger(model, tokenizer, InputFeatures(max_length=40), precision="fp32", max_length=48).max_length == 48
+
+
+@pytest.mark.parametrize("cpuinfo, pays", [
+    ("vendor_id : GenuineIntel flags : avx512_bf16 amx_bf16 amx_tile", True),
+    ("vendor_id : GenuineIntel flags : avx512f avx512_bf16 avx512_vnni", False),
+    ("vendor_id : AuthenticAMD flags : avx512f avx512_bf16 avx512_vnni", True),
+    ("vendor_id : AuthenticAMD flags : avx2 fma", False),
+])
+def test_bf16_is_chosen_only_on_cpus_where_it_measured_faster(cpuinfo, pays):
+    from ner_demo.inference import cpu_bf16_pays
+
+    assert cpu_bf16_pays(cpuinfo) is pays

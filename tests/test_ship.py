@@ -26,7 +26,7 @@ def shipped(trained_tiny_dir, tmp_path_factory):
     data.mkdir()
     for split, seed in (("dev", 5), ("test", 6)):
         write_conll([Sentence(tuple(w), tuple(t)) for w, t in synthetic_sentences(30, seed)], data / f"{split}.txt")
-    summary = ship_model(run, root / "shipped", data=str(data), command="make model")
+    summary = ship_model(run, root / "shipped", data=str(data), command="make model", recipe="training/tiny.yaml")
     return root / "shipped", summary
 
 
@@ -66,7 +66,22 @@ def test_run_without_best_is_refused(tmp_path):
         ship_model(tmp_path, tmp_path / "out")
 
 
-def test_card_of_a_context_model_reports_scores_without_context(trained_tiny_dir, tmp_path):
+def test_card_names_the_folder_and_the_recipe(shipped):
+    folder, _ = shipped
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert card.count("# shipped: a shipped offline NER model of ner_demo") == 1
+    assert f"`--model {folder}` on the CLI" in card and "- Config: `training/tiny.yaml`; the run's own config" in card
+
+
+def test_chunk_share_outside_0_to_1_is_refused_before_any_work(tmp_path):
+    from ner_demo.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="chunk_share must be above 0 and at most 1 .*, got 1.5"):
+        ship_model(tmp_path, tmp_path / "out", chunk_share=1.5)
+
+
+def _context_run(trained_tiny_dir, tmp_path):
+    """A run of a tiny context model, and dev/test files of 4 documents of 3 sentences each."""
     from ner_demo.encoding import InputFeatures
 
     run = tmp_path / "run"
@@ -78,6 +93,11 @@ def test_card_of_a_context_model_reports_scores_without_context(trained_tiny_dir
     for split, seed in (("dev", 5), ("test", 6)):
         write_conll([Sentence(tuple(w), tuple(t), doc_id=i // 3) for i, (w, t) in enumerate(synthetic_sentences(12, seed))],
                     data / f"{split}.txt")
+    return run, data
+
+
+def test_card_of_a_context_model_reports_scores_without_context(trained_tiny_dir, tmp_path):
+    run, data = _context_run(trained_tiny_dir, tmp_path)
     summary = ship_model(run, tmp_path / "shipped", data=str(data))
     card = (tmp_path / "shipped" / "README.md").read_text(encoding="utf-8")
     alone = summary["without_context"]
@@ -87,3 +107,13 @@ def test_card_of_a_context_model_reports_scores_without_context(trained_tiny_dir
 def test_shipped_folder_records_the_run_window_length(shipped):
     folder, _ = shipped
     assert json.loads((folder / "ner_demo.json").read_text())["input_features"]["max_length"] == 64
+
+
+def test_chunk_share_is_recorded_and_the_card_gives_dev_at_a_half(trained_tiny_dir, tmp_path):
+    run, data = _context_run(trained_tiny_dir, tmp_path)
+    summary = ship_model(run, tmp_path / "shipped", data=str(data), chunk_share=0.9)
+    card = (tmp_path / "shipped" / "README.md").read_text(encoding="utf-8")
+    assert json.loads((tmp_path / "shipped" / "ner_demo.json").read_text())["input_features"]["chunk_share"] == 0.9
+    assert summary["chunk_share"]["value"] == 0.9
+    assert (f"Read with `--chunk-share 0.5` (more context around each chunk, slower), dev strict F1 is "
+            f"{summary['chunk_share']['dev_strict_f1_at_0.5']:.4f}.") in card

@@ -11,4 +11,4 @@ OUT="${MODEL_DIR:-models/minilm-conll2003}"
 "$PY" -m ner_demo fetch-data conll2003
 "$PY" -m ner_demo train --config training/minilm_conll2003_default.yaml --set "runs_dir=$RUNS"
 RUN_DIR="$(ls -td "$RUNS"/*/ | head -n 1)"
-"$PY" -m ner_demo ship "$RUN_DIR" --to "$OUT" --command "bash training/train_default_model.sh"
+"$PY" -m ner_demo ship "$RUN_DIR" --to "$OUT" --command "bash training/train_default_model.sh" --recipe training/minilm_conll2003_default.yaml

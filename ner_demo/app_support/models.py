@@ -1,7 +1,8 @@
 """Which models the pickers offer, and a small cache of loaded models shared by every request.
 
-A picker value is one of: :data:`DEFAULT_CHOICE` (the shipped model, or ``$NER_DEMO_MODEL``), the
-``best/`` folder of a finished run, a Hub id, or a local model folder typed by the user.
+A picker value is one of: :data:`DEFAULT_CHOICE` (the shipped model, or ``$NER_DEMO_MODEL``), another
+shipped model's folder (the fast model), the ``best/`` folder of a finished run, a Hub id, or a local
+model folder typed by the user.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections import OrderedDict
 from pathlib import Path
 
 from ner_demo.errors import ModelLoadError
-from ner_demo.models import SHIPPED_MODEL, default_model
+from ner_demo import models
+from ner_demo.models import default_model
 
 DEFAULT_CHOICE = "(default)"  # not a valid Hub id or a folder name anyone types, so it cannot collide
 _WEIGHT_FILES = ("model.safetensors", "config.json")
@@ -24,7 +26,7 @@ def default_model_problem() -> str | None:
         location = default_model()
     except ModelLoadError:
         return (
-            f"The shipped model is not installed (no `{SHIPPED_MODEL.name}` under `models/`). "
+            f"The shipped model is not installed (no `{models.SHIPPED_MODEL.name}` under `models/`). "
             "Pick a finished training run, type a Hub id (needs internet) or a local model folder, "
             "or train one in the Train tab."
         )
@@ -38,7 +40,7 @@ def default_label() -> str:
     chosen = os.environ.get("NER_DEMO_MODEL")
     if chosen:
         return f"default: {Path(chosen).name or chosen} (NER_DEMO_MODEL)"
-    return f"shipped default: {SHIPPED_MODEL.name}"
+    return f"shipped default: {models.SHIPPED_MODEL.name}"
 
 
 def finished_run_models(runs_dir: str | Path) -> list[tuple[str, str]]:
@@ -61,9 +63,10 @@ def finished_run_models(runs_dir: str | Path) -> list[tuple[str, str]]:
 
 
 def model_choices(runs_dir: str | Path) -> list[tuple[str, str]]:
-    """Picker choices: the default first (when it exists), then finished runs."""
+    """Picker choices: the default first (when it exists), the other shipped models, then finished runs."""
     choices = [] if default_model_problem() else [(default_label(), DEFAULT_CHOICE)]
-    return choices + finished_run_models(runs_dir)
+    shipped = [(f"shipped: {folder.name}", str(folder)) for folder in models.other_shipped_models()]
+    return choices + shipped + finished_run_models(runs_dir)
 
 
 def initial_choice(runs_dir: str | Path) -> str | None:

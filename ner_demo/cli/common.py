@@ -32,9 +32,10 @@ def add_model_options(parser) -> None:
     parser.add_argument("--context-words", type=int, default=None,
                         help="words of neighbouring document text read on each side of a sentence (default: the "
                              "model's own; 0 reads each sentence alone: fewer tokens, faster)")
-    parser.add_argument("--chunk-share", type=float, default=0.5,
+    parser.add_argument("--chunk-share", type=float, default=None,
                         help="share of each window a long document's chunk predicts, the rest being its context "
-                             "(default 0.5; 0.9 reads fewer windows: faster, a little less accurate)")
+                             "(default: the model's own, 0.5 unless its ner_demo.json says otherwise; 0.9 reads "
+                             "fewer windows: faster, a little less accurate)")
 
 
 def load_tagger(args):

