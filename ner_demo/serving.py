@@ -52,9 +52,10 @@ def export_cache_key(model) -> str:
     import onnxruntime
     import torch
 
-    from ner_demo.export import INT8_SETTINGS, OPSET
+    from ner_demo.export import ATTENTION, INT8_SETTINGS, OPSET
 
-    versions = f"torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, opset {OPSET}, {INT8_SETTINGS}"
+    versions = (f"torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, opset {OPSET}, {INT8_SETTINGS}, "
+                f"attention {ATTENTION}")
     return hashlib.sha256(f"{fingerprint(model)}|{versions}".encode()).hexdigest()[:24]
 
 

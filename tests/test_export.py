@@ -112,6 +112,17 @@ def test_export_leaves_the_model_in_eval_mode(trained_tiny_dir, tmp_path):
     assert not model.training and not any(m.training for m in model.modules())
 
 
+def test_attention_is_traced_eager_and_the_model_keeps_its_own(trained_tiny_dir, tmp_path):
+    import onnx
+
+    model, tokenizer, _ = load_trained(str(trained_tiny_dir))
+    before = model.config._attn_implementation
+    info = export_model(model, tmp_path, tokenizer=tokenizer)
+    ops = {node.op_type for node in onnx.load(str(tmp_path / "model.onnx")).graph.node}
+    assert "IsNaN" not in ops and info["attention"] == "eager"  # SDPA's traced mask guard is gone
+    assert model.config._attn_implementation == before
+
+
 def test_bad_model_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ModelLoadError, match="no config.json"):
         export_onnx(tmp_path / "missing", tmp_path / "out")

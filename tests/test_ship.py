@@ -115,5 +115,6 @@ def test_chunk_share_is_recorded_and_the_card_gives_dev_at_a_half(trained_tiny_d
     card = (tmp_path / "shipped" / "README.md").read_text(encoding="utf-8")
     assert json.loads((tmp_path / "shipped" / "ner_demo.json").read_text())["input_features"]["chunk_share"] == 0.9
     assert summary["chunk_share"]["value"] == 0.9
+    assert "predicts 0.9 of its window by default (`chunk_share: 0.9`" in card
     assert (f"Read with `--chunk-share 0.5` (more context around each chunk, slower), dev strict F1 is "
             f"{summary['chunk_share']['dev_strict_f1_at_0.5']:.4f}.") in card

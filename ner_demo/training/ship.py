@@ -122,9 +122,10 @@ def _without_context(summary: dict, features) -> str:
     if "without_context" not in summary:
         return ""
     alone = summary["without_context"]
+    windows = (f"consecutive windows of {features.max_length or 'the model limit of'} positions" if features.chunk_share == 1
+               else f"overlapping windows of {features.max_length or 'the model limit of'} positions that each predict their middle")
     return (f"Document context is on by default: trained with up to {features.context_words} words of the same document "
-            f"on each side of a sentence, the Tagger reads a document whole, in overlapping windows of "
-            f"{features.max_length or 'the model limit of'} positions that each predict their middle. Read without it "
+            f"on each side of a sentence, the Tagger reads a document whole, in {windows}. Read without it "
             f"(`--context-words 0`, `Tagger(context_words=0)`: each sentence alone, fewer tokens, faster), strict F1 "
             f"is dev {alone['dev']['strict_f1']:.4f}, test {alone['test']['strict_f1']:.4f}.\n")
 
@@ -175,7 +176,8 @@ def _loads_by_default(location: str) -> bool:
 def _chunk_line(summary: dict, features) -> str:
     if "chunk_share" not in summary:
         return ""
-    return (f"Each chunk of a document predicts {features.chunk_share:g} of its window by default (`chunk_share` in "
+    share = "the whole window" if features.chunk_share == 1 else f"{features.chunk_share:g} of its window"
+    return (f"Each window of a document predicts {share} by default (`chunk_share: {features.chunk_share:g}` in "
             f"`ner_demo.json`; fewer windows to read than the usual 0.5, so faster): the scores above are read that way. "
             f"Read with `--chunk-share 0.5` (more context around each chunk, slower), dev strict F1 is "
             f"{summary['chunk_share']['dev_strict_f1_at_0.5']:.4f}.\n")
