@@ -51,6 +51,15 @@ class InputFeatures:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+def check_chunk_share(share: float) -> float:
+    """``share`` if it is a valid share of a window for a document's chunk (``plan_sequence``), else a ConfigError."""
+    from ner_demo.errors import ConfigError
+
+    if not 0 < share <= 1:
+        raise ConfigError(f"chunk_share must be above 0 and at most 1 (a share of the window), got {share}")
+    return share
+
+
 @dataclass(frozen=True)
 class Window:
     seq: int  # index of the sequence this window belongs to

@@ -20,7 +20,9 @@ import numpy as np
 
 from ner_demo.backends import BACKENDS, Backend, OnnxBackend, OnnxModel, TorchBackend, is_onnx_folder, load_onnx_model
 from ner_demo.decoding import DECODINGS, viterbi_bio
-from ner_demo.encoding import InputFeatures, Window, casing_flags, plan_sequence, sequences_for, word_pieces
+from ner_demo.encoding import (
+    InputFeatures, Window, casing_flags, check_chunk_share, plan_sequence, sequences_for, word_pieces,
+)
 from ner_demo.errors import ConfigError, InputTooLargeError
 from ner_demo.spans import Entity, Word, split_words, word_tags_to_entities
 
@@ -179,10 +181,8 @@ class Tagger:
         context_words: int | None = None,
         chunk_share: float | None = None,
     ):
-        chunk_share = features.chunk_share if chunk_share is None else chunk_share  # the model's own unless overridden
-        if not 0 < chunk_share <= 1:
-            raise ConfigError(f"chunk_share must be above 0 and at most 1 (a share of the window), got {chunk_share}")
-        self.chunk_share = chunk_share  # of a window predicted per chunk of a long document (see plan)
+        # The model's own unless overridden; of a window predicted per chunk of a long document (see plan).
+        self.chunk_share = check_chunk_share(features.chunk_share if chunk_share is None else chunk_share)
         if context_words is not None:  # override the model's document context (0: none, fewer tokens to read)
             if context_words < 0:
                 raise ConfigError(f"context_words must be 0 or more, got {context_words}")

@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ner_demo.decoding import DECODINGS
-from ner_demo.errors import ConfigError, ModelLoadError
+from ner_demo.encoding import check_chunk_share
+from ner_demo.errors import ModelLoadError
 from ner_demo.training.runs import replace_dir
 
 SPLITS = ("dev", "test")
@@ -64,8 +65,8 @@ def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", c
     """
     from ner_demo.models import load_trained, save_model
 
-    if chunk_share is not None and not 0 < chunk_share <= 1:
-        raise ConfigError(f"chunk_share must be above 0 and at most 1 (a share of the window), got {chunk_share}")
+    if chunk_share is not None:
+        check_chunk_share(chunk_share)
     run_dir, dest = Path(run_dir), Path(dest)
     best = run_dir / "best"
     if not (best / "config.json").is_file():
