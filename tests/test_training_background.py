@@ -7,8 +7,10 @@ Deselect the DDP test with ``-k "not ddp"`` if it is too slow on a machine (abou
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -74,6 +76,22 @@ def test_kill_9_mid_epoch_then_resume_finishes(model_dir, tmp_path, monkeypatch)
     assert status["state"] == "finished", status
     assert status["step"] == reference.read_status()["step"]
     assert [r["strict_f1"] for r in run.metrics("eval")] == [r["strict_f1"] for r in reference.metrics("eval")]
+
+
+def test_a_dead_process_temp_status_file_is_removed_when_its_death_is_recorded(tmp_path):
+    from ner_demo.training.config import TrainConfig
+
+    run = Run.create(TrainConfig(name="r", backbone="offline-minilm"), tmp_path / "runs")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    run.write_status(state="running", pid=dead.pid)
+    torn = run.path / f".status.json.{dead.pid}.tmp"
+    torn.write_text('{"state": "runn', encoding="utf-8")  # killed mid-write: never renamed
+    other = run.path / f".status.json.{os.getppid()}.tmp"  # a live process's: left alone
+    other.write_text("{}", encoding="utf-8")
+    (tmp_path / "runs" / background.ACTIVE_FILE).write_text(json.dumps({"run_id": run.id, "pid": dead.pid}))
+    assert background.active_run(tmp_path / "runs") is None
+    assert run.read_status()["state"] == "failed" and not torn.exists() and other.exists()
 
 
 def test_one_run_at_a_time_second_refused_or_queued(model_dir, tmp_path):

@@ -107,6 +107,10 @@ def _record_death(run: Run, pid: int | None) -> None:
         how = f"exit code {code}" if code is not None else "exit code unknown"
     tail = _log_tail(run)
     error = f"the training process ended without reporting ({how})" + (f"; last output: {tail}" if tail else "")
+    # A SIGKILL between writing status.json's temp file and renaming it leaves the temp file behind.
+    for dead in {pid, run.read_status().get("pid")} - {None}:
+        if not process_alive(dead):
+            run.remove_temp_files_of(dead)
     run.write_status(state="failed", error=error)
 
 

@@ -43,7 +43,7 @@ def _slug(text: str) -> str:
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # per writer: see remove_temp_files_of
     try:
         tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, path)
@@ -140,6 +140,12 @@ class Run:
             return json.loads(self.status_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {"state": "unknown", "run_id": self.id}
+
+    def remove_temp_files_of(self, pid: int) -> None:
+        """Delete the temp files a *dead* process left mid-write (``write_json_atomic``, killed between
+        writing and renaming): no one reads them and their writer can never finish them."""
+        for tmp in self.path.glob(f".*.{int(pid)}.tmp"):
+            tmp.unlink(missing_ok=True)
 
     def write_status(self, **fields) -> dict:
         """Merge ``fields`` into status.json (atomically) and return the new status."""
