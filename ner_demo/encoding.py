@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Sequence
 
+from ner_demo.errors import ConfigError
+
 FEATURES_FILE = "ner_demo.json"
 
 
@@ -53,8 +55,6 @@ class InputFeatures:
 
 def check_chunk_share(share: float) -> float:
     """``share`` if it is a valid share of a window for a document's chunk (``plan_sequence``), else a ConfigError."""
-    from ner_demo.errors import ConfigError
-
     if not 0 < share <= 1:
         raise ConfigError(f"chunk_share must be above 0 and at most 1 (a share of the window), got {share}")
     return share
