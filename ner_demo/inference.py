@@ -24,6 +24,7 @@ from ner_demo.encoding import (
     InputFeatures, Window, casing_flags, check_chunk_share, plan_sequence, sequences_for, word_pieces,
 )
 from ner_demo.errors import ConfigError, InputTooLargeError
+from ner_demo.scripts import script_warning
 from ner_demo.spans import Entity, Word, split_words, word_tags_to_entities
 
 AGGREGATIONS = ("first", "average", "max")
@@ -47,6 +48,9 @@ class TaggedText:
     entities: list[Entity]
     tags: list[str] = field(default_factory=list)
     windows: int = 1
+    # Sentences for the user about how far to trust this result (see ner_demo.scripts.script_warning):
+    # e.g. a text mostly in a script the English models cannot read. Empty when there is nothing to say.
+    warnings: list[str] = field(default_factory=list)
 
 
 def cpu_bf16_pays(cpuinfo: str | None = None) -> bool:
@@ -254,7 +258,8 @@ class Tagger:
         return [t.entities for t in self.tag_texts(texts)]
 
     def tag_texts(self, texts: Sequence[str]) -> list[TaggedText]:
-        """Entities with character offsets into each text; empty text gives no entities."""
+        """Entities with character offsets into each text; empty text gives no entities. Each result's
+        ``warnings`` say when it should not be trusted (a text mostly in a non-Latin script)."""
         for i, text in enumerate(texts):
             if len(text) > MAX_TEXT_CHARS:
                 raise InputTooLargeError(
@@ -267,7 +272,8 @@ class Tagger:
         for text, ws, p, n in zip(texts, words, probs, n_windows):
             pred = self._decode(p)
             entities = word_tags_to_entities(text, ws, pred.tags, pred.scores)
-            results.append(TaggedText(text, ws, entities, pred.tags, n))
+            warning = script_warning(text)
+            results.append(TaggedText(text, ws, entities, pred.tags, n, [warning] if warning else []))
         return results
 
     # ---- the engine ------------------------------------------------------------------------------
@@ -340,18 +346,27 @@ class Tagger:
         return ids, mask, types
 
     def _aggregate(self, window: Window, probs: np.ndarray, dest: np.ndarray) -> None:
-        start = window.target[0]
-        if self.aggregation == "first":
-            dest[start : window.target[1]] = probs[window.word_index]
-            return
-        piece_word = np.asarray(window.piece_word)
-        for k in range(window.target[1] - start):
-            rows = probs[piece_word == start + k]  # (pieces, n_labels)
-            if self.aggregation == "average":
-                dest[start + k] = rows.mean(axis=0)
-            else:  # "max": the distribution of the piece that is most sure of itself
-                dest[start + k] = rows[rows.max(axis=1).argmax()]
+        """Write the distributions of ``window``'s target words into ``dest`` (n_words, n_labels).
 
+        ``probs`` is the window's row of a padded batch, (T, n_labels) with T the batch's longest
+        window: only the window's own positions are read, never the padding after them.
+        """
+        start, end = window.target
+        if self.aggregation == "first":
+            dest[start:end] = probs[window.word_index]
+            return
+        # A target word's pieces sit side by side (build_window), from its first piece up to the next
+        # word's first piece; the last target word's run ends at the last target position.
+        first = np.asarray(window.word_index)  # (n_target_words,) positions in the window
+        last = max(p for p, w in enumerate(window.piece_word) if w >= 0) + 1
+        bounds = np.append(first, last)
+        if self.aggregation == "average":
+            sums = np.add.reduceat(probs[first[0] : last], first - first[0], axis=0)  # (n_target_words, n_labels)
+            dest[start:end] = sums / np.diff(bounds)[:, None]
+            return
+        for k in range(end - start):  # "max": the distribution of the piece that is most sure of itself
+            rows = probs[bounds[k] : bounds[k + 1]]  # (pieces, n_labels)
+            dest[start + k] = rows[rows.max(axis=1).argmax()]
 
 def _make_backend(model, name: str, device: str, tokenizer) -> Backend:
     if name.startswith("torch-"):

@@ -17,6 +17,8 @@ import inspect
 import json
 import os
 import re
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -35,6 +37,11 @@ DEFAULT_BACKBONE = "distilbert-base-cased"
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "minilm-conll2003"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
 _verified: set[str] = set()
+# Whether the Hub answered, and when we asked: offline, transformers retries a Hub id for ~25 s before it
+# gives up, so a loader asks a 3 s socket probe first, and a picker asking on every load reuses the answer.
+HUB_CHECK_TTL_S = 30.0
+_hub_check: tuple[float, bool] | None = None
+_hub_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,46 @@ def other_shipped_models() -> list[Path]:
     return sorted(p for p in home.iterdir() if p != SHIPPED_MODEL and (p / "config.json").is_file())
 
 
+def hub_available(refresh: bool = False) -> bool:
+    """Whether the Hugging Face Hub answers from here (:func:`ner_demo.data.sources.hub_reachable`: False at
+    once under ``HF_HUB_OFFLINE``, else a socket probe of at most 3 s), remembered for ``HUB_CHECK_TTL_S``."""
+    global _hub_check
+    from ner_demo.data.sources import hub_reachable
+
+    with _hub_lock:  # the app loads models from several request threads: probe once, not once each
+        if refresh or _hub_check is None or time.monotonic() - _hub_check[0] > HUB_CHECK_TTL_S:
+            _hub_check = (time.monotonic(), hub_reachable())
+        return _hub_check[1]
+
+
+def in_hub_cache(repo_id: str) -> bool:
+    """Whether a Hub model's ``config.json`` is in the local Hugging Face cache (so it may load offline)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+    except ValueError:  # huggingface_hub refuses the id (HFValidationError): it cannot be cached either
+        return False
+
+
+def _hub_kwargs(backbone: Backbone) -> dict:
+    """``from_pretrained`` arguments that keep a Hub backbone from waiting on a Hub that does not answer.
+
+    Online: none (transformers checks the Hub for a newer revision as usual). Offline with the model in
+    the local Hugging Face cache: ``local_files_only`` (it loads from there at once). Offline without it:
+    a ModelLoadError now, instead of ~25 s of retries that end in the same place.
+    """
+    if not backbone.needs_hub or hub_available():
+        return {}
+    if in_hub_cache(backbone.location):
+        return {"local_files_only": True}
+    raise ModelLoadError(
+        f"{backbone.name!r} is a Hugging Face Hub id, but the Hub cannot be reached from this machine and the model "
+        "is not in the local Hugging Face cache. Use the shipped model (the default), a local model folder, or "
+        f"for training the offline encoder '{OFFLINE_ENCODER}'."
+    )
+
+
 def _hub_error(backbone: Backbone, exc: Exception) -> ModelLoadError:
     return ModelLoadError(
         f"could not load {backbone.name!r} from the Hugging Face Hub ({type(exc).__name__}: {exc}). "
@@ -176,7 +223,7 @@ def load_tokenizer(backbone: Backbone):
     from transformers import AutoTokenizer
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(backbone.location, trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(backbone.location, trust_remote_code=False, **_hub_kwargs(backbone))
     except ValueError as exc:  # e.g. a Hub repository that needs custom code
         raise ModelLoadError(f"{backbone.location}: cannot load the tokenizer ({str(exc).splitlines()[0]})") from exc
     except OSError as exc:
@@ -203,6 +250,7 @@ def load_token_classifier(backbone: Backbone, labels: LabelSet | None = None):
         kwargs.update(num_labels=len(labels), id2label=labels.id2label, label2id=labels.label2id)
     if backbone.source != "hub":
         check_local_model(backbone.location)
+    kwargs.update(_hub_kwargs(backbone))
     try:
         return AutoModelForTokenClassification.from_pretrained(backbone.location, **kwargs)
     except ValueError as exc:  # e.g. a Hub repository that needs custom code, or an unknown architecture

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except NerDemoError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_code", 1)  # 2 for a UsageError (ner_demo.cli.common)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -3,16 +3,43 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+
+from ner_demo.errors import NerDemoError
+
+
+class UsageError(NerDemoError):
+    """The command line itself is wrong (an empty text, a file that is not there): exit status 2, as for
+    argparse's own usage errors. Checked before anything slow, such as loading a model, starts."""
+
+    exit_code = 2
 
 
 def add_json_flag(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of tables")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# What would break a tab-separated line or cannot be written as UTF-8 at all (lone surrogates).
+_NOT_IN_A_FIELD = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
 def print_json(data) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    """``data`` as JSON on stdout. A lone surrogate (a text read from a JSON ``\\ud800`` escape) has no
+    UTF-8 form, so it is written as that escape again: the output stays valid JSON that reads back exact."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    sys.stdout.write(_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+
+
+def tsv_field(text: str) -> str:
+    """``text`` for one field of a tab-separated line: tabs, line breaks, other control characters and
+    lone surrogates as Python escapes (offsets elsewhere on the line still count the original characters).
+
+    >>> tsv_field("Acme\\tCorp\\n")
+    'Acme\\\\tCorp\\\\n'
+    """
+    return _NOT_IN_A_FIELD.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 def add_model_options(parser) -> None:

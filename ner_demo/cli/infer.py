@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from ner_demo.cli.common import add_json_flag, add_model_options, load_tagger, print_json
-from ner_demo.data.texts import read_texts
-from ner_demo.errors import DataFormatError
+from ner_demo.cli.common import UsageError, add_json_flag, add_model_options, load_tagger, print_json, tsv_field
+from ner_demo.data.texts import read_numbered_texts
+from ner_demo.scripts import script_warning
+
+CONLL_SUFFIXES = {".conll", ".iob", ".bio"}  # read as words in column 1; tagged words written back
 
 
 def register(subparsers) -> None:
@@ -19,7 +22,8 @@ def register(subparsers) -> None:
     )
     p.add_argument("text", nargs="*", help="texts to tag")
     p.add_argument("--file", help="a .txt, .jsonl or .conll file")
-    p.add_argument("--lines", action="store_true", help="with a .txt file: each line is its own text")
+    p.add_argument("--lines", action="store_true", help="with a .txt file: each line is its own text (blank lines "
+                   "are skipped; each result is headed by its line number)")
     p.add_argument("--output", help="with a .conll file: write the tagged CoNLL here (default: stdout)")
     add_model_options(p)
     add_json_flag(p)
@@ -38,15 +42,26 @@ def register(subparsers) -> None:
     p.set_defaults(func=_evaluate)
 
 
-def _predict(args) -> int:
-    from ner_demo.data.conll import format_conll, read_conll
+@dataclass(frozen=True)
+class _Text:
+    label: str  # how the output names it: "text 2" (an argument or a whole file), "line 7" (a line of --file)
+    text: str
+    line: int | None = None
 
-    if not args.text and not args.file:
-        raise DataFormatError("predict", None, None, "give texts as arguments or a --file")
+
+def _predict(args) -> int:
+    from ner_demo.data.conll import format_conll
+
+    # Everything the user gave is read and checked first: a typo in a path or an empty text must be
+    # reported at once, not after the seconds it takes to load the model.
+    corpus = _read_conll_input(args) if _is_conll(args.file) else None
+    inputs = [] if corpus is not None else _text_inputs(args)
     tagger = load_tagger(args)
     print(f"# model: {args.model or 'shipped default'} ({tagger.describe()})", file=sys.stderr)  # stdout stays data
-    if args.file and Path(args.file).suffix.lower() in {".conll", ".iob", ".bio"}:
-        corpus = read_conll(args.file)
+    if corpus is not None:
+        warning = script_warning(" ".join(w for s in corpus for w in s.words))
+        if warning:
+            print(f"# warning: {warning}", file=sys.stderr)
         tags = tagger.predict_words([s.words for s in corpus], [s.doc_id for s in corpus])
         text = format_conll([s.with_tags(t) for s, t in zip(corpus, tags)])
         if args.output:
@@ -55,17 +70,77 @@ def _predict(args) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    texts = list(args.text) + (read_texts(args.file, args.lines) if args.file else [])
-    results = tagger.predict_many(texts)
+    results = tagger.tag_texts([t.text for t in inputs])
+    for item, result in zip(inputs, results):
+        for warning in result.warnings:
+            print(f"# warning ({item.label}): {warning}", file=sys.stderr)
     if args.json:
-        print_json([{"text": t, "entities": [e.to_dict() for e in ents]} for t, ents in zip(texts, results)])
+        print_json([{"text": item.text, **({"line": item.line} if item.line else {}),
+                     "entities": [e.to_dict() for e in result.entities], "warnings": result.warnings}
+                    for item, result in zip(inputs, results)])
         return 0
-    for i, ents in enumerate(results):
-        if len(texts) > 1:
-            print(f"# text {i + 1}")
-        for e in ents:
-            print(f"{e.label}\t{e.start}\t{e.end}\t{e.score:.3f}\t{e.text}")
+    headed = len(inputs) > 1 or any(item.line for item in inputs)
+    for item, result in zip(inputs, results):
+        if headed:
+            print(f"# {item.label}")
+        for e in result.entities:
+            print(f"{e.label}\t{e.start}\t{e.end}\t{e.score:.3f}\t{tsv_field(e.text)}")
     return 0
+
+
+def _is_conll(file: str | None) -> bool:
+    return bool(file) and Path(file).suffix.lower() in CONLL_SUFFIXES
+
+
+def _text_inputs(args) -> list[_Text]:
+    """The texts to tag, in order: the arguments, then --file's. An empty argument is an error; blank
+    lines of a file are skipped, and each text keeps the number of the line it is on (said on stderr)."""
+    if not args.text and not args.file:
+        raise UsageError('give texts as arguments or a --file, e.g. python -m ner_demo predict "John lives in Paris"')
+    inputs = []
+    for i, text in enumerate(args.text, start=1):
+        if not text.strip():
+            name = "the text" if len(args.text) == 1 else f"text {i}"
+            what = "empty" if not text else "only whitespace"
+            raise UsageError(f"{name} is {what}: there is nothing to tag; give a text with words in it, "
+                             'e.g. python -m ner_demo predict "John lives in Paris"')
+        inputs.append(_Text(f"text {i}", text))
+    if args.file:
+        _check_file(args.file)
+        by_line = args.lines or Path(args.file).suffix.lower() == ".jsonl"
+        try:
+            numbered = read_numbered_texts(args.file, args.lines)
+        except OSError as exc:
+            raise UsageError(f"{args.file}: cannot be read ({exc.strerror or exc})") from None
+        if not by_line:
+            return inputs + [_Text(f"text {len(inputs) + 1}", numbered[0][1])]
+        inputs += [_Text(f"line {n}", text, n) for n, text in numbered]
+        skipped = sorted(set(range(1, numbered[-1][0] + 1)) - {n for n, _ in numbered})
+        if skipped:
+            shown = ", ".join(map(str, skipped[:10])) + (", ..." if len(skipped) > 10 else "")
+            print(f"# {args.file}: skipped {len(skipped)} blank line(s) ({shown}); "
+                  "each result is headed by the number of its line", file=sys.stderr)
+    return inputs
+
+
+def _read_conll_input(args):
+    from ner_demo.data.conll import read_conll
+
+    if args.text:
+        raise UsageError(f"texts given as arguments beside the CoNLL file {args.file}: tag one or the other")
+    _check_file(args.file)
+    try:
+        return read_conll(args.file)
+    except OSError as exc:
+        raise UsageError(f"{args.file}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _check_file(file: str) -> None:
+    path = Path(file)
+    if path.is_dir():
+        raise UsageError(f"{file}: is a folder; give a .txt, .jsonl or .conll file")
+    if not path.is_file():
+        raise UsageError(f"{file}: no such file")
 
 
 def _evaluate(args) -> int:

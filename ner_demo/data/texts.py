@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from ner_demo.data.conll import _decode
 from ner_demo.errors import DataFormatError
 
+# Lines end at \n, \r\n or \r, as editors, `wc -l` and `open()` count them; str.splitlines() also splits
+# at \x0b, \x0c, \x1c-\x1e, \x85, U+2028 and U+2029, which cut a text (or a JSON record) in two.
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
 
 def read_texts(path: str | Path, lines: bool = True, source: str | None = None) -> list[str]:
     """Texts of a ``.txt`` (each non-empty line, or the whole file) or ``.jsonl`` (a ``text`` field a
     line). Errors name ``source`` (default: the path), the line and the problem."""
+    return [text for _, text in read_numbered_texts(path, lines, source)]
+
+
+def read_numbered_texts(path: str | Path, lines: bool = True, source: str | None = None) -> list[tuple[int, str]]:
+    """:func:`read_texts` with the file line each text is on (1 for a whole file): blank lines are
+    skipped, so the line numbers say where each text came from."""
     path = Path(path)
     source = source or str(path)
     content = _decode(path.read_bytes(), source, "a UTF-8 text file")
     if not content.strip():
         raise DataFormatError(source, None, None, "is empty: there is no text to tag")
     if path.suffix.lower() != ".jsonl":
-        return [t for t in content.splitlines() if t.strip()] if lines else [content]
+        if not lines:
+            return [(1, content)]
+        return [(n, t) for n, t in enumerate(_lines(content), start=1) if t.strip()]
     texts = []
-    for n, line in enumerate(content.splitlines(), start=1):
+    for n, line in enumerate(_lines(content), start=1):
         if not line.strip():
             continue
         try:
@@ -29,7 +42,17 @@ def read_texts(path: str | Path, lines: bool = True, source: str | None = None) 
             raise DataFormatError(source, n, line, f"is not JSON ({exc.msg})") from None
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise DataFormatError(source, n, line, "needs a string field 'text'")
-        texts.append(record["text"])
+        texts.append((n, record["text"]))
     if not texts:
         raise DataFormatError(source, None, None, "has no lines with a text to tag")
     return texts
+
+
+def _lines(content: str) -> list[str]:
+    """The lines of ``content``, numbered as an editor numbers them (see _LINE_END).
+
+    >>> _lines("a\\u2028b\\r\\nc\\n") == ["a\\u2028b", "c"]
+    True
+    """
+    lines = _LINE_END.split(content)
+    return lines[:-1] if lines and lines[-1] == "" else lines

@@ -91,7 +91,7 @@ class Run:
         if not (path / "config.json").is_file():
             path = Path(runs_dir) / run_id
         if not (path / "config.json").is_file():
-            known = ", ".join(r.id for r in list_runs(runs_dir)[-5:]) or "none"
+            known = ", ".join(r.run_id for r in list_runs(runs_dir)[-5:]) or "none"
             raise RunNotFoundError(
                 f"no run {run_id!r} in {runs_dir}/ (recent runs: {known}); see `python -m ner_demo runs`"
             )
