@@ -1,9 +1,13 @@
+import copy
+
+import numpy as np
 import pytest
 
-from ner_demo.encoding import InputFeatures
+from ner_demo.encoding import InputFeatures, Window
 from ner_demo.errors import ConfigError, InputTooLargeError
-from ner_demo.inference import MAX_TEXT_CHARS, Tagger
+from ner_demo.inference import AGGREGATIONS, MAX_TEXT_CHARS, Tagger
 from ner_demo.models import load_trained
+from ner_demo.spans import split_words
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +145,64 @@ def test_bf16_is_chosen_only_on_cpus_where_it_measured_faster(cpuinfo, pays):
     from ner_demo.inference import cpu_bf16_pays
 
     assert cpu_bf16_pays(cpuinfo) is pays
+
+
+# ---- aggregation over batches of windows of different lengths (padding) -----------------------------
+
+MIXED = ["John lives in Paris .", "Mary", "Pedro met Li at Acme Corp today in Lagos ."]
+
+
+@pytest.mark.parametrize("aggregation", AGGREGATIONS)
+def test_every_aggregation_tags_a_batch_of_mixed_window_lengths(trained_tiny_dir, aggregation):
+    tagger = Tagger.from_pretrained(str(trained_tiny_dir), precision="fp32", aggregation=aggregation)
+    lengths = {len(w.input_ids) for w in tagger.plan([[w.text for w in split_words(t)] for t in MIXED])}
+    assert len(lengths) == 3 and tagger.batch_size >= 3  # one batch, padded to the longest window
+    together = [spans(e) for e in tagger.predict_many(MIXED)]
+    assert together == [spans(tagger.predict(t)) for t in MIXED]  # alone: no padding at all
+    assert together[0] == [("PER", 0, 4, "John"), ("LOC", 14, 19, "Paris")]
+
+
+@pytest.mark.parametrize("aggregation", ["average", "max"])
+def test_document_context_windows_of_mixed_lengths_aggregate(trained_tiny_dir, aggregation):
+    model, tokenizer, _ = load_trained(str(trained_tiny_dir))
+    tagger = Tagger(model, tokenizer, InputFeatures(context_words=2), precision="fp32", aggregation=aggregation)
+    sentences = [["Mary"], ["John", "lives", "in", "Paris", "."], ["Lima"], ["Acme", "Corp"]]
+    tags = tagger.predict_words(sentences, doc_ids=[0, 0, 1, 1])
+    assert tags == [["B-PER"], ["B-PER", "O", "O", "B-LOC", "O"], ["B-LOC"], ["B-ORG", "I-ORG"]]
+
+
+def _aggregated(tagger, aggregation: str) -> np.ndarray:
+    """Two target words (pieces at positions 2-3 and 4) after a context piece, in a row padded to 8
+    positions whose padding holds NaN: any padding read would show."""
+    window = Window(0, (0, 2), [2, 50, 51, 52, 53, 3], [0] * 6, word_index=[2, 4], piece_word=[-1, -1, 0, 0, 1, -1])
+    probs = np.full((8, 2), np.nan, dtype=np.float32)
+    probs[:6] = [[0.5, 0.5], [0.9, 0.1], [0.6, 0.4], [0.0, 1.0], [0.3, 0.7], [0.5, 0.5]]
+    dest = np.zeros((2, 2), dtype=np.float32)
+    tagger = copy.copy(tagger)  # the module's tagger keeps its own aggregation
+    tagger.aggregation = aggregation
+    tagger._aggregate(window, probs, dest)
+    return dest
+
+
+def test_average_is_the_mean_of_a_words_own_pieces(tagger):
+    assert _aggregated(tagger, "average") == pytest.approx(np.array([[0.3, 0.7], [0.3, 0.7]]))
+
+
+def test_max_is_the_distribution_of_the_surest_piece(tagger):
+    assert _aggregated(tagger, "max") == pytest.approx(np.array([[0.0, 1.0], [0.3, 0.7]]))
+
+
+def test_first_is_the_distribution_of_the_first_piece(tagger):
+    assert _aggregated(tagger, "first") == pytest.approx(np.array([[0.6, 0.4], [0.3, 0.7]]))
+
+
+# ---- warnings on the result -----------------------------------------------------------------------
+
+
+def test_cyrillic_text_comes_with_a_script_warning(tagger):
+    (result,) = tagger.tag_texts(["Владимир Путин посетил Москву."])
+    assert len(result.warnings) == 1 and "Cyrillic" in result.warnings[0] and "unreliable" in result.warnings[0]
+
+
+def test_english_text_comes_without_warnings(tagger):
+    assert [r.warnings for r in tagger.tag_texts(["John met Mary in 東京 .", ""])] == [[], []]
