@@ -220,10 +220,11 @@ def check_local_model(folder: str | Path) -> None:
 
 
 def load_tokenizer(backbone: Backbone):
+    hub = _hub_kwargs(backbone)
     from transformers import AutoTokenizer
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(backbone.location, trust_remote_code=False, **_hub_kwargs(backbone))
+        tokenizer = AutoTokenizer.from_pretrained(backbone.location, trust_remote_code=False, **hub)
     except ValueError as exc:  # e.g. a Hub repository that needs custom code
         raise ModelLoadError(f"{backbone.location}: cannot load the tokenizer ({str(exc).splitlines()[0]})") from exc
     except OSError as exc:
@@ -238,6 +239,7 @@ def load_tokenizer(backbone: Backbone):
 def load_token_classifier(backbone: Backbone, labels: LabelSet | None = None):
     """A token-classification model. With ``labels`` a new head is sized and labelled for them;
     without, the folder's own labels are kept (a trained model)."""
+    hub = _hub_kwargs(backbone)  # first: an offline Hub id fails before seconds of importing torch
     from transformers import AutoModelForTokenClassification
 
     import torch
@@ -250,7 +252,7 @@ def load_token_classifier(backbone: Backbone, labels: LabelSet | None = None):
         kwargs.update(num_labels=len(labels), id2label=labels.id2label, label2id=labels.label2id)
     if backbone.source != "hub":
         check_local_model(backbone.location)
-    kwargs.update(_hub_kwargs(backbone))
+    kwargs.update(hub)
     try:
         return AutoModelForTokenClassification.from_pretrained(backbone.location, **kwargs)
     except ValueError as exc:  # e.g. a Hub repository that needs custom code, or an unknown architecture
