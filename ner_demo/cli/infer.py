@@ -18,7 +18,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "predict", help="tag text, a text file, a JSONL file or a CoNLL file",
         description="Tag texts given as arguments, or --file: .txt (one text per line with --lines, else the "
-        "whole file), .jsonl (a 'text' field a line) or .conll (words in column 1; writes predicted tags).",
+        "whole file), .jsonl (a 'text' field a line) or .conll (words in column 1; writes predicted tags). "
+        "Warnings (a text mostly in a non-Latin script) go to stderr. Exit status 1: a data or model problem; "
+        "2: a usage problem (no text, an empty text, a missing file), found before the model loads.",
     )
     p.add_argument("text", nargs="*", help="texts to tag")
     p.add_argument("--file", help="a .txt, .jsonl or .conll file")
