@@ -8,10 +8,17 @@ from ner_demo.data.conll import Corpus
 from ner_demo.evaluation.metrics import EvaluationResult, evaluate
 
 
-def predict_corpus(tagger, corpus: Corpus, chunk: int = 2048, progress: Callable[[int, int], None] | None = None) -> list[list[str]]:
+def predict_corpus(tagger, corpus: Corpus, chunk: int | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> list[list[str]]:
     """Predicted IOB2 tags for every sentence, in chunks of whole documents so that ``progress``
-    (done, total sentences) can be reported and document context stays intact."""
+    (done, total sentences) can be reported and document context stays intact.
+
+    ``chunk`` (sentences, rounded up to whole documents) defaults to 2048, which keeps length-sorted
+    batches full; with ``progress`` it is about 1/25 of the corpus (at least 128), so that a screen
+    watching CoNLL-2003 dev (3,250 sentences) moves every second or so instead of once at 63 %."""
     sentences = corpus.sentences
+    if chunk is None:
+        chunk = 2048 if progress is None else max(128, -(-len(sentences) // 25))
     out: list[list[str]] = []
     start = 0
     while start < len(sentences):
