@@ -460,7 +460,7 @@ def build() -> gr.Blocks:
                                        info="How a word's subword predictions become its tag.")
                 threshold = gr.Slider(0, 1, value=0, step=0.05, label="Confidence threshold",
                                       info="Hide entities scoring below this.")
-            text = gr.Textbox(label="Text", lines=4, value=EXAMPLES[0], elem_id="tag-text")
+            text = gr.Textbox(label="Text", lines=4, max_lines=12, value=EXAMPLES[0], elem_id="tag-text")
             gr.Examples(EXAMPLES, inputs=text, label="Examples")
             tag_button = gr.Button("Tag", variant="primary", elem_id="tag-button")
             latency = gr.Markdown(elem_id="tag-latency")

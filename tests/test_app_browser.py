@@ -130,7 +130,8 @@ def test_tag_labels_each_span_and_shows_its_score_on_hover(page):
         assert _background(john) == PER_COLOUR and _background(paris) == LOC_COLOUR
         # The text reads as typed, on one line: no block per entity.
         block = page.locator("#tag-highlights .ner-highlights")
-        assert block.evaluate("el => [...el.querySelectorAll('mark')].every(m => getComputedStyle(m).display == 'inline')")
+        displays = block.evaluate("el => [...el.querySelectorAll('mark')].map(m => getComputedStyle(m).display)")
+        assert set(displays) == {"inline"}, displays
         page.locator("#tag-latency").get_by_text("ms").wait_for()
         shot(page, "tag", readme="tag")
 

@@ -11,6 +11,7 @@ from app_harness import write_conll_file, write_fake_conll2003
 
 from ner_demo.app_support import datasets as ds
 from ner_demo.app_support import evaluating as ev
+from ner_demo.app_support import messages as msg
 from ner_demo.app_support import models as am
 from ner_demo.app_support import tagging as tg
 from ner_demo.app_support import training as tr
@@ -27,7 +28,7 @@ PARIS = Entity("LOC", 17, 22, "Paris", 0.4)
 
 def test_no_gradio_import():
     assert "gradio" not in {name.split(".")[0] for name in sys.modules if name.startswith("ner_demo.app_support")}
-    for module in (ds, ev, am, tg, tr):
+    for module in (ds, ev, am, msg, tg, tr):
         assert "gradio" not in open(module.__file__, encoding="utf-8").read()
 
 
@@ -70,8 +71,6 @@ def test_status_markdown_puts_each_warning_under_the_latency():
 
 
 def test_upload_paths_become_their_file_names_in_messages():
-    from ner_demo.app_support import messages as msg
-
     upload = "/tmp/gradio/4c1d2f9e/bad file.conll"
     message = f"{upload}, line 3: last column 'X' is not a tag"
     assert msg.upload_paths(["text", upload, 3, None, "relative.conll"]) == [upload]

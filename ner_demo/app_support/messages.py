@@ -3,7 +3,7 @@
 An upload reaches a handler as a path in the web server's cache (its temporary folder, a hash, then
 the file's name). The core names the path it was given, which is right on the command line (the
 user typed it) and wrong in the browser (the user picked ``train.conll``, not
-``/tmp/gradio/3f2a.../train.conll``). So the app maps every upload to its display name in one place,
+``/tmp/cache/3f2a.../train.conll``). So the app maps every upload to its display name in one place,
 :func:`user_message`, which every handler's error goes through.
 """
 
@@ -17,7 +17,7 @@ from typing import Iterable
 def upload_name(path: str | os.PathLike) -> str:
     """How the app names an uploaded file: the name the user picked, without the server's folders.
 
-    >>> upload_name("/tmp/gradio/0f3c9e/train.conll")
+    >>> upload_name("/tmp/cache/0f3c9e/train.conll")
     'train.conll'
     """
     return Path(path).name
@@ -32,7 +32,7 @@ def upload_paths(values: Iterable[object]) -> list[str]:
 def user_message(message: str, uploads: Iterable[str]) -> str:
     """``message`` with every upload's full path (as given, and resolved) replaced by its display name.
 
-    >>> user_message("/tmp/gradio/0f3c/x.conll, line 3: not a tag", ["/tmp/gradio/0f3c/x.conll"])
+    >>> user_message("/tmp/cache/0f3c/x.conll, line 3: not a tag", ["/tmp/cache/0f3c/x.conll"])
     'x.conll, line 3: not a tag'
     """
     for path in uploads:

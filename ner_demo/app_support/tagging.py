@@ -72,9 +72,11 @@ def highlight_html(value: dict | None, colours: Mapping[str, str], empty: str = 
     type's colour, its label on the span, and its type and score as the hover title. Text is escaped.
     The block is bounded (``.ner-highlights`` in the app's CSS scrolls), so long texts stay a box.
 
-    >>> highlight_html({"text": "Ann & Bo", "entities": [{"entity": "PER", "start": 0, "end": 3, "score": 0.987}]},
-    ...                {"PER": "#56B4E9"})
-    '<div class="ner-highlights"><mark class="ner-ent" data-label="PER" title="PER 0.99" style="background: #56B4E9">Ann<span class="ner-label">PER</span></mark> &amp; Bo</div>'
+    >>> markup = highlight_html(highlight("Ann & Bo", [Entity("PER", 0, 3, "Ann", 0.987)]), {"PER": "#56B4E9"})
+    >>> print(markup.replace("><", ">\\n<"))
+    <div class="ner-highlights">
+    <mark class="ner-ent" data-label="PER" title="PER 0.99" style="background: #56B4E9">Ann<span class="ner-label">PER</span>
+    </mark> &amp; Bo</div>
     """
     if not value:
         return empty
