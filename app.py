@@ -88,9 +88,13 @@ def friendly(fn):
 FAILED_NOTE = "⚠️ Failed: see the error message. Earlier results were cleared."
 
 
-def _blank(component):
-    """A cleared value for an output: empty for results; pickers (dropdowns) are left as they are."""
-    return gr.skip() if isinstance(component, gr.Dropdown) else None
+_CONTROLS = (gr.Dropdown, gr.Radio, gr.Checkbox, gr.Slider, gr.Timer)  # choices and settings, not results
+
+
+def _blank(component, inputs):
+    """A cleared value for an output: empty for results; controls and the action's own inputs (what
+    the user picked or typed) are left as they are."""
+    return gr.skip() if isinstance(component, _CONTROLS) or any(component is i for i in inputs) else None
 
 
 def wire(trigger, fn, inputs, outputs, *, api_name: str, status=None, **kwargs):
@@ -103,9 +107,10 @@ def wire(trigger, fn, inputs, outputs, *, api_name: str, status=None, **kwargs):
     ``outputs``, gets :data:`FAILED_NOTE` instead of a blank, so the page says why it is empty.
     """
     dependency = trigger(fn, inputs, outputs, api_name=api_name, **kwargs)
+    given = [] if inputs is None else list(inputs) if isinstance(inputs, (list, tuple, set)) else [inputs]
 
     def cleared():
-        values = [FAILED_NOTE if c is status else _blank(c) for c in outputs]
+        values = [FAILED_NOTE if c is status else _blank(c, given) for c in outputs]
         if status is not None and isinstance(status, gr.HTML):
             values[outputs.index(status)] = f'<p class="ner-status-failed">{html.escape(FAILED_NOTE)}</p>'
         return values[0] if len(values) == 1 else values

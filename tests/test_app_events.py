@@ -56,9 +56,12 @@ def test_the_cleaner_blanks_results_and_says_why():
         button = gr.Button()
         app.wire(button.click, lambda: None, None, [note, table, picker], api_name="x", status=note)
         app.wire(button.click, lambda: None, None, [cards, table], api_name="y", status=cards)
+        number, timer = gr.Number(), gr.Timer()
+        app.wire(button.click, lambda n: None, [number], [table, number, timer], api_name="z")
     cleaners = [f.fn for f in blocks.fns.values() if f.name.startswith("cleared")]
     assert cleaners[0]() == [app.FAILED_NOTE, None, gr.skip()]  # a picker keeps its choice
     assert cleaners[1]() == [f'<p class="ner-status-failed">{app.FAILED_NOTE}</p>', None]
+    assert cleaners[2]() == [None, gr.skip(), gr.skip()]  # what the user typed stays, and so does a timer
 
 
 class Recorder:
