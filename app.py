@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import html
 import os
 import tempfile
 from pathlib import Path
@@ -19,6 +20,7 @@ import gradio as gr
 
 from ner_demo.app_support import datasets as ds
 from ner_demo.app_support import evaluating as ev
+from ner_demo.app_support import messages as msg
 from ner_demo.app_support import tagging as tg
 from ner_demo.app_support import training as tr
 from ner_demo.app_support.models import DEFAULT_CHOICE, ModelCache, default_model_problem, initial_choice, model_choices
@@ -47,6 +49,13 @@ CSS = """
 .ner-progress-fill.ner-state-finished {background: #009e73}
 .ner-progress-text {margin-top: 6px}
 .ner-error {color: #d55e00}
+.ner-highlights {max-height: 24em; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; line-height: 2.3;
+                 padding: 8px 10px; border: 1px solid var(--border-color-primary); border-radius: 8px}
+.ner-ent {padding: 0.15em 0.35em; margin: 0 0.1em; border-radius: 0.35em; color: #111; cursor: help;
+          box-decoration-break: clone; -webkit-box-decoration-break: clone}
+.ner-label {font-size: 0.7em; font-weight: 700; margin-left: 0.4em; vertical-align: middle; opacity: 0.85}
+.ner-status-failed {color: #d55e00; font-weight: 600}
+#eval-cards {min-height: 4em}
 """
 
 MODELS = ModelCache()
@@ -54,16 +63,60 @@ _OUT = Path(tempfile.gettempdir()) / "ner_demo_app"  # downloads; gradio copies 
 
 
 def friendly(fn):
-    """Show ner_demo's own errors (written for the user) as they are, instead of a generic 'Error'."""
+    """Show a user's mistake as the message written for them, never as a server traceback.
+
+    ner_demo's own errors and the handlers' ``gr.Error``s (a missing input, a bad upload) are
+    re-raised as ``gr.Error(print_exception=False)``: gradio prints the traceback of every other
+    exception and of a ``gr.Error`` left at its default (queueing.py: ``not isinstance(e, Error) or
+    e.print_exception``), and an ordinary mistake is not a server fault. Every message goes through
+    :func:`messages.user_message`, which names an upload by its file name, not the server's cache path.
+    Anything else (a bug) keeps its traceback in the log.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except NerDemoError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+        except (NerDemoError, gr.Error) as exc:
+            text = exc.message if isinstance(exc, gr.Error) else str(exc)
+            uploads = msg.upload_paths([*args, *kwargs.values()])
+            raise gr.Error(msg.user_message(str(text), uploads), print_exception=False) from None
 
     return wrapper
+
+
+FAILED_NOTE = "⚠️ Failed: see the error message. Earlier results were cleared."
+
+
+_CONTROLS = (gr.Dropdown, gr.Radio, gr.Checkbox, gr.Slider, gr.Timer)  # choices and settings, not results
+
+
+def _blank(component, inputs):
+    """A cleared value for an output: empty for results; controls and the action's own inputs (what
+    the user picked or typed) are left as they are."""
+    return gr.skip() if isinstance(component, _CONTROLS) or any(component is i for i in inputs) else None
+
+
+def wire(trigger, fn, inputs, outputs, *, api_name: str, status=None, **kwargs):
+    """``trigger(fn, inputs, outputs, api_name=...)``, and when ``fn`` fails, its outputs are cleared.
+
+    Without this an error toast appears over the previous request's results, which stay on screen and
+    look current. The clean-up is a ``.failure()`` listener, not a clear-then-run chain: a success
+    never flashes empty outputs, the endpoint (``api_name``) and its error event stay as API clients
+    know them, and the clean-up itself is private and unqueued (no model, instant). ``status``, one of
+    ``outputs``, gets :data:`FAILED_NOTE` instead of a blank, so the page says why it is empty.
+    """
+    dependency = trigger(fn, inputs, outputs, api_name=api_name, **kwargs)
+    given = [] if inputs is None else list(inputs) if isinstance(inputs, (list, tuple, set)) else [inputs]
+
+    def cleared():
+        values = [FAILED_NOTE if c is status else _blank(c, given) for c in outputs]
+        if status is not None and isinstance(status, gr.HTML):
+            values[outputs.index(status)] = f'<p class="ner-status-failed">{html.escape(FAILED_NOTE)}</p>'
+        return values[0] if len(values) == 1 else values
+
+    dependency.failure(cleared, None, outputs, queue=False, show_progress="hidden", api_visibility="private")
+    return dependency
 
 
 def runs_dir() -> Path:
@@ -103,19 +156,27 @@ def entities(texts: list[str]) -> tuple[list[list[dict]]]:
 @friendly
 def tag(text: str, model: str, aggregation: str, threshold: float):
     """Highlighted entities, the entity table, the latency line and JSON/CSV downloads for one text."""
+    text = tg.require_text(text)
     tagger = MODELS.tagger(model, aggregation)
-    tagged, seconds = timed(tagger.tag_texts, [text or ""])
+    tagged, seconds = timed(tagger.tag_texts, [text])
     entities = tg.above_threshold(tagged[0].entities, threshold)
-    json_path, csv_path = tg.write_entity_files(text or "", entities, _out_dir(), _model_name(model))
+    json_path, csv_path = tg.write_entity_files(text, entities, _out_dir(), _model_name(model))
     latency = tg.latency_line(len(tagged[0].words), len(entities), seconds, tagged[0].windows, tagger.describe())
+    # Warning lines under the latency (e.g. the core's check for scripts the model covers poorly).
+    warnings: list[str] = []
     colours = tg.color_map(tg.label_types(tagger.labels))
-    highlighted = gr.HighlightedText(tg.highlight(text or "", entities), color_map=colours)
-    return highlighted, tg.entity_rows(entities), latency, str(json_path), str(csv_path)
+    return (tg.highlight_html(tg.highlight(text, entities), colours), tg.entity_rows(entities),
+            tg.status_markdown(latency, warnings), str(json_path), str(csv_path))
+
+
+def clear_decoding():
+    """The decoding view describes one text and model: a new Tag run, model or aggregation clears it."""
+    return None, "Press **Show decoding** to see the subwords of the text as it is now."
 
 
 @friendly
 def decode(text: str, model: str, aggregation: str):
-    rows, summary = tg.decoding_rows(MODELS.tagger(model, aggregation), text or "")
+    rows, summary = tg.decoding_rows(MODELS.tagger(model, aggregation), tg.require_text(text))
     return rows, summary
 
 
@@ -132,18 +193,27 @@ def tag_file(path: str | None, model: str, aggregation: str, threshold: float, l
 
 @friendly
 def evaluate(model: str, data: str, upload: str | None, progress=gr.Progress()):
+    # Each phase says what it does: reading a large file, loading a model (the first time, maybe an
+    # ONNX export) and scoring take seconds before or after the first tagged sentence.
+    progress(None, desc="reading the data")
     corpus, data_name = ds.eval_corpus(data, upload)
+    progress(None, desc="loading the model")
     tagger = MODELS.tagger(model)
-    progress(0, desc="tagging")
+    progress((0, len(corpus)), desc="tagging", unit="sentences")
+
     def report(done: int, total: int) -> None:
-        progress(done / max(1, total), desc=f"tagging {done:,}/{total:,} sentences")
+        if done < total:
+            progress((done, total), desc="tagging", unit="sentences")
+        else:
+            progress(None, desc="scoring")
 
     run = ev.evaluate_model(tagger, corpus, _model_name(model), data_name, report)
     from ner_demo.evaluation.plots import confusion_heatmap, per_type_bar
 
+    progress(None, desc="drawing")
     types = [ev.ALL, *ev.error_types(run.result)]
     rows = ev.error_rows(run)
-    first = rows[0][0] if rows else -1
+    first = rows[0][0] if rows else 0
     return (ev.metric_cards_html(run), per_type_bar(run.result), ev.per_type_rows(run.result),
             confusion_heatmap(run.result), gr.Dropdown(choices=ev.error_kind_choices(), value=ev.ALL),
             gr.Dropdown(choices=types, value=ev.ALL), rows, ev.error_counts_line(run), run,
@@ -161,33 +231,43 @@ def _need_run(run: ev.EvalRun | None) -> ev.EvalRun:
     return run
 
 
+@friendly
 def filter_errors(run: ev.EvalRun | None, kind: str, entity_type: str):
     run = _need_run(run)
     rows = ev.error_rows(run, kind or ev.ALL, entity_type or ev.ALL)
-    first = rows[0][0] if rows else -1
+    first = rows[0][0] if rows else 0
     return rows, first, *error_detail(run, first)
 
 
-def error_detail(run: ev.EvalRun | None, index: float | None):
-    if run is None or index is None or index < 0 or index >= len(run.result.errors):
-        return None, None, "No error selected: pick a row of the table." if run and run.result.errors else ""
-    return ev.error_detail(run, int(index))
+def error_detail(run: ev.EvalRun | None, number: float | None):
+    """The error numbered ``number`` (1-based, as the table's ``#``; 0 or empty: none)."""
+    if run is None:
+        return "", "", ""
+    errors = run.result.errors
+    if not errors:
+        return "", "", "No errors: every entity was found with its exact span and type."
+    if not number or not 1 <= number <= len(errors):
+        return "", "", f"No error selected: pick a row of the table, or type a number from 1 to {len(errors):,}."
+    return ev.error_detail(run, int(number) - 1)
 
 
 def pick_error(rows, event: gr.SelectData):
-    """The ``#`` cell of the clicked row of the error table."""
+    """The ``#`` cell (1-based) of the clicked row of the error table."""
     row = event.index[0]
-    return int(rows.iloc[row, 0]) if len(rows) else -1
+    return int(rows.iloc[row, 0]) if len(rows) else 0
 
 
 @friendly
 def compare(run: ev.EvalRun | None, model_b: str, data: str, upload: str | None, progress=gr.Progress()):
     run_a = _need_run(run)
+    progress(None, desc="reading the data")
     corpus, data_name = ds.eval_corpus(data, upload)
     if data_name != run_a.data:
         raise gr.Error(f"Model A was evaluated on {run_a.data}; evaluate A on {data_name} first, then compare.")
-    run_b = ev.evaluate_model(MODELS.tagger(model_b), corpus, _model_name(model_b), data_name,
-                              lambda done, total: progress(done / max(1, total), desc="tagging with model B"))
+    progress(None, desc="loading model B")
+    tagger_b = MODELS.tagger(model_b)
+    run_b = ev.evaluate_model(tagger_b, corpus, _model_name(model_b), data_name,
+                              lambda done, total: progress((done, total), desc="tagging with model B", unit="sentences"))
     from ner_demo.evaluation.plots import compare_runs_bar
 
     name_a, name_b = ev.distinct_names(run_a.model, run_b.model)
@@ -385,20 +465,23 @@ def build() -> gr.Blocks:
                                        info="How a word's subword predictions become its tag.")
                 threshold = gr.Slider(0, 1, value=0, step=0.05, label="Confidence threshold",
                                       info="Hide entities scoring below this.")
-            text = gr.Textbox(label="Text", lines=4, value=EXAMPLES[0], elem_id="tag-text")
+            text = gr.Textbox(label="Text", lines=4, max_lines=12, value=EXAMPLES[0], elem_id="tag-text")
             gr.Examples(EXAMPLES, inputs=text, label="Examples")
             tag_button = gr.Button("Tag", variant="primary", elem_id="tag-button")
             latency = gr.Markdown(elem_id="tag-latency")
-            highlighted = gr.HighlightedText(label="Entities", show_legend=True, color_map=tg.color_map(default_types),
-                                             combine_adjacent=False, elem_id="tag-highlights")
-            entity_table = gr.Dataframe(headers=tg.ENTITY_HEADERS, label="Entity table", interactive=False)
+            # HTML, not gr.HighlightedText: a label on every span and its score on hover (displaCy style),
+            # in a bounded box that scrolls (tagging.highlight_html; .ner-highlights in CSS).
+            highlighted = gr.HTML(elem_id="tag-highlights")
+            entity_table = gr.Dataframe(headers=tg.ENTITY_HEADERS, label="Entity table", interactive=False,
+                                        max_height=400, elem_id="entity-table")
             with gr.Row():
                 json_file = gr.File(label="Entities (JSON)", interactive=False)
                 csv_file = gr.File(label="Entities (CSV)", interactive=False)
             with gr.Accordion("Decoding: subword tokens, their tags and windows", open=False):
-                decode_button = gr.Button("Show decoding")
-                decode_summary = gr.Markdown()
-                decode_table = gr.Dataframe(headers=tg.DECODE_HEADERS, interactive=False, max_height=400)
+                decode_button = gr.Button("Show decoding", elem_id="decode-button")
+                decode_summary = gr.Markdown(elem_id="decode-summary")
+                decode_table = gr.Dataframe(headers=tg.DECODE_HEADERS, interactive=False, max_height=400,
+                                            elem_id="decode-table")
             with gr.Accordion("Batch: tag a .txt, .conll or .jsonl file", open=False):
                 with gr.Row():
                     batch_file = gr.File(label="File to tag", file_types=list(tg.BATCH_SUFFIXES), height=120)
@@ -414,6 +497,7 @@ def build() -> gr.Blocks:
                 eval_data = gr.Dropdown(choices=ds.eval_data_choices(), value=ds.eval_data_choices()[0][1], label="Data",
                                         allow_custom_value=True)  # CoNLL-2003 may be fetched after start-up
                 eval_upload = gr.File(label="CoNLL file (for 'an uploaded CoNLL file')", file_types=[".conll", ".txt"],
+                                      elem_id="eval-upload",
                                       height=140)
             eval_note = gr.Markdown("" if ds.conll2003_present() else ds.missing_conll2003_note())
             eval_button = gr.Button("Evaluate", variant="primary", elem_id="eval-button")
@@ -427,13 +511,17 @@ def build() -> gr.Blocks:
             with gr.Row():
                 error_kind = gr.Dropdown(choices=ev.error_kind_choices(), value=ev.ALL, label="Error kind")
                 error_type = gr.Dropdown(choices=[ev.ALL], value=ev.ALL, label="Entity type")
-                error_index = gr.Number(value=-1, label="Error #", precision=0)
+                error_index = gr.Number(value=0, label="Error # (0: none)", precision=0, minimum=0,
+                                        elem_id="error-index")
             error_table = gr.Dataframe(headers=ev.ERROR_HEADERS, interactive=False, max_height=300, elem_id="error-table")
-            error_caption = gr.Markdown()
+            error_caption = gr.Markdown(elem_id="error-caption")
             with gr.Row():
-                gold_view = gr.HighlightedText(label="Gold", show_legend=True, color_map=tg.color_map(default_types),
-                                               elem_id="error-gold")
-                pred_view = gr.HighlightedText(label="Predicted", show_legend=True, color_map=tg.color_map(default_types))
+                with gr.Column():
+                    gr.Markdown("**Gold**")
+                    gold_view = gr.HTML(elem_id="error-gold")
+                with gr.Column():
+                    gr.Markdown("**Predicted**")
+                    pred_view = gr.HTML(elem_id="error-pred")
             eval_state = gr.State(None)
             with gr.Accordion("Compare with another model or run", open=False):
                 with gr.Row():
@@ -524,30 +612,37 @@ def build() -> gr.Blocks:
 
         tag_inputs = [text, tag_model, aggregation, threshold]
         tag_outputs = [highlighted, entity_table, latency, json_file, csv_file]
-        tag_button.click(tag, tag_inputs, tag_outputs, api_name="tag", **infer)
-        text.submit(tag, tag_inputs, tag_outputs, api_name="tag_submit", **infer)
-        decode_button.click(decode, [text, tag_model, aggregation], [decode_table, decode_summary], api_name="decode",
-                            **infer)
-        batch_button.click(tag_file, [batch_file, tag_model, aggregation, threshold, batch_lines],
-                           [batch_summary, batch_table, batch_output], api_name="tag_file", **infer)
+        tag_progress = {"show_progress_on": highlighted, **infer}
+        wire(tag_button.click, tag, tag_inputs, tag_outputs, api_name="tag", status=latency, **tag_progress)
+        wire(text.submit, tag, tag_inputs, tag_outputs, api_name="tag_submit", status=latency, **tag_progress)
+        decode_outputs = [decode_table, decode_summary]
+        for trigger in (tag_button.click, text.submit, tag_model.change, aggregation.change):
+            trigger(clear_decoding, None, decode_outputs, api_visibility="private", **light)
+        wire(decode_button.click, decode, [text, tag_model, aggregation], decode_outputs, api_name="decode",
+             status=decode_summary, **infer)
+        wire(batch_button.click, tag_file, [batch_file, tag_model, aggregation, threshold, batch_lines],
+             [batch_summary, batch_table, batch_output], api_name="tag_file", status=batch_summary, **infer)
         tag_tab.select(_picker_update, None, tag_model, api_name="refresh_tag_models", **light)
         gr.api(entities, api_name="entities", batch=True, max_batch_size=ENTITIES_MAX_BATCH, **infer)
         gr.api(noop, api_name="noop", concurrency_limit=INFERENCE_CONCURRENCY)
 
-        eval_button.click(evaluate, [eval_model, eval_data, eval_upload],
-                          [cards, per_type_plot, per_type_table, confusion_plot, error_kind, error_type, error_table,
-                           error_counts, eval_state, error_index, gold_view, pred_view, error_caption],
-                          api_name="evaluate", concurrency_id="evaluation", concurrency_limit=2)  # fmt: skip
+        evaluation = {"concurrency_id": "evaluation", "concurrency_limit": 2}
+        eval_outputs = [cards, per_type_plot, per_type_table, confusion_plot, error_kind, error_type, error_table,
+                        error_counts, eval_state, error_index, gold_view, pred_view, error_caption]
+        # One progress display (on the cards), not an overlay over every output.
+        wire(eval_button.click, evaluate, [eval_model, eval_data, eval_upload], eval_outputs, api_name="evaluate",
+             status=cards, show_progress_on=cards, **evaluation)
+        detail_outputs = [gold_view, pred_view, error_caption]
         for control in (error_kind, error_type):
-            control.input(filter_errors, [eval_state, error_kind, error_type],
-                          [error_table, error_index, gold_view, pred_view, error_caption],
-                          api_name=f"filter_errors_by_{'kind' if control is error_kind else 'type'}")
+            wire(control.input, filter_errors, [eval_state, error_kind, error_type],
+                 [error_table, error_index, *detail_outputs], status=error_caption,
+                 api_name=f"filter_errors_by_{'kind' if control is error_kind else 'type'}")
         error_table.select(pick_error, error_table, error_index, api_name="pick_error", **light)
-        error_index.change(error_detail, [eval_state, error_index], [gold_view, pred_view, error_caption],
-                           api_name="error_detail")
-        compare_button.click(compare, [eval_state, compare_model, eval_data, eval_upload],
-                             [compare_plot, compare_table, compare_caption],
-                             api_name="compare", concurrency_id="evaluation", concurrency_limit=2)
+        wire(error_index.change, error_detail, [eval_state, error_index], detail_outputs, api_name="error_detail",
+             status=error_caption)
+        wire(compare_button.click, compare, [eval_state, compare_model, eval_data, eval_upload],
+             [compare_plot, compare_table, compare_caption], api_name="compare", status=compare_caption,
+             show_progress_on=compare_caption, **evaluation)
         eval_tab.select(lambda: (_picker_update(), _picker_update(), *eval_data_update()), None,
                         [eval_model, compare_model, eval_data, eval_note], api_name="refresh_eval_choices", **light)
 

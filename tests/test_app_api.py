@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -41,7 +43,10 @@ def _table(value) -> list[list]:
 
 
 def _highlight_types(value) -> dict[str, str]:
-    """token -> type of a HighlightedText value as the API returns it."""
+    """token -> type of a HighlightedText value as the API returns it, or of the HTML the Tag tab draws."""
+    if isinstance(value, str):  # tagging.highlight_html: <mark data-label="PER" ...>John<span ...>PER</span></mark>
+        marks = re.findall(r'<mark [^>]*data-label="([^"]+)"[^>]*>([^<]*)<', value)
+        return {html.unescape(text): label for label, text in marks}
     tokens = value["value"] if isinstance(value, dict) and "value" in value else value
     return {t["token"]: t["class_or_confidence"] for t in tokens if t["class_or_confidence"]}
 

@@ -100,23 +100,79 @@ def _background(locator) -> str:
     return locator.evaluate("el => getComputedStyle(el).backgroundColor")
 
 
-def test_tag_highlights_people_and_places(page):
+PER_COLOUR, LOC_COLOUR = "rgb(86, 180, 233)", "rgb(0, 158, 115)"  # #56B4E9, #009E73 (tagging.color_map)
+DEV_TINY = Path(__file__).parent / "data" / "dev_tiny.conll"
+
+
+def _tag(page, text: str, fails: bool = False) -> None:
+    """Tag ``text`` and wait for its own answer: the latency line's word count (consecutive calls use
+    texts of different lengths), or the failure note."""
+    page.get_by_role("tab", name="Tag").click()
+    page.locator("#tag-text textarea").fill(text)
+    page.locator("#tag-button").click()
+    done = "Failed: see the error message" if fails else re.compile(rf"\bin {len(text.split())} words")
+    page.locator("#tag-latency").get_by_text(done).wait_for()
+
+
+def _entity(page, word: str):
+    return page.locator("#tag-highlights mark.ner-ent", has_text=re.compile(rf"^\s*{re.escape(word)}\s*[A-Z]+\s*$"))
+
+
+def test_tag_labels_each_span_and_shows_its_score_on_hover(page):
     with step(page, "tag"):
-        page.get_by_role("tab", name="Tag").click()
-        page.locator("#tag-text textarea").fill(TAG_SENTENCE)
-        page.locator("#tag-button").click()
-        highlights = page.locator("#tag-highlights")
-        john = highlights.locator(".token.highlighted", has_text=re.compile(r"^\s*John\s*$"))
-        paris = highlights.locator(".token.highlighted", has_text=re.compile(r"^\s*Paris\s*$"))
+        _tag(page, TAG_SENTENCE)
+        john, paris = _entity(page, "John"), _entity(page, "Paris")
         john.wait_for()
         paris.wait_for()
-        legend = highlights.locator(".legend-item")
-        assert {"PER", "LOC"} <= set(legend.all_inner_texts())
-        # A highlight's colour is its type's legend colour.
-        assert _background(john) == _background(legend.filter(has_text="PER"))
-        assert _background(paris) == _background(legend.filter(has_text="LOC"))
+        assert john.locator(".ner-label").inner_text() == "PER"
+        assert paris.locator(".ner-label").inner_text() == "LOC"
+        assert re.fullmatch(r"PER 0\.\d\d|PER 1\.00", john.get_attribute("title"))
+        assert _background(john) == PER_COLOUR and _background(paris) == LOC_COLOUR
+        # The text reads as typed, on one line: no block per entity.
+        block = page.locator("#tag-highlights .ner-highlights")
+        displays = block.evaluate("el => [...el.querySelectorAll('mark')].map(m => getComputedStyle(m).display)")
+        assert set(displays) == {"inline"}, displays
         page.locator("#tag-latency").get_by_text("ms").wait_for()
         shot(page, "tag", readme="tag")
+
+
+def test_a_failed_tag_clears_the_previous_results(page):
+    with step(page, "tag-error"):
+        _tag(page, f"{TAG_SENTENCE} {TAG_SENTENCE}")
+        table_paris = page.locator("#entity-table").get_by_text("Paris", exact=True).filter(visible=True)
+        table_paris.first.wait_for()
+        _entity(page, "John").first.wait_for()
+        _tag(page, "   ", fails=True)
+        page.get_by_text("no text to tag").first.wait_for()  # the error toast names the problem
+        sync_api.expect(page.locator("#tag-highlights mark")).to_have_count(0)
+        sync_api.expect(table_paris).to_have_count(0)
+        shot(page, "tag-error")
+
+
+def test_a_long_text_stays_in_a_bounded_box(page):
+    with step(page, "tag-long"):
+        long_text = " ".join([TAG_SENTENCE] * 850)  # ~21,000 characters
+        _tag(page, long_text)
+        block = page.locator("#tag-highlights .ner-highlights")
+        block.locator("mark").nth(100).wait_for(state="attached")
+        box = block.bounding_box()
+        assert box["height"] < 600, box
+        assert block.evaluate("el => el.scrollHeight > 5 * el.clientHeight")  # the rest scrolls inside
+        shot(page, "tag-long")
+
+
+def test_decoding_is_cleared_when_a_new_text_is_tagged(page):
+    with step(page, "decoding"):
+        _tag(page, TAG_SENTENCE)
+        page.get_by_text("Decoding: subword tokens").click()
+        page.locator("#decode-button").click()
+        page.locator("#decode-summary").get_by_text("words →").wait_for()
+        old_subword = page.locator("#decode-table").get_by_text(re.compile("paris", re.I)).filter(visible=True)
+        old_subword.first.wait_for()
+        _tag(page, "Mary met John .")
+        page.locator("#decode-summary").get_by_text("Press Show decoding").wait_for()
+        sync_api.expect(old_subword).to_have_count(0)
+        page.get_by_text("Decoding: subword tokens").click()  # closed again for the next steps
 
 
 def test_evaluate_shows_the_per_type_chart(page):
@@ -130,6 +186,45 @@ def test_evaluate_shows_the_per_type_chart(page):
         assert chart.locator("g.xtick text").filter(has_text="PER").count() == 1
         page.locator("#confusion-plot .js-plotly-plot").wait_for()
         shot(page, "evaluate", readme="evaluate")
+
+
+def test_evaluate_an_upload_numbers_errors_from_one_and_draws_sentences_inline(page):
+    with step(page, "evaluate-upload"):
+        page.get_by_role("tab", name="Evaluate").click()
+        page.locator("#eval-upload input[type=file]").set_input_files(str(DEV_TINY))
+        page.locator("#eval-upload").get_by_text("dev_tiny.conll").wait_for()
+        data = page.get_by_role("combobox", name="Data", exact=True)
+        data.click()
+        page.get_by_role("option", name="an uploaded CoNLL file").click()
+        page.locator("#eval-button").click()
+        page.locator("#eval-cards").get_by_text("on dev_tiny.conll").wait_for()
+        caption = page.locator("#error-caption")
+        caption.get_by_text(re.compile(r"Error #1 of \d+|No errors")).wait_for()
+        if "No errors" not in caption.inner_text():
+            sync_api.expect(page.locator("#error-index input")).to_have_value("1")
+            gold = page.locator("#error-gold .ner-highlights")
+            gold.locator("mark").first.wait_for()
+            # One flowing line: every span sits on the first line's top, and the block is one line high.
+            tops = gold.evaluate("el => [...el.querySelectorAll('mark')].map(m => m.getClientRects().length)")
+            assert set(tops) == {1}, tops  # no span is broken across lines
+            assert gold.evaluate("el => el.getClientRects().length") == 1
+        shot(page, "evaluate-upload")
+
+
+def test_a_failed_evaluation_clears_the_previous_results(page):
+    with step(page, "evaluate-error"):
+        page.get_by_role("tab", name="Evaluate").click()
+        if not page.locator("#eval-cards").get_by_text("Strict IOB2 F1").count():
+            page.locator("#eval-button").click()
+            page.locator("#eval-cards").get_by_text("Strict IOB2 F1").wait_for()
+        page.get_by_role("combobox", name="Model (A)").fill("no/such-model-here")
+        page.get_by_role("combobox", name="Model (A)").press("Enter")
+        page.locator("#eval-button").click()
+        page.locator("#eval-cards").get_by_text("Failed: see the error message").wait_for()
+        sync_api.expect(page.locator("#eval-cards").get_by_text("Strict IOB2 F1")).to_have_count(0)
+        sync_api.expect(page.locator("#per-type-plot .js-plotly-plot")).to_have_count(0)
+        sync_api.expect(page.locator("#error-gold mark")).to_have_count(0)
+        shot(page, "evaluate-error")
 
 
 def test_train_a_tiny_run_and_watch_it(page, tiny_model_dir):

@@ -11,11 +11,12 @@ from app_harness import write_conll_file, write_fake_conll2003
 
 from ner_demo.app_support import datasets as ds
 from ner_demo.app_support import evaluating as ev
+from ner_demo.app_support import messages as msg
 from ner_demo.app_support import models as am
 from ner_demo.app_support import tagging as tg
 from ner_demo.app_support import training as tr
 from ner_demo.data.conll import parse_conll
-from ner_demo.errors import ConfigError, DataFormatError, DatasetUnavailableError, ModelLoadError
+from ner_demo.errors import ConfigError, DataFormatError, DatasetUnavailableError, ModelLoadError, NerDemoError
 from ner_demo.evaluation import evaluate
 from ner_demo.spans import Entity
 from ner_demo.training.config import TrainConfig
@@ -27,18 +28,53 @@ PARIS = Entity("LOC", 17, 22, "Paris", 0.4)
 
 def test_no_gradio_import():
     assert "gradio" not in {name.split(".")[0] for name in sys.modules if name.startswith("ner_demo.app_support")}
-    for module in (ds, ev, am, tg, tr):
+    for module in (ds, ev, am, msg, tg, tr):
         assert "gradio" not in open(module.__file__, encoding="utf-8").read()
 
 
 # ---- tagging ----------------------------------------------------------------------------------------
 
 
-def test_highlight_uses_character_spans():
+def test_highlight_uses_character_spans_with_scores():
     assert tg.highlight("John met Mary in Paris .", [JOHN, PARIS]) == {
         "text": "John met Mary in Paris .",
-        "entities": [{"entity": "PER", "start": 0, "end": 4}, {"entity": "LOC", "start": 17, "end": 22}],
+        "entities": [{"entity": "PER", "start": 0, "end": 4, "score": 0.9},
+                     {"entity": "LOC", "start": 17, "end": 22, "score": 0.4}],
     }
+
+
+def test_highlight_html_labels_each_span_and_titles_its_score():
+    markup = tg.highlight_html(tg.highlight("John met Mary in Paris .", [JOHN, PARIS]), tg.color_map(["PER", "LOC"]))
+    assert ('<mark class="ner-ent" data-label="PER" title="PER 0.90" style="background: #56B4E9">'
+            'John<span class="ner-label">PER</span></mark> met Mary in ') in markup
+    assert 'title="LOC 0.40"' in markup and '<span class="ner-label">LOC</span></mark> .</div>' in markup
+    assert tg.highlighted_text(markup) == "John met Mary in Paris ."
+
+
+def test_highlight_html_escapes_the_text():
+    text = "<b>x</b> & {{y}} ${z} \"q\""
+    markup = tg.highlight_html(tg.highlight(text, [Entity("ORG", 0, 8, "<b>x</b>", 0.5)]), {})
+    assert "<b>" not in markup and "{" not in markup and "$" not in markup
+    assert tg.highlighted_text(markup) == text
+
+
+def test_empty_or_blank_text_is_refused():
+    for text in ("", "  \n\t ", None):
+        with pytest.raises(NerDemoError, match="no text to tag"):
+            tg.require_text(text)
+    assert tg.require_text(" a ") == " a "
+
+
+def test_status_markdown_puts_each_warning_under_the_latency():
+    assert tg.status_markdown("**0 entities**", ["w1", "w2"]) == "**0 entities**\n\n⚠️ w1\n\n⚠️ w2"
+    assert tg.status_markdown("**0 entities**") == "**0 entities**"
+
+
+def test_upload_paths_become_their_file_names_in_messages():
+    upload = "/tmp/gradio/4c1d2f9e/bad file.conll"
+    message = f"{upload}, line 3: last column 'X' is not a tag"
+    assert msg.upload_paths(["text", upload, 3, None, "relative.conll"]) == [upload]
+    assert msg.user_message(message, [upload]) == "bad file.conll, line 3: last column 'X' is not a tag"
 
 
 def test_threshold_keeps_entities_at_or_above_it():
@@ -249,15 +285,23 @@ def test_per_type_rows_end_with_averages():
 
 def test_error_browser_filters_and_details():
     run = _run(GOLD, PRED, [("John", "Smith", "in", "Paris"), ("Acme", "rocks")])
-    assert [row[1] for row in ev.error_rows(run)] == ["wrong_boundary", "false_negative", "false_positive"]
+    assert [row[:2] for row in ev.error_rows(run)] == [[1, "wrong_boundary"], [2, "false_negative"],
+                                                       [3, "false_positive"]]  # numbered from 1, for people
     assert [row[2] for row in ev.error_rows(run, entity_type="ORG")] == ["ORG: Acme"]
     assert ev.error_rows(run, kind="wrong_type") == []
     gold, pred, caption = ev.error_detail(run, 0)
-    assert gold["entities"][0] == {"entity": "PER", "start": 0, "end": 10}
-    assert pred["entities"][0] == {"entity": "PER", "start": 0, "end": 4}
-    assert caption.startswith("Error #0: **wrong boundary**")
-    with pytest.raises(IndexError, match="error #9 does not exist"):
+    assert tg.highlighted_text(gold) == tg.highlighted_text(pred) == "John Smith in Paris"
+    assert 'data-label="PER" title="PER" style="background: #56B4E9">John Smith<span' in gold
+    assert 'data-label="PER" title="PER" style="background: #56B4E9">John<span' in pred
+    assert caption.startswith("Error #1 of 3: **wrong boundary**")
+    with pytest.raises(IndexError, match="error #10 does not exist"):
         ev.error_detail(run, 9)
+
+
+def test_error_sentence_is_one_block_without_breaks():
+    run = _run(GOLD, PRED, [("John", "Smith", "in", "Paris"), ("Acme", "rocks")])
+    gold, _, _ = ev.error_detail(run, 0)
+    assert gold.count("<div") == 1 and "<br" not in gold and "\n" not in gold
 
 
 def test_comparison_rows_are_b_minus_a():

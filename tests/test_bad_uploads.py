@@ -141,6 +141,12 @@ def test_app_evaluate_reports_the_file_line_and_problem(app_url, tmp_path, name)
     file_data = upload(app_url, write(tmp_path, name, content))
     message = _error(*call(app_url, "evaluate", ["(default)", "uploaded file", file_data]))
     assert_names_file_line_problem(message, name, line, words)
+    assert_no_server_path(message, name)
+
+
+def assert_no_server_path(message: str, name: str) -> None:
+    """The upload is named as the user picked it: not the server's cache folder and hash before it."""
+    assert f"/{name}" not in message and "gradio" not in message, message
 
 
 @pytest.mark.parametrize("name", ["binary.txt", "latin1.txt", "utf16.txt", "empty.txt", "not_json.jsonl"])
@@ -149,6 +155,23 @@ def test_app_tag_file_reports_the_file_line_and_problem(app_url, tmp_path, name)
     file_data = upload(app_url, write(tmp_path, name, content))
     message = _error(*call(app_url, "tag_file", [file_data, "(default)", "first", 0.0, True]))
     assert_names_file_line_problem(message, name, line, words)
+    assert_no_server_path(message, name)
+
+
+def test_user_mistakes_leave_no_traceback_in_the_server_log(app_url, tmp_path, capfd):
+    content, _, _ = BAD_CONLL["unknown_tag.conll"]
+    bad = upload(app_url, write(tmp_path, "unknown_tag.conll", content))
+    mistakes = {  # api -> (inputs, words of the message)
+        "evaluate": (["(default)", "uploaded file", bad], "not a tag"),
+        "tag": (["   ", "(default)", "first", 0.0], "no text to tag"),
+        "tag_file": ([None, "(default)", "first", 0.0, True], "Upload a .txt"),
+        "compare": ([None, "(default)", "uploaded file", None], "Evaluate a model first"),
+    }
+    capfd.readouterr()  # only what these calls print
+    for api, (inputs, words) in mistakes.items():
+        assert words in _error(*call(app_url, api, inputs))
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err, (out + err)[-2000:]
 
 
 def test_app_data_tab_refuses_a_bad_file(app_url, tmp_path):
@@ -156,6 +179,7 @@ def test_app_data_tab_refuses_a_bad_file(app_url, tmp_path):
     bad = upload(app_url, write(tmp_path, "iob1_mixed_iob2.conll", content))
     message = _error(*call(app_url, "load_data", ["uploaded file", bad]))
     assert_names_file_line_problem(message, "iob1_mixed_iob2.conll", line, words)
+    assert_no_server_path(message, "iob1_mixed_iob2.conll")
 
 
 def test_app_training_refuses_a_bad_file_before_making_a_run(app_url, app_root, tmp_path, trained_tiny_dir):

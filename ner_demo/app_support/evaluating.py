@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from ner_demo.app_support.tagging import color_map, highlight_html
 from ner_demo.data.conll import Corpus
 from ner_demo.evaluation import ERROR_KINDS, EntityError, EvaluationResult, evaluate
 from ner_demo.evaluation.model_eval import predict_corpus
@@ -130,13 +131,14 @@ def filter_errors(errors: Sequence[EntityError], kind: str = ALL, entity_type: s
 
 
 def error_rows(run: EvalRun, kind: str = ALL, entity_type: str = ALL, limit: int = 500) -> list[list]:
-    """Rows for the error table; ``#`` is the error's index, which :func:`error_detail` takes."""
+    """Rows for the error table; ``#`` is the error's number as people count (index + 1): the app's
+    "Error #" box shows it, and 0 there means none."""
     rows = []
     for i in filter_errors(run.result.errors, kind, entity_type)[:limit]:
         e = run.result.errors[i]
         words = run.words[e.sentence]
         sentence = " ".join(words)
-        rows.append([i, e.kind, _span_cell(e.gold, words), _span_cell(e.pred, words),
+        rows.append([i + 1, e.kind, _span_cell(e.gold, words), _span_cell(e.pred, words),
                      sentence if len(sentence) <= 160 else sentence[:159] + "…"])
     return rows
 
@@ -146,16 +148,19 @@ def error_counts_line(run: EvalRun) -> str:
     return " · ".join(f"{kind.replace('_', ' ')}: {n:,}" for kind, n in counts.items())
 
 
-def error_detail(run: EvalRun, index: int) -> tuple[dict, dict, str]:
-    """Gold and predicted highlights of the error's whole sentence, and a caption."""
+def error_detail(run: EvalRun, index: int) -> tuple[str, str, str]:
+    """Gold and predicted entities of the error's whole sentence, each drawn as one flowing line
+    (HTML, as the Tag tab draws its text), and a caption. ``index`` is 0-based; the caption counts from 1."""
     errors = run.result.errors
     if not 0 <= index < len(errors):
-        raise IndexError(f"error #{index} does not exist; there are {len(errors)} errors")
+        raise IndexError(f"error #{index + 1} does not exist; there are {len(errors)} errors")
     e = errors[index]
     words = run.words[e.sentence]
-    caption = (f"Error #{index}: **{e.kind.replace('_', ' ')}** in sentence {e.sentence + 1} — "
-               f"gold {_span_cell(e.gold, words)}; predicted {_span_cell(e.pred, words)}")
-    return words_highlight(words, run.gold[e.sentence]), words_highlight(words, run.pred[e.sentence]), caption
+    colours = color_map(run.result.types)
+    caption = (f"Error #{index + 1} of {len(errors):,}: **{e.kind.replace('_', ' ')}** in sentence "
+               f"{e.sentence + 1} — gold {_span_cell(e.gold, words)}; predicted {_span_cell(e.pred, words)}")
+    return (highlight_html(words_highlight(words, run.gold[e.sentence]), colours),
+            highlight_html(words_highlight(words, run.pred[e.sentence]), colours), caption)
 
 
 # ---- comparison ----------------------------------------------------------------------------------

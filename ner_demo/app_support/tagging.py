@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ner_demo.data import texts as data_texts
-from ner_demo.errors import DataFormatError, InputTooLargeError
+from ner_demo.errors import DataFormatError, InputTooLargeError, NerDemoError
 from ner_demo.spans import Entity, iob2_word_spans
 
 ENTITY_HEADERS = ["text", "type", "start", "end", "score"]
@@ -48,9 +49,80 @@ def label_types(labels: Sequence[str]) -> list[str]:
     return sorted({label[2:] for label in labels if label[:2] in ("B-", "I-")})
 
 
+def require_text(text: str | None) -> str:
+    """The text to tag; an empty or whitespace-only one is refused (it would answer "0 entities in 0 words")."""
+    if not text or not text.strip():
+        raise NerDemoError("no text to tag: the text box is empty or holds only spaces; type or paste a text")
+    return text
+
+
 def highlight(text: str, entities: Sequence[Entity]) -> dict:
-    """The value a highlighted-text component takes: the text and its character spans."""
-    return {"text": text, "entities": [{"entity": e.label, "start": e.start, "end": e.end} for e in entities]}
+    """The text and its entities as character spans with their scores (what :func:`highlight_html` draws)."""
+    return {"text": text, "entities": [{"entity": e.label, "start": e.start, "end": e.end, "score": e.score}
+                                       for e in entities]}
+
+
+def _escape(text: str) -> str:
+    # Quotes for attributes; braces and $ because the HTML component fills its template with the value.
+    return html.escape(text, quote=True).replace("{", "&#123;").replace("}", "&#125;").replace("$", "&#36;")
+
+
+def highlight_html(value: dict | None, colours: Mapping[str, str], empty: str = "") -> str:
+    """The text as one flowing block (line breaks kept) with each entity marked, displaCy style: its
+    type's colour, its label on the span, and its type and score as the hover title. Text is escaped.
+    The block is bounded (``.ner-highlights`` in the app's CSS scrolls), so long texts stay a box.
+
+    >>> markup = highlight_html(highlight("Ann & Bo", [Entity("PER", 0, 3, "Ann", 0.987)]), {"PER": "#56B4E9"})
+    >>> print(markup.replace("><", ">\\n<"))
+    <div class="ner-highlights">
+    <mark class="ner-ent" data-label="PER" title="PER 0.99" style="background: #56B4E9">Ann<span class="ner-label">PER</span>
+    </mark> &amp; Bo</div>
+    """
+    if not value:
+        return empty
+    text, parts, pos = value["text"], [], 0
+    for e in sorted(value["entities"], key=lambda e: e["start"]):
+        if e["start"] < pos:  # overlapping spans cannot be drawn inline; the table lists every entity
+            continue
+        label, score = e["entity"], e.get("score")
+        title = label if score is None else f"{label} {score:.2f}"
+        parts.append(_escape(text[pos : e["start"]]))
+        parts.append(f'<mark class="ner-ent" data-label="{_escape(label)}" title="{_escape(title)}" '
+                     f'style="background: {colours.get(label, "#999999")}">{_escape(text[e["start"] : e["end"]])}'
+                     f'<span class="ner-label">{_escape(label)}</span></mark>')
+        pos = e["end"]
+    parts.append(_escape(text[pos:]))
+    return f'<div class="ner-highlights">{"".join(parts)}</div>'
+
+
+def highlighted_text(markup: str) -> str:
+    """The text a :func:`highlight_html` block shows, labels left out (what the user reads as the text).
+
+    >>> highlighted_text(highlight_html(highlight("Ann & Bo", [Entity("PER", 0, 3, "Ann", 0.9)]), {}))
+    'Ann & Bo'
+    """
+    from html.parser import HTMLParser
+
+    class _Text(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.out, self.in_label = [], 0
+
+        def handle_starttag(self, tag, attrs):
+            self.in_label += tag == "span" and ("class", "ner-label") in attrs
+
+        def handle_endtag(self, tag):
+            if tag == "span" and self.in_label:
+                self.in_label -= 1
+
+        def handle_data(self, data):
+            if not self.in_label:
+                self.out.append(data)
+
+    parser = _Text()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.out)
 
 
 def above_threshold(entities: Sequence[Entity], threshold: float) -> list[Entity]:
@@ -109,6 +181,15 @@ def latency_line(n_words: int, n_entities: int, seconds: float, windows: int, ta
     win = "window" if windows == 1 else "windows"
     return (f"**{n_entities} {plural}** in {n_words} words · {seconds * 1000:.1f} ms ({windows} {win}) · "
             f"{tagger_description}")
+
+
+def status_markdown(latency: str, warnings: Sequence[str] = ()) -> str:
+    """The latency line, then one warning line each (e.g. a script the model covers poorly).
+
+    >>> status_markdown("**1 entity** in 3 words", ["Cyrillic text: this model was trained on English."])
+    '**1 entity** in 3 words\\n\\n⚠️ Cyrillic text: this model was trained on English.'
+    """
+    return "\n\n".join([latency, *(f"⚠️ {w}" for w in warnings)])
 
 
 _LAST_SWEEP: dict[str, float] = {}  # root -> when its old folders were last removed
