@@ -162,11 +162,9 @@ def tag(text: str, model: str, aggregation: str, threshold: float):
     entities = tg.above_threshold(tagged[0].entities, threshold)
     json_path, csv_path = tg.write_entity_files(text, entities, _out_dir(), _model_name(model))
     latency = tg.latency_line(len(tagged[0].words), len(entities), seconds, tagged[0].windows, tagger.describe())
-    # Warning lines under the latency (e.g. the core's check for scripts the model covers poorly).
-    warnings: list[str] = []
     colours = tg.color_map(tg.label_types(tagger.labels))
     return (tg.highlight_html(tg.highlight(text, entities), colours), tg.entity_rows(entities),
-            tg.status_markdown(latency, warnings), str(json_path), str(csv_path))
+            tg.status_markdown(latency, tagged[0].warnings), str(json_path), str(csv_path))
 
 
 def clear_decoding():

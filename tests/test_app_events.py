@@ -125,6 +125,11 @@ def test_tag_draws_labelled_spans_with_scores(trained_tiny_dir):
     assert status.startswith("**3 entities** in 6 words")
 
 
+def test_tag_warns_under_the_latency_when_the_text_is_not_latin_script(trained_tiny_dir):
+    _, _, status, _, _ = app.tag("Владимир Путин посетил Москву .", str(trained_tiny_dir), "first", 0.0)
+    assert "are Cyrillic, not Latin script" in status.split("\n", 1)[1]
+
+
 def test_errors_are_numbered_from_one(trained_tiny_dir):
     outputs = app.evaluate(str(trained_tiny_dir), "uploaded file", str(DEV_TINY), progress=Recorder())
     run, first, caption = outputs[8], outputs[9], outputs[12]
