@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
+from ner_demo.cli import data, export, infer, ship, train
 from ner_demo.errors import NerDemoError
 
-# Sub-command modules; each has ``register(subparsers)`` that sets ``func`` on its parsers.
-_MODULES = ("ner_demo.cli.data", "ner_demo.cli.infer", "ner_demo.cli.train", "ner_demo.cli.export", "ner_demo.cli.ship")
+# Sub-command modules, in the order of the help; each has ``register(subparsers)`` that sets ``func`` on
+# its parsers. They import what a command runs on (models, evaluation, training) inside its handler, so
+# that building this parser (every command, ``--help`` included) imports none of torch, transformers,
+# seqeval or the training engines.
+_MODULES = (data, infer, train, export, ship)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,8 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Named-entity recognition workbench: data, training, evaluation and tagging.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _MODULES:
-        importlib.import_module(name).register(subparsers)
+    for module in _MODULES:
+        module.register(subparsers)
     return parser
 
 
