@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ner_demo.cli import data, export, infer, ship, train
 from ner_demo.errors import NerDemoError
 
 # Sub-command modules, in the order of the help; each has ``register(subparsers)`` that sets ``func`` on
-# its parsers. They import what a command runs on (models, evaluation, training) inside its handler, so
-# that building this parser (every command, ``--help`` included) imports none of torch, transformers,
-# seqeval or the training engines.
+# its parsers. What is heavy is deferred (torch and transformers inside the model loaders, seqeval inside
+# the commands that score), so building this parser, for every command and ``--help``, imports none of
+# them (tests/test_layers.py).
 _MODULES = (data, infer, train, export, ship)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m ner_demo",
+        prog=_prog(),
         description="Named-entity recognition workbench: data, training, evaluation and tagging.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _MODULES:
         module.register(subparsers)
     return parser
+
+
+def _prog() -> str:
+    """``ner-demo`` when run as the installed console script, else ``python -m ner_demo``."""
+    return "ner-demo" if Path(sys.argv[0]).name == "ner-demo" else "python -m ner_demo"
 
 
 def main(argv: list[str] | None = None) -> int:
