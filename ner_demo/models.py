@@ -50,8 +50,9 @@ CHECKOUT_MODELS = Path(__file__).resolve().parent.parent / "models"
 SHIPPED_MODEL = CHECKOUT_MODELS / DEFAULT_SHIPPED
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
 _verified: set[str] = set()
-# Whether the Hub answered, and when we asked: offline, transformers retries a Hub id for ~25 s before it
-# gives up, so a loader asks a 3 s socket probe first, and a picker asking on every load reuses the answer.
+# Whether the Hub answered, and when we asked: offline, transformers retries a Hub id for tens of seconds
+# before it gives up, so a loader asks a short socket probe first, and a picker asking on every load reuses
+# the answer.
 HUB_CHECK_TTL_S = 30.0
 _hub_check: tuple[float, bool] | None = None
 _hub_lock = threading.Lock()
@@ -198,7 +199,7 @@ def _hub_kwargs(backbone: Backbone) -> dict:
 
     Online: none (transformers checks the Hub for a newer revision as usual). Offline with the model in
     the local Hugging Face cache: ``local_files_only`` (it loads from there at once). Offline without it:
-    a ModelLoadError now, instead of ~25 s of retries that end in the same place.
+    a ModelLoadError now, instead of tens of seconds of retries that end in the same place.
     """
     if not backbone.needs_hub or hub_available():
         return {}
