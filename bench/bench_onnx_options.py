@@ -60,7 +60,7 @@ def main() -> None:
     from ner_demo.data.sources import load_split
     from ner_demo.evaluation import evaluate
     from ner_demo.inference import Tagger, load_model
-    from ner_demo.serving import cached_export
+    from ner_demo.export import cached_export
 
     corpus = load_split("conll2003", args.split)
     sentences = corpus.sentences[: args.limit or None]

@@ -22,6 +22,10 @@ from typing import Protocol
 import numpy as np
 
 from ner_demo.errors import ConfigError, ModelLoadError
+from ner_demo.models import accepts_token_types
+
+# torch, onnxruntime and transformers are deferred into the backend that runs on each: an ONNX backend
+# must start without importing torch, and a PyTorch one without onnxruntime.
 
 BACKENDS = ("torch-fp32", "torch-bf16", "torch-fp16", "torch-int8", "onnx-fp32", "onnx-int8")
 EXPORT_FILE = "export.json"
@@ -62,12 +66,10 @@ class TorchBackend:
     def __init__(self, model, device: str, precision: str):
         import torch
 
-        from ner_demo.models import accepts_token_types
-
         if precision == "int8" and device != "cpu":
             raise ConfigError(f"backend torch-int8 runs on the CPU only, not on {device}")
         self.name = f"torch-{precision}"
-        self.batch_size = 64  # length-sorted batches of 64: ~5,100 words/s fp32 on 2 cores (GUIDE)
+        self.batch_size = 64  # length-sorted batches of 64 ran fastest in fp32 (GUIDE section 4, BENCHMARKS.md)
         self.device = device
         self.model = model.to(device).eval()
         if precision == "int8":
@@ -169,25 +171,24 @@ class OnnxBackend:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Default: one thread per call and one call per core at once (the Tagger runs its batches in
-        # parallel). Measured on CoNLL-2003 test, 2 cores, quiet (bench/bench_onnx_options.py): 13,300
-        # words/s against 11,241 for one call split over both cores; ops on a batch of short sentences
-        # are too small for intra-op threads to pay.
+        # parallel): faster on CoNLL-2003 test than one call split over all cores (bench/bench_onnx_options.py,
+        # figures in BENCHMARKS.md); ops on a batch of short sentences are too small for intra-op threads to pay.
         if threads is None:
             threads, parallel = 1, max(parallel, cpu_threads())
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         # No busy-waiting between ops: on a 2-core box shared with the web server (and other work),
-        # spinning pool threads stole the cores. Measured under load: one sentence 10-13 ms with
-        # spinning vs 3-4 ms without, and batch words/s 1,400-1,800 vs 1,700-2,500.
+        # spinning pool threads stole the cores; under load one sentence took about three times as long
+        # with spinning, and batches tagged fewer words/s (BENCHMARKS.md, "Backends and serving").
         options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own (non-exported) exception types
             raise ModelLoadError(f"{path}: onnxruntime cannot load it ({exc})") from exc
         self.name = backend
-        # Smaller batches than PyTorch's: int8 tagged 6,000-6,400 words/s in batches of 8-32 against
-        # 4,400 in batches of 64 (same run, 2 shared cores); fp32 ~3,400 against 2,100-5,000.
+        # Smaller batches than PyTorch's: int8 tagged more words/s in batches of 8-32 than of 64 on 2
+        # shared cores (BENCHMARKS.md, "Backends and serving").
         self.batch_size = 16
         self.path = path
         self.threads = options.intra_op_num_threads

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ner_demo.errors import ConfigError
+from ner_demo.labels import IGNORE_INDEX
 
 FEATURES_FILE = "ner_demo.json"
 
@@ -27,12 +28,14 @@ class InputFeatures:
     context_words: int = 0  # up to this many words of neighbouring text on each side of a sentence
     max_pieces_per_word: int = 16  # a 10,000-character "word" must not fill a window by itself
     decoding: str = "argmax"  # or "bio": the best valid IOB2 sequence (see ner_demo.decoding)
-    # What serves the model when the caller asks for nothing in particular, on a CPU: chosen when it
-    # is shipped as the fastest backend within 0.3 F1 of fp32 (ner_demo.serving); "auto": precision decides.
+    # What serves the model when the caller asks for nothing in particular, on a CPU: chosen when it is
+    # shipped as the fastest backend within a strict-F1 tolerance of fp32 (ner_demo.serving.choose_backend);
+    # "auto": precision decides.
     backend: str = "auto"
     # The window length (subword positions) the model was trained with, the Tagger's default: a model
-    # trained on 128-position windows with context read worse on 512 (more context than it ever saw:
-    # dev 0.9386 against 0.9405) and 2-3x slower. None (older folders, Hub models): the model's limit.
+    # trained on 128-position windows with context read worse on 512 (more context than it ever saw) and
+    # slower (BENCHMARKS.md, "The shipped model: levers tried"). None (older folders, Hub models): the
+    # model's limit.
     max_length: int | None = None
     # How much of each window a long document's chunk predicts (see plan_sequence), the Tagger's default:
     # a speed knob chosen when the model is shipped (a fast model trades a little dev F1 for fewer windows).
@@ -92,7 +95,7 @@ def _encode_words(tokenizer, sequences: list[list[str]]):
     """(piece ids, word index per piece) of each sequence of words, without special tokens.
 
     A fast tokenizer's Rust backend is called directly: the transformers wrapper would convert every
-    encoding to Python dicts first, which took half the Tagger's non-model time on CoNLL-2003 test.
+    encoding to Python dicts first, which took much of the Tagger's time outside the model.
     """
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is None:  # a Python ("slow") tokenizer: the wrapper is the only way in
@@ -263,8 +266,6 @@ def training_examples(
     the Tagger uses at inference. Labels sit on target words only: context words get -100, and so do
     later pieces of a word unless ``all_subwords`` (then B-X pieces continue as I-X).
     """
-    from ner_demo.labels import IGNORE_INDEX
-
     sequences, targets = sequences_for(sentences, doc_ids, features.context_words)
     flat_labels = []
     for seq_targets, first in zip(targets, _cumulative(len(t) for t in targets)):

@@ -1,4 +1,4 @@
-"""Export a trained model to ONNX (optionally dynamic int8) as a folder the Tagger loads by itself.
+"""ONNX graphs of a model: an export folder the Tagger loads by itself, and the cache behind ``onnx-*``.
 
     >>> folder = export_onnx("runs/x/best", "runs/x/onnx", quantize="int8")   # doctest: +SKIP
     >>> Tagger.from_pretrained(str(folder)).describe()                          # doctest: +SKIP
@@ -7,6 +7,17 @@
 The folder holds ``model.onnx`` (fp32), with ``--quantize int8`` also ``model.int8.onnx``, plus
 ``config.json`` (labels), the tokenizer, ``ner_demo.json`` (input features) and ``export.json`` (how it
 was made, which graph is the default, and the agreement measured against PyTorch).
+
+When a PyTorch model is asked to run an ``onnx-*`` backend (its ``ner_demo.json`` names one, see
+:mod:`ner_demo.serving`), the Tagger exports it once (seconds) into :func:`exports_root` and reuses the
+graph from then on (:func:`cached_export`): the repository ships only the PyTorch weights, which every
+other path (``transformers.pipeline``, training on top of it, CUDA) needs anyway. The cache key is a
+fingerprint of the weights in memory plus the versions that shape the graph, so a retrained or upgraded
+model never picks up a stale graph.
+
+This module sits below :mod:`ner_demo.inference` (the Tagger calls :func:`cached_export`) and checks a
+graph against PyTorch only; scoring graphs on labelled data to pick a default is backend choice, in
+:mod:`ner_demo.serving`, above evaluation.
 
 Why these choices:
 - the TorchScript exporter (``dynamo=False``) is the one that handles the pinned transformers' BERT and
@@ -17,18 +28,21 @@ Why these choices:
 - dynamic int8 only (weights int8 per channel, activations quantised on the fly): static
   quantisation needs calibration and is known to wreck NER F1 unless LayerNorm and GELU stay float;
 - attention is traced in its eager form (a mask added before the softmax), not through PyTorch's SDPA,
-  whose traced mask handling adds Where/IsNaN ops over every (batch, heads, T, T) score tensor: 17-19%
-  fewer nodes and 3-11% more tokens/s on ONNX Runtime (BENCHMARKS.md), the same maths.
+  whose traced mask handling adds Where/IsNaN ops over every (batch, heads, T, T) score tensor: fewer
+  nodes and more tokens/s on ONNX Runtime, the same maths (figures: BENCHMARKS.md, "Eager attention in
+  the ONNX export").
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
 import shutil
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import Sequence
@@ -36,7 +50,13 @@ from typing import Sequence
 import numpy as np
 
 from ner_demo.backends import EXPORT_FILE, ONNX_FILES, OnnxBackend, OnnxModel, is_onnx_folder, softmax
+from ner_demo.data.sources import data_home
+from ner_demo.encoding import FEATURES_FILE
 from ner_demo.errors import ConfigError, ExportError
+from ner_demo.models import accepts_token_types, load_trained
+
+# torch, onnxruntime and onnx are deferred into the functions that make a graph: the Tagger imports this
+# module, and serving an export folder (ONNX Runtime) must start without importing torch.
 
 OPSET = 17
 QUANTIZE = (None, "int8")
@@ -45,13 +65,13 @@ FP32_ATOL = 1e-3  # logits; fp32 graphs agree with PyTorch to ~1e-5, so this onl
 # near-ties may flip, which is why a random head (all near-ties) is not judged by this.
 INT8_MIN_AGREEMENT = 0.95
 CONFIDENT_MARGIN = 0.2
-F1_TOLERANCE = 0.003  # int8 stays the default only within 0.3 strict-F1 points of fp32 (choose_default)
-# Dynamic int8 settings, chosen on CoNLL-2003 dev with a MiniLM model (fp32 strict F1 0.8335): per-tensor
-# weights lost 0.6-0.7 points (0.8269 all ops, 0.8273 MatMul only); per-channel kept it (0.8358 all ops,
-# 0.8353 MatMul only), speeds within this shared machine's noise. All default ops (MatMul and the
-# embedding Gathers) make the file 21 MB instead of 56 MB. reduce_range (7-bit) is for CPUs without VNNI.
+# Dynamic int8 settings, chosen on CoNLL-2003 dev with a MiniLM model: per-tensor weights lost strict F1
+# against fp32, per-channel weights kept it, at the same speed; all default ops (MatMul and the embedding
+# Gathers) make the file less than half the size (figures: BENCHMARKS.md, "Backends and serving").
+# reduce_range (7-bit) is for CPUs without VNNI.
 INT8_SETTINGS = {"per_channel": True, "reduce_range": False}
 ATTENTION = "eager"  # how attention is traced (see the module's docstring); part of the export cache key
+EXPORTS_DIR = "exports"
 _PROBE = (
     "John Smith lives in Paris .",
     "Angela Merkel met Emmanuel Macron at the European Council in Brussels on Tuesday .",
@@ -68,9 +88,6 @@ def export_onnx(model_dir: str | os.PathLike, out_dir: str | os.PathLike | None 
     The folder is written beside its destination and renamed into place, so a failed export leaves no
     half-written folder; an earlier export at ``out_dir`` is replaced, anything else is refused.
     """
-    from ner_demo.encoding import FEATURES_FILE
-    from ner_demo.models import load_trained
-
     if quantize not in QUANTIZE:
         raise ConfigError(f"quantize {quantize!r} is not one of: none, int8")
     if is_onnx_folder(model_dir):
@@ -92,7 +109,7 @@ def export_onnx(model_dir: str | os.PathLike, out_dir: str | os.PathLike | None 
             shutil.copyfile(source / FEATURES_FILE, staging / FEATURES_FILE)
         else:
             features.save(staging)
-        _write_info(staging, {**info, "source": str(source.resolve())})
+        write_export_info(staging, {**info, "source": str(source.resolve())})
         if out.exists():
             shutil.rmtree(out)
         os.replace(staging, out)
@@ -102,38 +119,11 @@ def export_onnx(model_dir: str | os.PathLike, out_dir: str | os.PathLike | None 
     return out
 
 
-def choose_default(folder: str | os.PathLike, data: str, split: str = "dev", tolerance: float = F1_TOLERANCE) -> dict:
-    """Score every graph of an export on labelled data and make int8 the default only if its strict F1
-    is within ``tolerance`` of fp32's (tune on dev: the test split is for reporting). Updates and
-    returns export.json's ``f1_check``."""
-    from ner_demo.backends import load_onnx_model
-    from ner_demo.data.sources import load_split
-    from ner_demo.evaluation.model_eval import evaluate_tagger
-    from ner_demo.inference import Tagger, load_model
-
-    folder = Path(folder)
-    corpus = load_split(data, split)
-    _, tokenizer, features = load_model(str(folder))
-    model = load_onnx_model(folder)
-    scores = {b: evaluate_tagger(Tagger(model, tokenizer, features, backend=b), corpus).strict.micro.f1
-              for b in model.files}
-    info = dict(model.info)
-    best = "onnx-fp32"
-    if "onnx-int8" in scores and scores["onnx-fp32"] - scores["onnx-int8"] <= tolerance:
-        best = "onnx-int8"  # faster, and as accurate as fp32 within the tolerance
-    info["default_backend"] = best
-    info["f1_check"] = {"data": data, "split": split, "tolerance": tolerance, "strict_f1": scores, "default": best}
-    _write_info(folder, info)
-    return info["f1_check"]
-
-
 def export_model(model, folder: str | os.PathLike, quantize: str | None = None, tokenizer=None) -> dict:
     """Write ``model.onnx`` (and ``model.int8.onnx``) for an in-memory model into ``folder``, check
     them against PyTorch, and return what ``export.json`` records (the caller writes it)."""
     import onnxruntime
     import torch
-
-    from ner_demo.models import accepts_token_types
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -147,7 +137,7 @@ def export_model(model, folder: str | os.PathLike, quantize: str | None = None, 
             _logits_only(model), tuple(torch.from_numpy(trace[n]) for n in names), str(fp32),
             input_names=names, output_names=["logits"], opset_version=OPSET, dynamo=False,
             dynamic_axes={n: {0: "batch", 1: "sequence"} for n in [*names, "logits"]}, do_constant_folding=True,
-        )  # fmt: skip
+        )
     probes = [trace, check]
     expected = [_torch_logits(model, batch, names) for batch in probes]
     files = {"onnx-fp32": fp32.name}
@@ -174,7 +164,7 @@ def export_model(model, folder: str | os.PathLike, quantize: str | None = None, 
         "onnxruntime": onnxruntime.__version__, "inputs": names, "check_vs_torch": report,
         "load_with": "ner_demo.inference.Tagger.from_pretrained(folder); not loadable by transformers.pipeline "
                      "(no PyTorch weights here)",
-    }  # fmt: skip
+    }
 
 
 @contextlib.contextmanager
@@ -207,7 +197,8 @@ def _attention(model, implementation: str):
             model.set_attn_implementation(before)
 
 
-def _write_info(folder: Path, info: dict) -> None:
+def write_export_info(folder: Path, info: dict) -> None:
+    """Write an export folder's ``export.json``."""
     (folder / EXPORT_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
 
@@ -289,3 +280,70 @@ def _onnx_logits(model: OnnxModel, backend: str, batch: dict[str, np.ndarray]) -
     session = OnnxBackend(model, backend, threads=1).session
     feed = {i.name: batch[i.name] for i in session.get_inputs()}
     return session.run(["logits"], feed)[0]
+
+
+# ---- the export cache: an onnx-* backend for a PyTorch model ---------------------------------------
+
+
+def fingerprint(model) -> str:
+    """sha256 of a PyTorch model's parameters and buffers (names, shapes, dtypes, bytes) and config.
+
+    >>> len(fingerprint(model))                                                      # doctest: +SKIP
+    64
+    """
+    import torch
+
+    digest = hashlib.sha256(model.config.to_json_string(use_diff=False).encode())
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            t = tensor.detach().to("cpu").contiguous()
+            digest.update(f"{name}:{tuple(t.shape)}:{t.dtype}".encode())
+            digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return digest.hexdigest()
+
+
+def export_cache_key(model) -> str:
+    import onnxruntime
+    import torch
+
+    versions = (f"torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, opset {OPSET}, {INT8_SETTINGS}, "
+                f"attention {ATTENTION}")
+    return hashlib.sha256(f"{fingerprint(model)}|{versions}".encode()).hexdigest()[:24]
+
+
+def exports_root() -> Path:
+    """``$NER_DEMO_EXPORTS``, else ``exports`` under the cache root (``$NER_DEMO_HOME``)."""
+    chosen = os.environ.get("NER_DEMO_EXPORTS")
+    return Path(chosen).expanduser() if chosen else data_home() / EXPORTS_DIR
+
+
+def cached_export(model, tokenizer=None, root: str | os.PathLike | None = None, log=print) -> Path:
+    """A folder with ``model.onnx`` and ``model.int8.onnx`` of ``model``: from the cache, or exported now.
+
+    The export is written to a staging folder and renamed into place, so a crash mid-export leaves no
+    entry that looks complete, and two processes exporting at once both end with a complete folder.
+    """
+    root = Path(root) if root else exports_root()
+    folder = root / export_cache_key(model)
+    if (folder / EXPORT_FILE).is_file():
+        return folder
+    root.mkdir(parents=True, exist_ok=True)
+    log(f"exporting the model to ONNX (fp32 + int8) once, into {folder}; later loads reuse it")
+    started = time.perf_counter()
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=root))
+    try:
+        info = export_model(model, staging, "int8", tokenizer=tokenizer)
+        write_export_info(staging, info)
+        if folder.exists() and not (folder / EXPORT_FILE).is_file():
+            shutil.rmtree(folder)  # an incomplete entry (files lost or removed by hand): never trusted
+        try:
+            os.replace(staging, folder)
+        except OSError:  # another process finished the same export first: theirs is as good as ours
+            if not (folder / EXPORT_FILE).is_file():
+                raise
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log(f"exported in {time.perf_counter() - started:.0f} s")
+    return folder

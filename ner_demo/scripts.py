@@ -21,7 +21,7 @@ _NOT_LETTERS = regex.compile(r"[^\p{L}]+")
 _NOT_FOREIGN_LETTERS = regex.compile(r"[^\p{L}]+|\p{Latin}+")
 _SCRIPT_SAMPLE = 5_000  # letters looked up by name to find the main script: enough to name it, fast on 1M chars
 _NAMES = {"CJK": "CJK (Chinese/Japanese)", "HIRAGANA": "Japanese kana", "KATAKANA": "Japanese kana",
-          "HANGUL": "Hangul (Korean)"}  # fmt: skip
+          "HANGUL": "Hangul (Korean)"}
 
 
 @dataclass(frozen=True)

@@ -1,120 +1,45 @@
-"""Which backend serves a model by default, and the cached ONNX export that lets it be ONNX Runtime.
+"""Which backend serves a model by default: measured on labelled data, so this sits above evaluation.
 
 A shipped model records its serving backend in ``ner_demo.json`` (``input_features.backend``):
 :func:`choose_backend` times every candidate on labelled data and keeps the fastest whose strict F1
-stays within 0.3 points of fp32 (``ner_demo.export.F1_TOLERANCE``). When that is an ONNX backend, the
-Tagger exports the PyTorch model once (seconds) into :func:`exports_root` and reuses the
-graph from then on: the repository ships only the PyTorch weights, which every other path
-(``transformers.pipeline``, training on top of it, CUDA) needs anyway.
+stays within ``F1_TOLERANCE`` of fp32, and :func:`record_backend` writes the choice. The Tagger only
+reads that record (:class:`ner_demo.encoding.InputFeatures`); when it names an ``onnx-*`` backend, the
+graph comes from the export cache (:func:`ner_demo.export.cached_export`), below the Tagger.
 
-The cache key is a fingerprint of the weights in memory plus the versions that shape the graph, so a
-retrained or upgraded model never picks up a stale graph.
+:func:`choose_default` does the same for the graphs of an export folder: int8 stays its default only
+within the tolerance of fp32.
+
+Tune on dev: the test split is for reporting.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Sequence
 
+from ner_demo.backends import load_onnx_model
+from ner_demo.data.sources import load_split
+from ner_demo.encoding import FEATURES_FILE
 from ner_demo.errors import ConfigError
+from ner_demo.evaluation.metrics import evaluate
+from ner_demo.evaluation.model_eval import evaluate_tagger, predict_corpus
+from ner_demo.export import write_export_info
+from ner_demo.inference import Tagger, load_model
 
 # The order in which candidates are tried when no measurement says otherwise is irrelevant: each is
 # timed. torch-bf16/fp16 are left out: they pay only on AMX CPUs and GPUs, where "auto" picks them.
 CANDIDATES = ("onnx-int8", "torch-int8", "onnx-fp32", "torch-fp32")
-EXPORTS_DIR = "exports"
-
-
-def fingerprint(model) -> str:
-    """sha256 of a PyTorch model's parameters and buffers (names, shapes, dtypes, bytes) and config.
-
-    >>> from ner_demo.models import build_tiny_model                                 # doctest: +SKIP
-    >>> len(fingerprint(model))                                                      # doctest: +SKIP
-    64
-    """
-    import torch
-
-    digest = hashlib.sha256(model.config.to_json_string(use_diff=False).encode())
-    with torch.no_grad():
-        for name, tensor in model.state_dict().items():
-            t = tensor.detach().to("cpu").contiguous()
-            digest.update(f"{name}:{tuple(t.shape)}:{t.dtype}".encode())
-            digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return digest.hexdigest()
-
-
-def export_cache_key(model) -> str:
-    import onnxruntime
-    import torch
-
-    from ner_demo.export import ATTENTION, INT8_SETTINGS, OPSET
-
-    versions = (f"torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, opset {OPSET}, {INT8_SETTINGS}, "
-                f"attention {ATTENTION}")
-    return hashlib.sha256(f"{fingerprint(model)}|{versions}".encode()).hexdigest()[:24]
-
-
-def exports_root() -> Path:
-    """``$NER_DEMO_EXPORTS``, else ``exports`` under the cache root (``$NER_DEMO_HOME``)."""
-    from ner_demo.data.sources import data_home
-
-    chosen = os.environ.get("NER_DEMO_EXPORTS")
-    return Path(chosen).expanduser() if chosen else data_home() / EXPORTS_DIR
-
-
-def cached_export(model, tokenizer=None, root: str | os.PathLike | None = None, log=print) -> Path:
-    """A folder with ``model.onnx`` and ``model.int8.onnx`` of ``model``: from the cache, or exported now.
-
-    The export is written to a staging folder and renamed into place, so a crash mid-export leaves no
-    entry that looks complete, and two processes exporting at once both end with a complete folder.
-    """
-    from ner_demo.backends import EXPORT_FILE
-    from ner_demo.export import export_model
-
-    root = Path(root) if root else exports_root()
-    folder = root / export_cache_key(model)
-    if (folder / EXPORT_FILE).is_file():
-        return folder
-    root.mkdir(parents=True, exist_ok=True)
-    log(f"exporting the model to ONNX (fp32 + int8) once, into {folder}; later loads reuse it")
-    started = time.perf_counter()
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=root))
-    try:
-        info = export_model(model, staging, "int8", tokenizer=tokenizer)
-        (staging / EXPORT_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        if folder.exists() and not (folder / EXPORT_FILE).is_file():
-            shutil.rmtree(folder)  # an incomplete entry (files lost or removed by hand): never trusted
-        try:
-            os.replace(staging, folder)
-        except OSError:  # another process finished the same export first: theirs is as good as ours
-            if not (folder / EXPORT_FILE).is_file():
-                raise
-            shutil.rmtree(staging, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    log(f"exported in {time.perf_counter() - started:.0f} s")
-    return folder
+F1_TOLERANCE = 0.003  # a faster backend serves only within 0.3 strict-F1 points of fp32
 
 
 def choose_backend(model_dir: str | os.PathLike, data: str = "conll2003", split: str = "dev",
                    candidates: Sequence[str] = CANDIDATES, tolerance: float | None = None) -> dict:
     """Score and time each candidate backend on ``split``; the fastest within ``tolerance`` strict F1
     of ``torch-fp32`` wins. Returns ``{"backend": ..., "measured": {name: {strict_f1, words_per_s}}}``.
-
-    Tune on dev: the test split is for reporting.
     """
-    from ner_demo.data.sources import load_split
-    from ner_demo.evaluation.metrics import evaluate
-    from ner_demo.evaluation.model_eval import predict_corpus
-    from ner_demo.export import F1_TOLERANCE
-    from ner_demo.inference import Tagger, load_model
-
     tolerance = F1_TOLERANCE if tolerance is None else tolerance
     unknown = [c for c in candidates if c not in CANDIDATES]
     if unknown:
@@ -150,10 +75,27 @@ def pick_fastest(measured: dict[str, dict], tolerance: float, reference: str = "
 
 def record_backend(model_dir: str | os.PathLike, choice: dict) -> None:
     """Write the chosen backend (and what it was chosen on) into the folder's ``ner_demo.json``."""
-    from ner_demo.encoding import FEATURES_FILE
-
     path = Path(model_dir, FEATURES_FILE)
     data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     data.setdefault("input_features", {})["backend"] = choice["backend"]
     data["backend_choice"] = choice
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def choose_default(folder: str | os.PathLike, data: str, split: str = "dev", tolerance: float = F1_TOLERANCE) -> dict:
+    """Score every graph of an export folder on labelled data and make int8 its default only if its
+    strict F1 is within ``tolerance`` of fp32's. Updates and returns export.json's ``f1_check``."""
+    folder = Path(folder)
+    corpus = load_split(data, split)
+    _, tokenizer, features = load_model(str(folder))
+    model = load_onnx_model(folder)
+    scores = {b: evaluate_tagger(Tagger(model, tokenizer, features, backend=b), corpus).strict.micro.f1
+              for b in model.files}
+    info = dict(model.info)
+    best = "onnx-fp32"
+    if "onnx-int8" in scores and scores["onnx-fp32"] - scores["onnx-int8"] <= tolerance:
+        best = "onnx-int8"  # faster, and as accurate as fp32 within the tolerance
+    info["default_backend"] = best
+    info["f1_check"] = {"data": data, "split": split, "tolerance": tolerance, "strict_f1": scores, "default": best}
+    write_export_info(folder, info)
+    return info["f1_check"]

@@ -10,11 +10,14 @@ import tempfile
 
 import pytest
 import torch
+from tiny_models import build_tiny_model
 
+from ner_demo.encoding import InputFeatures, training_examples
 from ner_demo.labels import LabelSet
+from ner_demo.models import load_trained, save_model
 
 torch.set_num_threads(1)  # the suite runs on 2 cores; one thread per process avoids oversubscription
-# ONNX exports the Tagger caches (ner_demo.serving) go to a scratch folder, never the user's cache;
+# ONNX exports the Tagger caches (ner_demo.export.cached_export) go to a scratch folder, never the user's cache;
 # set before any test or test app starts, so subprocesses inherit it.
 os.environ["NER_DEMO_EXPORTS"] = tempfile.mkdtemp(prefix="ner_demo-test-exports-")
 atexit.register(shutil.rmtree, os.environ["NER_DEMO_EXPORTS"], True)
@@ -50,17 +53,12 @@ def synthetic_sentences(n: int, seed: int = 0) -> list[tuple[list[str], list[str
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
     """A random 2-layer DistilBERT (untrained)."""
-    from ner_demo.models import build_tiny_model
-
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", LABELS, PEOPLE + PLACES + ORGS + FILLER)
 
 
 @pytest.fixture(scope="session")
 def trained_tiny_dir(tmp_path_factory):
     """A 2-layer BERT trained for a few hundred steps on synthetic sentences: it tags PER/LOC/ORG."""
-    from ner_demo.encoding import InputFeatures, training_examples
-    from ner_demo.models import build_tiny_model, load_trained, save_model
-
     folder = build_tiny_model(tmp_path_factory.mktemp("trained") / "model", LABELS,
                               PEOPLE + PLACES + ORGS + FILLER + ["Corp"], arch="bert", seed=1)
     model, tokenizer, features = load_trained(str(folder))

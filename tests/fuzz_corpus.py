@@ -20,14 +20,14 @@ N_TEXTS = 1_200
 BIG_CHARS = 200_000
 
 NAMES = ["John", "Mary", "Angela", "Pedro", "Li", "Paris", "Berlin", "Tokyo", "Lagos", "Lima", "Acme Corp",
-         "Reuters Corp", "Siemens Corp"]  # fmt: skip
+         "Reuters Corp", "Siemens Corp"]
 FILLER = ["lives", "in", "and", "visited", "works", "for", "the", "today", "met", "at", "."]
 WHITESPACE = [" ", "\t", "\n", "\r\n", "\r", "\u00a0", "\u2000", "\u2003", "\u200b", "\u3000", "\u2028", "\u2029",
-              "\u0085", "\u180e", "\ufeff", "\x0b", "\x0c"]  # fmt: skip
+              "\u0085", "\u180e", "\ufeff", "\x0b", "\x0c"]
 EMOJI = ["😀", "👍🏽", "🇫🇷", "🏳️‍🌈", "👩‍👩‍👧‍👦", "👨🏿‍💻", "🧑‍🤝‍🧑", "❤️", "🫠", "#️⃣", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", "\u200d", "\ufe0f"]
 CJK = ["東京", "北京市", "習近平", "株式会社", "서울", "김정은", "とうきょう", "カタカナ", "中华人民共和国", "。", "、", "「", "」"]
 RTL = ["القاهرة", "محمد بن سلمان", "ירושלים", "בנימין נתניהו", "\u200f", "\u200e", "\u202e", "\u202b", "\u2067",
-       "\u2069", "٣٤٥", "ﷺ", "لا"]  # fmt: skip
+       "\u2069", "٣٤٥", "ﷺ", "لا"]
 COMBINING = ["\u0301", "\u0308", "\u0327", "\u0336", "\u20dd", "\u0489", "\u0e31", "\u094d", "\u3099", "\u1ab0"]
 CONTROLS = [chr(c) for c in range(0x01, 0x20) if chr(c) not in "\t\n\r"] + ["\x7f", "\x80", "\x9f", "\u200c",
                                                                             "\u2066", "\ufffe", "\uffff"]
@@ -162,7 +162,7 @@ def fuzz_corpus(seed: int = SEED, n: int = N_TEXTS) -> list[tuple[str, str]]:
         ("control chars", "\x1b[31mJohn\x1b[0m met Mary in Paris ."), ("RTL", "\u202eJohn met Mary in Paris\u202c"),
         ("mixed", "John 👍🏽 met Mary\x00 in 東京 and Paris\u0301 ."), ("repeated punctuation", "!" * 10_000),
         ("long words", "x" * 50_000),
-    ]  # fmt: skip
+    ]
     out = list(fixed)
     out.append(("200,000 chars", big_text(rng)))
     names = list(FAMILIES)

@@ -27,7 +27,7 @@ def call(url: str, api: str, data: list, timeout: float = 120, headers: dict | N
     ``json.dumps`` escapes lone surrogates, as a browser's ``JSON.stringify`` does.
     """
     request = urllib.request.Request(f"{url}gradio_api/call/{api}", json.dumps({"data": data}).encode("ascii"),
-                                     {"Content-Type": "application/json", **(headers or {})})  # fmt: skip
+                                     {"Content-Type": "application/json", **(headers or {})})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         event_id = json.load(response)["event_id"]
     stream_request = urllib.request.Request(f"{url}gradio_api/call/{api}/{event_id}", headers=headers or {})
@@ -46,7 +46,7 @@ def multipart(name: str, content: bytes) -> tuple[bytes, str]:
     """A ``multipart/form-data`` body with one file in the ``files`` field, and its content type."""
     boundary = uuid.uuid4().hex
     head = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n").encode()  # fmt: skip
+            "Content-Type: application/octet-stream\r\n\r\n").encode()
     return head + content + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
@@ -71,7 +71,7 @@ def upload_status(url: str, name: str, content: bytes) -> tuple[int, str]:
 
 
 def raw_request(url: str, method: str, path: str, body: bytes | None = None,
-                headers: dict | None = None) -> tuple[int, bytes, dict]:  # fmt: skip
+                headers: dict | None = None) -> tuple[int, bytes, dict]:
     """(status, body, headers) of one request whose path is sent exactly as given."""
     connection = http.client.HTTPConnection("127.0.0.1", port_of(url), timeout=30)
     try:

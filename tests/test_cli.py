@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fuzz_corpus import big_text
 
-from ner_demo.cli import main
+from ner_demo.cli import build_parser, main
 from ner_demo.inference import AGGREGATIONS
 
 DATA = Path(__file__).parent / "data"
@@ -301,3 +301,10 @@ def test_unknown_run_id_is_named_with_the_known_ones(capsys, runs_dir, command):
     assert (code, out) == (1, "")
     assert err == (f"error: no run 'nosuchrun' in {runs_dir}/ (recent runs: {known}); "
                    "see `python -m ner_demo runs`\n")
+
+
+def test_the_console_script_names_itself_in_the_usage(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/ner-demo", "--help"])
+    assert build_parser().format_usage().startswith("usage: ner-demo ")
+    monkeypatch.setattr(sys, "argv", ["/repo/ner_demo/__main__.py", "--help"])
+    assert build_parser().format_usage().startswith("usage: python -m ner_demo ")

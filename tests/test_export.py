@@ -10,9 +10,9 @@ import pytest
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-from ner_demo.backends import OnnxModel, is_onnx_folder  # noqa: E402
+from ner_demo.backends import EXPORT_FILE, OnnxModel, is_onnx_folder  # noqa: E402
 from ner_demo.errors import ConfigError, ModelLoadError  # noqa: E402
-from ner_demo.export import export_model, export_onnx  # noqa: E402
+from ner_demo.export import cached_export, export_model, export_onnx, fingerprint  # noqa: E402
 from ner_demo.inference import Tagger  # noqa: E402
 from ner_demo.models import load_trained  # noqa: E402
 
@@ -178,29 +178,6 @@ def test_onnx_model_is_a_stand_in_for_the_torch_model(onnx_dir):
     assert Tagger(model, tokenizer, features).labels[0] == "O"
 
 
-@pytest.fixture()
-def dev_file(tmp_path):
-    from conftest import synthetic_sentences
-
-    from ner_demo.data.conll import Sentence, write_conll
-
-    path = tmp_path / "dev.conll"
-    write_conll([Sentence(tuple(w), tuple(t)) for w, t in synthetic_sentences(40, seed=5)], path)
-    return path
-
-
-@pytest.mark.parametrize(("tolerance", "default"), [(1.0, "onnx-int8"), (-1.0, "onnx-fp32")])
-def test_int8_stays_the_default_only_within_the_f1_tolerance(onnx_dir, dev_file, tmp_path, tolerance, default):
-    import shutil
-
-    from ner_demo.export import choose_default
-
-    folder = shutil.copytree(onnx_dir, tmp_path / "copy")
-    check = choose_default(folder, str(dev_file), "dev", tolerance=tolerance)
-    assert set(check["strict_f1"]) == {"onnx-fp32", "onnx-int8"} and check["strict_f1"]["onnx-fp32"] > 0.8
-    assert Tagger.from_pretrained(str(folder)).backend_name == default
-
-
 def test_export_json_cannot_point_outside_its_folder(onnx_dir, tmp_path):
     import shutil
 
@@ -210,3 +187,30 @@ def test_export_json_cannot_point_outside_its_folder(onnx_dir, tmp_path):
     (folder / "export.json").write_text(json.dumps(info))
     with pytest.raises(ModelLoadError, match="file names in the folder"):
         Tagger.from_pretrained(str(folder))
+
+
+def test_the_export_is_made_once_and_reused(trained_tiny_dir, tmp_path):
+    model, tokenizer, _ = load_trained(str(trained_tiny_dir))
+    said = []
+    first = cached_export(model, tokenizer, root=tmp_path, log=said.append)
+    again = cached_export(model, tokenizer, root=tmp_path, log=said.append)
+    assert first == again and len(said) == 2  # "exporting ..." and "exported in ...", once
+
+
+def test_a_half_written_export_is_not_used(trained_tiny_dir, tmp_path):
+    model, tokenizer, _ = load_trained(str(trained_tiny_dir))
+    folder = cached_export(model, tokenizer, root=tmp_path, log=lambda _: None)
+    (folder / EXPORT_FILE).unlink()  # as if the process died before the export finished
+    said = []
+    assert cached_export(model, tokenizer, root=tmp_path, log=said.append) == folder
+    assert (folder / EXPORT_FILE).is_file() and said[0].startswith("exporting")
+
+
+def test_fingerprint_changes_with_any_weight(trained_tiny_dir):
+    import torch
+
+    model, _, _ = load_trained(str(trained_tiny_dir))
+    before = fingerprint(model)
+    with torch.no_grad():
+        model.classifier.bias[0] += 1e-3
+    assert fingerprint(model) != before

@@ -43,7 +43,7 @@ def tiny_app():
     port = _free_port()
     demo.queue(default_concurrency_limit=4).launch(
         server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=True,
-    )  # fmt: skip
+    )
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -60,7 +60,9 @@ def test_keep_encoder_layers_saves_a_smaller_model_that_reloads(arch, tmp_path):
     import torch
 
     from ner_demo.labels import LabelSet
-    from ner_demo.models import build_tiny_model, keep_encoder_layers, load_token_classifier, save_model
+    from tiny_models import build_tiny_model
+
+    from ner_demo.models import keep_encoder_layers, load_token_classifier, save_model
 
     folder = build_tiny_model(tmp_path / "two", LabelSet.from_types(["PER"]), arch=arch)
     model, tokenizer, features = load_trained(str(folder))

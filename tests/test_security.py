@@ -101,7 +101,7 @@ def test_auth_keeps_everything_behind_the_login(tmp_path_factory, trained_tiny_d
         status, page = raw_get(url, "/")
         assert status == 200 and b"Named-entity recognition" not in page  # the login page, not the app
         for method, path in (("GET", "/config"), ("GET", "/gradio_api/info"), ("POST", "/gradio_api/call/tag"),
-                             ("POST", "/gradio_api/upload"), ("GET", "/gradio_api/file=/etc/passwd")):  # fmt: skip
+                             ("POST", "/gradio_api/upload"), ("GET", "/gradio_api/file=/etc/passwd")):
             body = json.dumps({"data": [TAG_SENTENCE, "(default)", "first", 0.0]}).encode()
             status, content, _ = raw_request(url, method, path, body, {"Content-Type": "application/json"})
             assert status == 401 and PASSWD_MARK not in content, (path, status)
@@ -156,7 +156,7 @@ def _attempts(served: Path, secret: Path, port: int) -> list[tuple[str, bytes]]:
         (f"{REPO}/tests/../app.py", APP_MARK), (str(REPO / "app.py").upper(), APP_MARK),
         (str(REPO / "APP.PY"), APP_MARK), (str(REPO / "README.MD"), README_MARK),
         (f"http://127.0.0.1:{port}/config", b"api_prefix"), (f"http://localhost:{port}/config", b"api_prefix"),
-    ]  # fmt: skip
+    ]
     return out
 
 
@@ -174,7 +174,7 @@ def test_file_routes_refuse_traversal_and_foreign_files(app_url, app_root, serve
                 leaks.append(f"{route}{path} -> {status} {body[:60]!r}")
     for path in ("/static/" + "..%2f" * 8 + "etc/passwd", "/static/../../../../etc/passwd",
                  "/assets/" + "..%2f" * 8 + "etc/passwd", "/svelte/" + "..%2f" * 8 + "etc/passwd",
-                 "/gradio_api/static/" + "..%2f" * 8 + "etc/passwd", "/favicon.ico/../../etc/passwd"):  # fmt: skip
+                 "/gradio_api/static/" + "..%2f" * 8 + "etc/passwd", "/favicon.ico/../../etc/passwd"):
         status, body = raw_get(app_url, path)
         if status == 200 and PASSWD_MARK in body:
             leaks.append(f"{path} -> {status}")
@@ -240,7 +240,7 @@ def test_custom_code_named_by_auto_map_is_never_run(trained_tiny_dir, tmp_path, 
     marker = tmp_path / "RAN"
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     auto_map = {"AutoConfig": "configuration_evil.EvilConfig", "AutoTokenizer": ["tokenization_evil.EvilTok", None],
-                "AutoModelForTokenClassification": "modeling_evil.EvilModel"}  # fmt: skip
+                "AutoModelForTokenClassification": "modeling_evil.EvilModel"}
     config.update(model_type=model_type, auto_map=auto_map)
     (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
     for module in ("configuration_evil", "modeling_evil", "tokenization_evil"):
@@ -255,7 +255,7 @@ def test_custom_code_named_by_auto_map_is_never_run(trained_tiny_dir, tmp_path, 
 
 @pytest.mark.parametrize("name", ["../../etc", "/etc", "~", "a/b/c", "owner/..", "owner/name;rm -rf /",
                                   "http://127.0.0.1:1/model", "file:///etc/passwd", "x" * 300, "\x00", "",
-                                  "owner/name with space", "-owner/name"])  # fmt: skip
+                                  "owner/name with space", "-owner/name"])
 def test_hub_ids_and_local_paths_are_validated(name):
     with pytest.raises(ModelLoadError) as caught:
         resolve_backbone(name)
@@ -266,7 +266,7 @@ def test_app_refuses_bad_model_names_and_keeps_serving(app_url, tmp_path, traine
     bin_only = _copy_model(trained_tiny_dir, tmp_path / "bin_only")
     (bin_only / "model.safetensors").rename(bin_only / "pytorch_model.bin")
     for model, expected in (("../../../etc", "not a model folder"), ("a/b/c", "neither an existing folder"),
-                            (str(bin_only), "safetensors weights only")):  # fmt: skip
+                            (str(bin_only), "safetensors weights only")):
         event, payload = call(app_url, "tag", [TAG_SENTENCE, model, "first", 0.0])
         assert event == "error" and expected in payload["error"], payload
     assert call(app_url, "tag", [TAG_SENTENCE, "(default)", "first", 0.0])[0] == "complete"

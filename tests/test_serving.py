@@ -1,13 +1,17 @@
-"""The model's own serving backend (ner_demo.json), the cached ONNX export behind it, and how it is chosen."""
+"""The model's own serving backend (ner_demo.json), how it is chosen, and the ONNX backend it may name."""
 
 import json
 import shutil
 
 import pytest
 
-from ner_demo.backends import EXPORT_FILE
+from conftest import synthetic_sentences
+
+from ner_demo.backends import OnnxBackend, load_onnx_model
+from ner_demo.data.conll import Sentence, write_conll
+from ner_demo.export import cached_export, export_onnx
 from ner_demo.inference import Tagger, load_model
-from ner_demo.serving import cached_export, choose_backend, fingerprint, pick_fastest, record_backend
+from ner_demo.serving import choose_backend, choose_default, pick_fastest, record_backend
 
 
 @pytest.fixture(scope="module")
@@ -34,33 +38,6 @@ def test_the_onnx_backend_finds_what_pytorch_finds(int8_model_dir):
     assert onnx == torch == [("PER", "John"), ("LOC", "Paris")]
 
 
-def test_the_export_is_made_once_and_reused(trained_tiny_dir, tmp_path):
-    model, tokenizer, _ = load_model(str(trained_tiny_dir))
-    said = []
-    first = cached_export(model, tokenizer, root=tmp_path, log=said.append)
-    again = cached_export(model, tokenizer, root=tmp_path, log=said.append)
-    assert first == again and len(said) == 2  # "exporting ..." and "exported in ...", once
-
-
-def test_a_half_written_export_is_not_used(trained_tiny_dir, tmp_path):
-    model, tokenizer, _ = load_model(str(trained_tiny_dir))
-    folder = cached_export(model, tokenizer, root=tmp_path, log=lambda _: None)
-    (folder / EXPORT_FILE).unlink()  # as if the process died before the export finished
-    said = []
-    assert cached_export(model, tokenizer, root=tmp_path, log=said.append) == folder
-    assert (folder / EXPORT_FILE).is_file() and said[0].startswith("exporting")
-
-
-def test_fingerprint_changes_with_any_weight(trained_tiny_dir):
-    import torch
-
-    model, _, _ = load_model(str(trained_tiny_dir))
-    before = fingerprint(model)
-    with torch.no_grad():
-        model.classifier.bias[0] += 1e-3
-    assert fingerprint(model) != before
-
-
 def test_pick_fastest_ignores_a_faster_backend_that_loses_f1():
     measured = {"torch-fp32": {"strict_f1": 0.9000, "words_per_s": 5000},
                 "torch-int8": {"strict_f1": 0.8900, "words_per_s": 10000},
@@ -79,9 +56,6 @@ def test_choose_backend_measures_every_candidate_and_records_the_choice(int8_mod
 
 
 def test_batches_run_at_once_give_the_same_tags_in_the_same_order(int8_model_dir):
-    from ner_demo.backends import OnnxBackend, load_onnx_model
-    from ner_demo.serving import cached_export
-
     model, tokenizer, features = load_model(str(int8_model_dir))
     onnx_model = load_onnx_model(cached_export(model, tokenizer), model.config)
     sentences = [["John", "lives", "in", "Paris", "."], ["Mary", "met", "Li"], ["Acme", "Corp", "in", "Lima"]] * 3
@@ -91,3 +65,23 @@ def test_batches_run_at_once_give_the_same_tags_in_the_same_order(int8_model_dir
         tagger.backend = OnnxBackend(onnx_model, "onnx-int8", threads=1, parallel=parallel)
         tags[parallel] = tagger.predict_words(sentences)
     assert tags[2] == tags[1] and tags[1][0] == ["B-PER", "O", "O", "B-LOC", "O"]
+
+
+@pytest.fixture(scope="module")
+def onnx_dir(trained_tiny_dir, tmp_path_factory):
+    return export_onnx(trained_tiny_dir, tmp_path_factory.mktemp("export") / "onnx", quantize="int8")
+
+
+@pytest.fixture()
+def dev_file(tmp_path):
+    path = tmp_path / "dev.conll"
+    write_conll([Sentence(tuple(w), tuple(t)) for w, t in synthetic_sentences(40, seed=5)], path)
+    return path
+
+
+@pytest.mark.parametrize(("tolerance", "default"), [(1.0, "onnx-int8"), (-1.0, "onnx-fp32")])
+def test_int8_stays_the_default_only_within_the_f1_tolerance(onnx_dir, dev_file, tmp_path, tolerance, default):
+    folder = shutil.copytree(onnx_dir, tmp_path / "copy")
+    check = choose_default(folder, str(dev_file), "dev", tolerance=tolerance)
+    assert set(check["strict_f1"]) == {"onnx-fp32", "onnx-int8"} and check["strict_f1"]["onnx-fp32"] > 0.8
+    assert Tagger.from_pretrained(str(folder)).backend_name == default

@@ -23,7 +23,7 @@ def fixture_labels() -> LabelSet:
 
 def build_model(folder: Path, arch: str = "distilbert") -> Path:
     """A random 2-layer model whose vocabulary holds every fixture word (one piece per word)."""
-    from ner_demo.models import build_tiny_model
+    from tiny_models import build_tiny_model
 
     words = sorted({w for path in (TRAIN, DEV) for s in read_conll(path) for w in s.words})
     return build_tiny_model(folder, fixture_labels(), words, arch=arch)

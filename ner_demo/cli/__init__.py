@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
+from pathlib import Path
 
+from ner_demo.cli import data, export, infer, ship, train
 from ner_demo.errors import NerDemoError
 
-# Sub-command modules; each has ``register(subparsers)`` that sets ``func`` on its parsers.
-_MODULES = ("ner_demo.cli.data", "ner_demo.cli.infer", "ner_demo.cli.train", "ner_demo.cli.export", "ner_demo.cli.ship")
+# Sub-command modules, in the order of the help; each has ``register(subparsers)`` that sets ``func`` on
+# its parsers. What is heavy is deferred (torch and transformers inside the model loaders, seqeval inside
+# the commands that score), so building this parser, for every command and ``--help``, imports none of
+# them (tests/test_layers.py).
+_MODULES = (data, infer, train, export, ship)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m ner_demo",
+        prog=_prog(),
         description="Named-entity recognition workbench: data, training, evaluation and tagging.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _MODULES:
-        importlib.import_module(name).register(subparsers)
+    for module in _MODULES:
+        module.register(subparsers)
     return parser
+
+
+def _prog() -> str:
+    """``ner-demo`` when run as the installed console script, else ``python -m ner_demo``."""
+    return "ner-demo" if Path(sys.argv[0]).name == "ner-demo" else "python -m ner_demo"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,10 @@ import json
 import re
 import sys
 
+from ner_demo.backends import BACKENDS
 from ner_demo.errors import NerDemoError
+from ner_demo.inference import AGGREGATIONS, INFERENCE_PRECISIONS, Tagger
+from ner_demo.models import default_model
 
 
 class UsageError(NerDemoError):
@@ -43,14 +46,11 @@ def tsv_field(text: str) -> str:
 
 
 def add_model_options(parser) -> None:
-    from ner_demo.backends import BACKENDS
-    from ner_demo.inference import AGGREGATIONS, PRECISIONS
-
     parser.add_argument("--model", default=None,
                         help="a trained model folder or Hub id (default: the shipped offline model)")
     parser.add_argument("--aggregation", choices=AGGREGATIONS, default="first",
                         help="how subword predictions make a word's (default: first subword)")
-    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+    parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="auto",
                         help="auto = bf16 autocast where the CPU/GPU supports it, else fp32")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     parser.add_argument("--backend", default="auto", choices=["auto", *BACKENDS],
@@ -66,9 +66,6 @@ def add_model_options(parser) -> None:
 
 
 def load_tagger(args):
-    from ner_demo.inference import Tagger
-    from ner_demo.models import default_model
-
     return Tagger.from_pretrained(
         args.model or default_model(), aggregation=args.aggregation, precision=args.precision,
         device=args.device, batch_size=args.batch_size, backend=args.backend,

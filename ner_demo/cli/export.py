@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+from ner_demo.backends import EXPORT_FILE
 from ner_demo.cli.common import add_json_flag, print_json
+from ner_demo.export import export_onnx
 
 
 def register(subparsers) -> None:
@@ -42,7 +44,7 @@ def register(subparsers) -> None:
 
 
 def _choose_backend(args) -> int:
-    from ner_demo.serving import choose_backend, record_backend
+    from ner_demo.serving import choose_backend, record_backend  # deferred: scoring imports seqeval (seconds)
 
     choice = choose_backend(args.model, args.data, args.split)
     if not args.dry_run:
@@ -58,11 +60,10 @@ def _choose_backend(args) -> int:
 
 
 def _export(args) -> int:
-    from ner_demo.backends import EXPORT_FILE
-    from ner_demo.export import choose_default, export_onnx
-
     out = export_onnx(args.model, args.output, args.quantize)
     if args.check_data:
+        from ner_demo.serving import choose_default  # deferred: scoring imports seqeval (seconds)
+
         choose_default(out, args.check_data, args.check_split)
     info = json.loads((out / EXPORT_FILE).read_text(encoding="utf-8"))
     if args.json:

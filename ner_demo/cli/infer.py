@@ -7,7 +7,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm import tqdm
+
 from ner_demo.cli.common import UsageError, add_json_flag, add_model_options, load_tagger, print_json, tsv_field
+from ner_demo.data.conll import format_conll, read_conll
+from ner_demo.data.sources import load_split
 from ner_demo.data.texts import read_numbered_texts
 from ner_demo.scripts import script_warning
 
@@ -52,8 +56,6 @@ class _Text:
 
 
 def _predict(args) -> int:
-    from ner_demo.data.conll import format_conll
-
     # Everything the user gave is read and checked first: a typo in a path or an empty text must be
     # reported at once, not after the seconds it takes to load the model.
     corpus = _read_conll_input(args) if _is_conll(args.file) else None
@@ -126,8 +128,6 @@ def _text_inputs(args) -> list[_Text]:
 
 
 def _read_conll_input(args):
-    from ner_demo.data.conll import read_conll
-
     if args.text:
         raise UsageError(f"texts given as arguments beside the CoNLL file {args.file}: tag one or the other")
     _check_file(args.file)
@@ -146,9 +146,7 @@ def _check_file(file: str) -> None:
 
 
 def _evaluate(args) -> int:
-    from tqdm import tqdm
-
-    from ner_demo.data.sources import load_split
+    # deferred: scoring imports seqeval (and scikit-learn), seconds that `predict` must not pay
     from ner_demo.evaluation import format_report
     from ner_demo.evaluation.model_eval import evaluate_tagger
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ner_demo.cli.common import add_json_flag, print_json
+from ner_demo.training.ship import ship_model
 
 
 def register(subparsers) -> None:
@@ -23,7 +24,6 @@ def register(subparsers) -> None:
 
 
 def _ship(args) -> int:
-    from ner_demo.training.ship import ship_model
 
     summary = ship_model(args.run_dir, args.to, args.data, args.command, args.recipe, args.chunk_share)
     if args.json:
