@@ -74,7 +74,7 @@ def f1_scores(tp: np.ndarray, n_pred: np.ndarray, n_gold: np.ndarray) -> np.ndar
     >>> f1_scores(np.array([2, 0]), np.array([3, 0]), np.array([4, 1])).tolist()
     [0.5714285714285715, 0.0]
     """
-    tp = np.asarray(tp, dtype=np.float64)
+    tp, n_pred, n_gold = np.asarray(tp, dtype=np.float64), np.asarray(n_pred), np.asarray(n_gold)
     precision = tp / np.where(n_pred == 0, 1, n_pred)
     recall = tp / np.where(n_gold == 0, 1, n_gold)
     denominator = precision + recall

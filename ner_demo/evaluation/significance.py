@@ -63,7 +63,7 @@ class PairedTest:
                 "confidence": self.confidence}
 
 
-def two_sided_p(samples: np.ndarray) -> float:
+def two_sided_p(samples: Sequence[float] | np.ndarray) -> float:
     """Twice the smaller share of ``samples`` at or below / at or above zero, each with the observed
     sample added, capped at 1.
 
@@ -72,6 +72,7 @@ def two_sided_p(samples: np.ndarray) -> float:
     >>> two_sided_p(np.full(9, 0.1))
     0.2
     """
+    samples = np.asarray(samples, dtype=np.float64)
     n = len(samples)
     below = (int(np.count_nonzero(samples <= 0.0)) + 1) / (n + 1)
     above = (int(np.count_nonzero(samples >= 0.0)) + 1) / (n + 1)
