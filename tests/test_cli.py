@@ -74,7 +74,7 @@ def test_evaluate_prints_strict_and_conlleval(capsys, trained_tiny_dir, tmp_path
     gold.write_text("John B-PER\nlives O\nin O\nParis B-LOC\n\nMary B-PER\nmet O\nAcme B-ORG\nCorp I-ORG\n", encoding="utf-8")
     code, out, _ = run(capsys, "evaluate", "--model", str(trained_tiny_dir), "--precision", "fp32", "--data", str(gold))
     assert code == 0 and "strict IOB2" in out and "conlleval" in out
-    assert out.strip().endswith("strict IOB2 micro F1: 1.0000")
+    assert out.strip().endswith("strict IOB2 micro F1: 1.0000 (95% CI 1.0000\u20131.0000, 1,000 sentence resamples)")
 
 
 def test_evaluate_json_has_per_type_scores(capsys, trained_tiny_dir, tmp_path):

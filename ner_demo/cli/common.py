@@ -45,9 +45,21 @@ def tsv_field(text: str) -> str:
     return _NOT_IN_A_FIELD.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
-def add_model_options(parser) -> None:
-    parser.add_argument("--model", default=None,
-                        help="a trained model folder or Hub id (default: the shipped offline model)")
+def add_data_options(parser) -> None:
+    """--data and --split, and the bootstrap's --bootstrap and --seed (evaluate, compare)."""
+    parser.add_argument("--data", default="conll2003", help="conll2003, a folder with split files, or a CoNLL file")
+    parser.add_argument("--split", default="test", help="train, dev or test (a single file is scored whole)")
+    parser.add_argument("--bootstrap", type=int, default=1000,
+                        help="bootstrap resamples of the documents (of the sentences when there is one document) "
+                             "for the 95%% intervals and p-values; 0: none (default: 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap's draws (default: 0)")
+
+
+def add_model_options(parser, model: bool = True) -> None:
+    """How a model is loaded and run; ``model=False`` leaves out --model (compare names two models)."""
+    if model:
+        parser.add_argument("--model", default=None,
+                            help="a trained model folder or Hub id (default: the shipped offline model)")
     parser.add_argument("--aggregation", choices=AGGREGATIONS, default="first",
                         help="how subword predictions make a word's (default: first subword)")
     parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="auto",
@@ -65,9 +77,10 @@ def add_model_options(parser) -> None:
                              "fewer windows: faster, a little less accurate)")
 
 
-def load_tagger(args):
+def load_tagger(args, model: str | None = None):
+    """The Tagger of ``model`` (default: ``args.model``, else the shipped model) run as ``args`` say."""
     return Tagger.from_pretrained(
-        args.model or default_model(), aggregation=args.aggregation, precision=args.precision,
+        model or args.model or default_model(), aggregation=args.aggregation, precision=args.precision,
         device=args.device, batch_size=args.batch_size, backend=args.backend,
         context_words=args.context_words, chunk_share=args.chunk_share,
     )

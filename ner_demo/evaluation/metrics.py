@@ -12,7 +12,7 @@ no per-type rows. seqeval would warn and average an empty array to NaN there, so
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal, Sequence
+from typing import TYPE_CHECKING, Literal, Sequence
 
 from seqeval.metrics import accuracy_score, classification_report
 from seqeval.scheme import IOB2
@@ -23,6 +23,9 @@ from ner_demo.evaluation.analysis import (
     EntityError,
     analyse,
 )
+
+if TYPE_CHECKING:
+    from ner_demo.evaluation.bootstrap import BootstrapResult
 
 Mode = Literal["strict", "conlleval"]
 
@@ -154,28 +157,37 @@ def _type_score(row: dict) -> TypeScore:
     return TypeScore(float(row["precision"]), float(row["recall"]), float(row["f1-score"]), int(row["support"]))
 
 
-def format_report(result: EvaluationResult, digits: int = 4) -> str:
-    """Plain-text table: per type P/R/F1/support for strict IOB2 and conlleval, micro/macro rows."""
+def format_report(result: EvaluationResult, digits: int = 4, intervals: "BootstrapResult | None" = None) -> str:
+    """Plain-text table: per type P/R/F1/support for strict IOB2 and conlleval, micro/macro rows; with
+    ``intervals`` (:func:`ner_demo.evaluation.bootstrap.bootstrap_f1` of the same tags), a last column
+    with each strict F1's confidence interval (micro and per type; macro has none)."""
     width = max([len("micro avg"), *(len(t) for t in result.types)])
     num = digits + 2  # "0." plus the digits
     header_cells = " ".join(f"{h:>{num}}" for h in ("P", "R", "F1")) + f" {'N':>6}"
     group = len(header_cells)
+    ci_header = "" if intervals is None else f"  strict F1 {intervals.micro.confidence:.0%} CI"
     lines = [
         f"{'':<{width}}  {'strict IOB2 (headline)':<{group}}  {'conlleval':<{group}}",
-        f"{'type':<{width}}  {header_cells}  {header_cells}",
+        f"{'type':<{width}}  {header_cells}  {header_cells}{ci_header}",
     ]
 
     def cells(score: TypeScore) -> str:
         p, r, f = (f"{v:>{num}.{digits}f}" for v in (score.precision, score.recall, score.f1))
         return f"{p} {r} {f} {score.support:>6}"
 
+    def ci(name: str) -> str:
+        interval = None
+        if intervals is not None:
+            interval = intervals.micro if name == "micro" else intervals.per_type.get(name)
+        return "" if interval is None else f"  {interval.low:.{digits}f}\u2013{interval.high:.{digits}f}"
+
     for label in result.types:
         strict, conll = result.strict.per_type.get(label, ZERO), result.conlleval.per_type.get(label, ZERO)
-        lines.append(f"{label:<{width}}  {cells(strict)}  {cells(conll)}")
+        lines.append(f"{label:<{width}}  {cells(strict)}  {cells(conll)}{ci(label)}")
     lines.append("")
     for name in ("micro", "macro"):
         strict, conll = getattr(result.strict, name), getattr(result.conlleval, name)
-        lines.append(f"{name + ' avg':<{width}}  {cells(strict)}  {cells(conll)}")
+        lines.append(f"{name + ' avg':<{width}}  {cells(strict)}  {cells(conll)}{ci(name) if name == 'micro' else ''}")
     lines.append("")
     lines.append(
         f"token accuracy (incl. O): {result.token_accuracy:.{digits}f} "
