@@ -171,7 +171,13 @@ def _evaluate(args) -> int:
     # deferred: scoring imports seqeval, nervaluate and numpy, seconds that `predict` must not pay
     from ner_demo.evaluation import evaluate, format_report
     from ner_demo.evaluation.bootstrap import bootstrap_f1
-    from ner_demo.evaluation.generalisation import length_tables, overlap, seen_unseen, tokenizer_pieces, training_surfaces
+    from ner_demo.evaluation.generalisation import (
+        length_tables,
+        overlap,
+        seen_unseen,
+        tokenizer_pieces,
+        training_surfaces,
+    )
     from ner_demo.evaluation.schemes import scheme_differences, scheme_scores
     from ner_demo.evaluation.tables import (
         format_buckets,

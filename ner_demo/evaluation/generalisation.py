@@ -174,7 +174,9 @@ def seen_unseen(
                          SEEN_BUCKETS, "seen in training")
 
 
-def overlap(gold: Sequence[Sequence[str]], words: Sequence[Sequence[str]], seen: Mapping[str, frozenset[str]]) -> Overlap:
+def overlap(
+    gold: Sequence[Sequence[str]], words: Sequence[Sequence[str]], seen: Mapping[str, frozenset[str]]
+) -> Overlap:
     """Train-test overlap: gold mentions whose surface form occurs in training (any type, same type).
 
     >>> overlap([["B-LOC", "O", "B-PER"]], [["Paris", "and", "Ann"]], {"Paris": frozenset({"LOC"})}).share_seen

@@ -167,7 +167,9 @@ def _nervaluate(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) ->
     return Evaluator([list(t) for t in gold], [list(t) for t in pred], tags=types, loader="list")
 
 
-def _nervaluate_outcomes(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict[str, dict[EntityKey, str]]:
+def _nervaluate_outcomes(
+    gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
+) -> dict[str, dict[EntityKey, str]]:
     """Each entity's category under nervaluate's four schemes, read from its result indices: the
     prediction indices of correct/incorrect/partial/spurious and the gold indices of missed."""
     evaluator = _nervaluate(gold, pred)

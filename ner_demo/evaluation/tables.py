@@ -17,7 +17,9 @@ DASH = "\u2013"  # an en dash between the ends of an interval
 
 
 def format_interval(interval: Interval, digits: int = 4) -> str:
-    """>>> format_interval(Interval(0.9, 0.88, 0.92))
+    """A point and its interval, e.g. for a report line.
+
+    >>> format_interval(Interval(0.9, 0.88, 0.92))
     '0.9000 (95% CI 0.8800–0.9200)'
     """
     return (f"{interval.point:.{digits}f} ({interval.confidence:.0%} CI "
@@ -67,7 +69,9 @@ def format_buckets(table: BucketTable, digits: int = 4) -> str:
 
 
 def format_overlap(report: Overlap) -> str:
-    """>>> format_overlap(Overlap(4, 3, 2))
+    """The train-test overlap in one sentence.
+
+    >>> format_overlap(Overlap(4, 3, 2))
     'train-test overlap: 3 of 4 gold mentions (75.0%) have a surface form seen in training; 2 (50.0%) with the same type'
     """
     return (f"train-test overlap: {report.seen_any_type} of {report.n_mentions} gold mentions "
@@ -109,21 +113,34 @@ def format_paired(test: PairedTest, label_a: str = "A", label_b: str = "B", digi
     rows = []
     for name, d in [*test.per_type.items(), ("micro", test.micro)]:
         rows.append([name, f"{d.a:.{digits}f}", f"{d.b:.{digits}f}", f"{d.diff:+.{digits}f}",
-                     f"{d.low:+.{digits}f}{DASH}{d.high:+.{digits}f}", f"{d.p_value:.3f}"])
+                     f"[{d.low:+.{digits}f}, {d.high:+.{digits}f}]", f"{d.p_value:.3f}"])
     note = (f"paired bootstrap, {test.replicates:,} {test.unit} resamples of {test.n_units:,}, seed {test.seed}; "
             "two-sided p-values")
     return _table(header, rows) + "\n" + note
 
 
 def format_disagreements(found: Sequence[Disagreement], limit: int = 10) -> str:
-    """How many sentences A and B disagree on, by which one matches gold, and the first ``limit``."""
+    """How many sentences A and B disagree on, by which one matches gold, and the first ``limit``, each
+    with only the entities not shared by A and B (gold's, A's and B's), then the sentence.
+
+    >>> from ner_demo.spans import WordSpan
+    >>> d = Disagreement(4, "A", (WordSpan("PER", 0, 2),), (WordSpan("PER", 0, 2),), (WordSpan("PER", 0, 1),),
+    ...                  ("Ann", "Lee", "left"))
+    >>> print(format_disagreements([d]))
+    sentences where A and B differ: 1 (A matches gold: 1, B: 0, neither: 0)
+      [4] A matches gold | gold: PER Ann Lee | A: PER Ann Lee | B: PER Ann | Ann Lee left
+    """
     closer = Counter(d.closer for d in found)
     lines = [f"sentences where A and B differ: {len(found)} (A matches gold: {closer['A']}, B: {closer['B']}, "
              f"neither: {closer['neither']})"]
     for d in found[:limit]:
-        def show(entities):
-            return ", ".join(f"{e.label} {' '.join(d.words[e.start:e.end]) if d.words else (e.start, e.end)}"
-                             for e in entities) or "-"
-        text = " ".join(d.words) if d.words else ""
-        lines.append(f"  [{d.sentence}] {d.closer:<7} gold: {show(d.gold)} | A: {show(d.a)} | B: {show(d.b)} | {text}")
+        shared = set(d.a) & set(d.b)
+
+        def show(entities) -> str:
+            return ", ".join(f"{e.label} {' '.join(d.words[e.start:e.end]) if d.words else f'[{e.start}, {e.end})'}"
+                             for e in entities if e not in shared) or "-"
+
+        verdict = "neither matches gold" if d.closer == "neither" else f"{d.closer} matches gold"
+        text = f" | {' '.join(d.words)}" if d.words else ""
+        lines.append(f"  [{d.sentence}] {verdict} | gold: {show(d.gold)} | A: {show(d.a)} | B: {show(d.b)}{text}")
     return "\n".join(lines)
