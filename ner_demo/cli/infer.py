@@ -46,7 +46,7 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser(
         "evaluate", help="strict IOB2 and conlleval-style P/R/F1 per type on a dataset split, with intervals",
-        description="Score a model on a split. Headline: seqeval strict IOB2 micro F1 with its bootstrap 95%% "
+        description="Score a model on a split. Headline: seqeval strict IOB2 micro F1 with its bootstrap 95% "
         "interval (documents resampled); conlleval-style beside it; token accuracy as a secondary figure. Then "
         "every scoring scheme side by side (SemEval-2013 via nervaluate) and the entities they count differently, "
         "and scores by whether each mention was seen in training, by entity and sentence length and by the share "
