@@ -69,3 +69,10 @@ def test_compare_a_model_with_itself_has_p_one_and_no_disagreements(capsys, trai
     micro = next(line for line in out.splitlines() if line.startswith("micro"))
     assert micro.split()[-4:] == ["+0.0000", "[+0.0000,", "+0.0000]", "1.000"]
     assert "sentences where A and B differ: 0 (A matches gold: 0, B: 0, neither: 0)" in out
+
+
+def test_evaluate_of_a_single_file_takes_the_training_mentions_from_train_data(capsys, trained_tiny_dir, tmp_path):
+    data = _gold_splits(tmp_path / "data")
+    code, out, _ = run(capsys, "evaluate", "--model", str(trained_tiny_dir), "--precision", "fp32",
+                       "--data", str(data / "test.conll"), "--train-data", str(data / "train.conll"))
+    assert code == 0 and "train-test overlap: 2 of 4 gold mentions (50.0%)" in out
