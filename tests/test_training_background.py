@@ -283,3 +283,14 @@ def test_max_length_over_the_backbone_positions_is_refused_before_any_run_folder
     done = _cli("train", *_sets(config))
     assert done.returncode == 1 and "error: max_length=5000: the backbone" in done.stderr
     assert list_runs(tmp_path / "runs") == []
+
+
+@pytest.mark.parametrize("command", ["cancel", "resume"])
+def test_cli_names_the_known_runs_for_an_unknown_run_id(tmp_path, command):
+    from ner_demo.training.config import TrainConfig
+
+    run = Run.create(TrainConfig(name="r", backbone="offline-minilm"), tmp_path / "runs")
+    done = _cli(command, "nosuchrun", "--runs-dir", str(tmp_path / "runs"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (f"error: no run 'nosuchrun' in {tmp_path / 'runs'}/ (recent runs: {run.id}); "
+                                   "see `python -m ner_demo runs`")

@@ -134,3 +134,12 @@ def test_the_train_tab_refuses_max_length_5000_and_makes_no_run(model_dir, tmp_p
         app.start_training(str(model_dir), tr.DATASET_UPLOAD, str(TRAIN), str(DEV), "long", 3e-3, 4, 1, 0, 5000,
                            0.0, 0.0, 1, 0, "custom", False, 0, "auto")  # fmt: skip
     assert list_runs(tmp_path / "runs") == []
+
+
+def test_a_failed_runs_error_names_the_file_but_no_server_folder(model_dir, tmp_path):
+    missing = tmp_path / "uploads" / "3f2a9c" / "train.conll"
+    with pytest.raises(Exception, match="no such file"):
+        train(tiny_config(model_dir, tmp_path / "runs", train_file=str(missing)))
+    (info,) = list_runs(tmp_path / "runs")
+    assert info.state == "failed" and "train.conll" in info.error and str(tmp_path) not in info.error, info.error
+    assert "uploads" not in info.error and "3f2a9c" not in info.error

@@ -29,7 +29,7 @@ from pathlib import Path
 import ner_demo
 from ner_demo.errors import NerDemoError
 from ner_demo.training.config import TrainConfig
-from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs, write_json_atomic
+from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs, without_paths, write_json_atomic
 
 ACTIVE_FILE = ".active.json"  # {run_id, pid}: the run whose process is (or was last) training
 LOCK_FILE = ".lock"
@@ -114,7 +114,8 @@ def _record_death(run: Run, pid: int | None) -> None:
     else:
         how = f"exit code {code}" if code is not None else "exit code unknown"
     tail = _log_tail(run)
-    error = f"the training process ended without reporting ({how})" + (f"; last output: {tail}" if tail else "")
+    error = (f"the training process ended without reporting ({how}); Resume continues from its last checkpoint"
+             + (f"; last output: {tail}" if tail else ""))
     # A SIGKILL between writing status.json's temp file and renaming it leaves the temp file behind.
     for dead in {pid, run.read_status().get("pid")} - {None}:
         if not process_alive(dead):
@@ -127,7 +128,7 @@ def _log_tail(run: Run, lines: int = 3) -> str:
         text = run.log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
     except OSError:
         return ""
-    return " | ".join(text[-lines:])[-500:]
+    return without_paths(" | ".join(text[-lines:]))[-500:]
 
 
 def _child_command(run: Run, resume: bool) -> list[str]:
@@ -294,7 +295,8 @@ def cancel(run_id: str, runs_dir: str | Path = "runs") -> dict:
     if state == "queued" and not status.get("launched"):
         return run.write_status(state="cancelled", message="cancelled before it started")
     if state not in ACTIVE_STATES:
-        raise NerDemoError(f"run {run.id} is {state}; only queued or running runs can be cancelled")
+        then = " (Resume continues it)" if state in ("failed", "cancelled") else ""
+        raise NerDemoError(f"run {run.id} is {state}, not training: there is nothing to cancel{then}")
     run.request_cancel()  # the flag file, not status.json: that belongs to the training process while it runs
     return {**status, "cancel_requested": True, "message": CANCEL_MESSAGE}
 

@@ -21,7 +21,7 @@ from ner_demo.labels import LabelSet
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import Splits, encode, features_for, load_splits_for
 from ner_demo.training.hardware import Hardware, choose
-from ner_demo.training.runs import Run, model_card, replace_dir
+from ner_demo.training.runs import Run, model_card, replace_dir, without_paths
 
 
 class Cancelled(Exception):
@@ -315,7 +315,11 @@ def run_training(run: Run, resume: bool = False, callbacks: Sequence = ()) -> di
 
 
 def describe_error(exc: BaseException) -> str:
-    """One line for the user: what went wrong and, for out-of-memory, what to do."""
+    """One line for the user: what went wrong and, for out-of-memory, what to do (no server paths)."""
+    return without_paths(_describe(exc))
+
+
+def _describe(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}".strip()
     if isinstance(exc, NerDemoError):
         return str(exc)

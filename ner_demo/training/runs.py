@@ -42,6 +42,19 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.")[:40] or "run"
 
 
+_PATH = re.compile(r"(?<![\w.:/~-])(?:~|[A-Za-z]:)?(?:[/\\][\w.@+-]+)+[/\\]([\w.@+-]+)")
+
+
+def without_paths(text: str) -> str:
+    """A message for the status and the app: absolute paths shortened to their file or folder name (the
+    server's folders are nobody's business; the name still says which file).
+
+    >>> without_paths("No such file: '/tmp/gradio/3f2a/train.conll', line 3; see https://hf.co/a/b")
+    "No such file: 'train.conll', line 3; see https://hf.co/a/b"
+    """
+    return _PATH.sub(r"\1", text)
+
+
 def write_json_atomic(path: Path, data: dict) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # per writer: see remove_temp_files_of
     try:
@@ -91,7 +104,7 @@ class Run:
         if not (path / "config.json").is_file():
             path = Path(runs_dir) / run_id
         if not (path / "config.json").is_file():
-            known = ", ".join(r.id for r in list_runs(runs_dir)[-5:]) or "none"
+            known = ", ".join(r.run_id for r in list_runs(runs_dir)[-5:]) or "none"
             raise RunNotFoundError(
                 f"no run {run_id!r} in {runs_dir}/ (recent runs: {known}); see `python -m ner_demo runs`"
             )
