@@ -134,7 +134,7 @@ def test_ddp_two_cpu_processes(model_dir, tmp_path):
            "-m", "ner_demo", "train", *_sets(config)]  # fmt: skip
     done = subprocess.run(cmd, cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
-    (path,) = list((tmp_path / "runs").iterdir())
+    (path,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]  # beside .lock, the slot's lock file
     status = Run(path).read_status()
     assert status["state"] == "finished" and status["processes"] == 2
     assert status["total_steps"] == 15  # 10 batches of 2 per epoch, shared by 2 processes
