@@ -143,3 +143,15 @@ def test_a_failed_runs_error_names_the_file_but_no_server_folder(model_dir, tmp_
     (info,) = list_runs(tmp_path / "runs")
     assert info.state == "failed" and "train.conll" in info.error and str(tmp_path) not in info.error, info.error
     assert "uploads" not in info.error and "3f2a9c" not in info.error
+
+
+def test_resume_in_the_background_clears_the_cancelled_message_at_once(model_dir, tmp_path, monkeypatch):
+    from ner_demo.training import background
+
+    run = _cancelled_run(model_dir, tmp_path / "runs")
+    launched = []
+    monkeypatch.setattr(background, "_launch", lambda run, resume: launched.append((run.id, resume)))
+    background.resume(run.id, tmp_path / "runs")
+    status = run.read_status()  # what the Train tab shows right after Resume, before the process starts
+    assert launched == [(run.id, True)] and status["state"] == "queued" and status.get("message") is None
+    assert "cancelled" not in tr.progress_html(status)
