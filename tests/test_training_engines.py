@@ -157,6 +157,23 @@ def test_trainer_crash_then_resume_matches_uninterrupted(trainer_reference, mode
     _assert_same_run(trainer_reference, run)
 
 
+def test_trainer_resume_skips_a_checkpoint_whose_state_was_changed_on_disk(trainer_reference, model_dir, tmp_path):
+    from ner_demo.training.checkpoints import complete_checkpoints
+
+    with pytest.raises(RuntimeError, match="simulated crash after step 12"):
+        train(tiny_config(model_dir, tmp_path, engine="trainer"), callbacks=[CrashAt(12)])
+    run = Run(list_runs(tmp_path)[0].path)
+    newest, older = complete_checkpoints(run.path / "trainer", "checkpoint-")[:2]
+    state = newest / "trainer_state.json"
+    state.write_bytes(b"\x00" * state.stat().st_size)  # same size: only the sha256 tells
+    resume(run.path)
+    status = run.read_status()
+    assert status["resumed_from"] == older.name
+    assert status["skipped_checkpoints"] == [{"checkpoint": newest.name, "reason": "trainer_state.json does not "
+                                              "match its recorded sha256 (changed on disk after it was written)"}]
+    _assert_same_run(trainer_reference, run)
+
+
 def test_frozen_encoder_trains_only_the_head(model_dir, tmp_path):
     run = train(tiny_config(model_dir, tmp_path, freeze_encoder=True, learning_rate=5e-2, epochs=6))
     status = run.read_status()

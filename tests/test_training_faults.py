@@ -188,6 +188,7 @@ def test_random_bytes_in_a_checkpoints_weights_are_caught_and_resume_uses_the_on
     assert status["skipped_checkpoints"] == [{"checkpoint": "step-0000060", "reason": "model.safetensors does not "
                                               "match its recorded sha256 (changed on disk after it was written)"}]
     assert [r["strict_f1"] for r in run.metrics("eval")] == reference  # the corrupt weights never trained on
+    assert (run.checkpoints_dir / "corrupt-step-0000060").is_dir()  # kept for a look, out of resume's way
     assert json.loads((run.best_dir / "ner_demo.json").read_text())["dev"]["strict_f1"] == max(reference)
 
 

@@ -186,7 +186,8 @@ def save_checkpoint(
             files = sorted(p for p in tmp.iterdir() if p.is_file())
             for p in files:
                 _fsync(p)
-            _write_json(tmp / MARKER, _manifest(tmp, files, state.step))  # last file written: its presence means the rest is there
+            # The last file written: its presence means the rest is there.
+            _write_json(tmp / MARKER, _manifest(tmp, files, state.step))
             _fsync(tmp / MARKER)
             _fsync(tmp)
         except BaseException:
@@ -293,14 +294,18 @@ def prune(root: str | Path, keep: int) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+class CheckpointError(ValueError):
+    """A checkpoint that does not verify or does not load; resume falls back to an older one."""
+
+
 def load_checkpoint(
-    folder: str | Path, model, optimizer=None, scheduler=None, scaler=None, rank: int = 0
+    folder: str | Path, model, optimizer=None, scheduler=None, scaler=None, rank: int = 0, verified: bool = False
 ) -> TrainState:
     """Restore model, optimizer, scheduler, scaler and this process's RNG state; return the TrainState."""
     from safetensors.torch import load_file, load_model
 
     folder = Path(folder)
-    problem, _ = verify(folder)
+    problem = None if verified else verify(folder)[0]  # verified: the caller has just run verify()
     if problem:
         raise CheckpointError(f"checkpoint {folder.name}: {problem}; refusing to load it")
 
@@ -334,26 +339,39 @@ def load_checkpoint(
         raise CheckpointError(f"checkpoint {folder.name}: cannot be loaded ({type(exc).__name__}: {exc})") from None
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that does not verify or does not load; resume falls back to an older one."""
+SET_ASIDE_PREFIX = "corrupt-"
 
 
 def load_newest_verified(root: str | Path, load: Callable[[Path], object], prefix: str = PREFIX,
-                         say: Callable[[str], None] = print):  # fmt: skip
+                         say: Callable[[str], None] = print, set_aside: bool = False):  # fmt: skip
     """Try the complete checkpoints under ``root``, newest first: the first that verifies (sha256) and
     loads (``load(folder)``) wins. Returns (folder or None, what load returned, skipped, note): skipped
     lists {"checkpoint", "reason"} for every newer one passed over (each also said through ``say``);
-    note is ``verify``'s ("sha256", or "sizes only" for an old manifest)."""
+    note is ``verify``'s ("sha256", or "sizes only" for an old manifest).
+
+    ``set_aside`` (the main process): each skipped folder is renamed ``corrupt-<name>``, kept for a look
+    but out of the way: left under its name it would count as the newest checkpoint when old ones are
+    pruned (and the HF Trainer's rotation would delete the fresh checkpoint instead of it).
+    """
     skipped: list[dict] = []
+    found = result = None
+    note = ""
     for folder in complete_checkpoints(root, prefix):
         problem, note = verify(folder)
         if problem is None:
             try:
-                return folder, load(folder), skipped, note
+                found, result = folder, load(folder)
+                break
             except CheckpointError as exc:
                 problem = str(exc).removeprefix(f"checkpoint {folder.name}: ")
             except Exception as exc:  # the averaged weights (safetensors) and whatever ``load`` reads
                 problem = f"cannot be loaded ({type(exc).__name__}: {exc})"
         skipped.append({"checkpoint": folder.name, "reason": problem})
-        say(f"skipped checkpoint {folder.name}: {problem}")
-    return None, None, skipped, ""
+        aside = ""
+        if set_aside:
+            target = folder.with_name(SET_ASIDE_PREFIX + folder.name)
+            shutil.rmtree(target, ignore_errors=True)  # an older set-aside copy of the same step
+            os.replace(folder, target)
+            aside = f"; set aside as {target.name}"
+        say(f"skipped checkpoint {folder.name}: {problem}{aside}")
+    return found, result, skipped, note if found else ""

@@ -170,12 +170,13 @@ class CustomLoop:
         s = self.setup
 
         def load(folder):
-            state = load_checkpoint(folder, self.model, self.optimizer, self.scheduler, self.scaler, s.rank)
+            state = load_checkpoint(folder, self.model, self.optimizer, self.scheduler, self.scaler, s.rank,
+                                    verified=True)  # load_newest_verified has just checked its sha256
             if self.average:
                 self.average.load(folder, state.averaged)
             return state
 
-        found, state, skipped, note = load_newest_verified(s.run.checkpoints_dir, load, say=s.say)
+        found, state, skipped, note = load_newest_verified(s.run.checkpoints_dir, load, say=s.say, set_aside=s.is_main)
         if s.is_main:
             s.run.write_status(skipped_checkpoints=skipped, resumed_from=found.name if found else None)
         if found is None:
