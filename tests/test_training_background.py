@@ -264,6 +264,20 @@ def test_a_foreground_train_is_refused_while_a_background_run_trains(model_dir, 
     assert _wait(run.id, config.runs_dir, {"cancelled", "finished", "failed"})["state"] == "cancelled"
 
 
+def test_ctrl_c_on_a_foreground_train_cancels_it_and_gives_the_slot_back(model_dir, tmp_path):
+    config = tiny_config(model_dir, tmp_path / "runs", epochs=200, checkpoint_every=0)
+    child = _foreground(config)
+    try:
+        run = _wait_running(config.runs_dir)
+        child.send_signal(signal.SIGINT)  # one Ctrl-C: stop at the next step, resumable
+        _, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 0, err[-2000:]
+    assert run.read_status()["state"] == "cancelled"
+    assert not (tmp_path / "runs" / background.ACTIVE_FILE).exists()
+
+
 def test_a_foreground_run_that_crashes_gives_the_slot_back(model_dir, tmp_path):
     config = tiny_config(model_dir, tmp_path / "runs", epochs=2)
     env = {**subprocess_env(), CRASH_ENV: "3"}
