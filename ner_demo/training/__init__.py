@@ -40,9 +40,8 @@ def create_run(config: TrainConfig) -> Run:
 
 def train(config: TrainConfig, callbacks: Sequence = (), run: Run | None = None) -> Run:
     """Train in this process (in every process, under ``accelerate launch``); returns the run."""
-    from ner_demo.training.common import distributed_state, run_training
-
     from ner_demo.training.background import finish_background
+    from ner_demo.training.common import distributed_state, run_training
 
     run = run or create_run(config)
     try:
