@@ -335,9 +335,9 @@ def _watch(run_id: str):
 def poll_run(run_id: str | None):
     """Progress bar, curves and runs table of the watched run; the timer stops when it has ended."""
     from ner_demo.training import background
-    from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs
+    from ner_demo.training.runs import ACTIVE_STATES, Run
 
-    runs = list_runs(runs_dir())
+    runs = background.checked_runs(runs_dir())  # a run whose process died is listed as failed, not running
     rows = tr.runs_rows(runs)
     if not run_id:
         message = "No run selected: start one, or pick one from the list."
@@ -386,7 +386,7 @@ def run_log(run_id: str | None) -> str:
         return ""
     path = runs_dir() / _known(run_id) / "log.txt"
     try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:])
+        return tr.log_tail(path.read_text(encoding="utf-8", errors="replace"), 40)  # no raw ANSI escape codes
     except OSError:
         return "(no log yet)"
 

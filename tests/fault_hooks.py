@@ -6,6 +6,10 @@
 optimizer file is on disk, the process sends itself SIGKILL: the state a power cut or an OOM kill leaves.
 The hook wraps ``safetensors.torch.save_file`` (what the checkpoint writer calls), so the code under
 test is the shipped code, unchanged.
+
+``hold-after-finish GATE``: after the run has recorded how it ended, the process waits until the file
+GATE exists before its exit work (``finish_background``) runs: the slow exit of a loaded machine, made
+as long as a test needs, so "finished, start the next run at once" is tried while the old process lives.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 import runpy
 import signal
 import sys
+import time
 from pathlib import Path
 
 
@@ -39,7 +44,21 @@ def kill_in_checkpoint(step: int) -> None:
     safetensors.torch.save_file = save_file
 
 
-HOOKS = {"kill-in-checkpoint": lambda arg: kill_in_checkpoint(int(arg))}
+def hold_after_finish(gate: str) -> None:
+    from ner_demo.training import background
+
+    real = background.finish_background
+
+    def finish_background(run):
+        deadline = time.time() + 120  # a safety net: the test creates the gate as soon as it has checked
+        while not Path(gate).exists() and time.time() < deadline:
+            time.sleep(0.05)
+        real(run)
+
+    background.finish_background = finish_background
+
+
+HOOKS = {"kill-in-checkpoint": lambda arg: kill_in_checkpoint(int(arg)), "hold-after-finish": hold_after_finish}
 
 if __name__ == "__main__":
     hook, arg, sep, *rest = sys.argv[1:]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +18,8 @@ import pytest
 import torch
 from training_support import PYTHON, REPO, build_model, subprocess_env, tiny_config, wait_for_state
 
-from ner_demo.training import Run, background, train
+from ner_demo.errors import ConfigError
+from ner_demo.training import Run, background, list_runs, train
 from ner_demo.training.background import RunBusyError
 from ner_demo.training.callbacks import CRASH_ENV
 
@@ -132,10 +134,177 @@ def test_ddp_two_cpu_processes(model_dir, tmp_path):
            "-m", "ner_demo", "train", *_sets(config)]  # fmt: skip
     done = subprocess.run(cmd, cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
-    (path,) = list((tmp_path / "runs").iterdir())
+    (path,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]  # beside .lock, the slot's lock file
     status = Run(path).read_status()
     assert status["state"] == "finished" and status["processes"] == 2
     assert status["total_steps"] == 15  # 10 batches of 2 per epoch, shared by 2 processes
     latest = sorted((path / "checkpoints").iterdir())[-1]
     assert {"rng-0.json", "rng-1.json"} <= {p.name for p in latest.iterdir()}  # each process's dropout stream
     assert (path / "best" / "model.safetensors").is_file()
+
+
+# ---- the one-run slot, reaping, listing -------------------------------------------------------------
+
+
+def _held_children(monkeypatch, gate) -> None:
+    """Background runs launched through fault_hooks.py: each waits for ``gate`` after it has finished."""
+    real = background._child_command
+    hook = [PYTHON, str(REPO / "tests" / "fault_hooks.py"), "hold-after-finish", str(gate), "--"]
+    monkeypatch.setattr(background, "_child_command", lambda run, resume: hook + real(run, resume)[3:])
+
+
+def test_a_client_that_sees_finished_starts_the_next_run_at_once(model_dir, tmp_path, monkeypatch):
+    gate = tmp_path / "gate"
+    _held_children(monkeypatch, gate)
+    config = tiny_config(model_dir, tmp_path / "runs", epochs=1)
+    first = background.start(config)
+    assert _wait(first.id, config.runs_dir, {"finished", "failed"})["state"] == "finished"
+    assert background.process_alive(first.read_status()["pid"])  # held at its exit: the race, made certain
+    try:
+        second = background.start(config)  # the first process still lives (held): its slot must be free
+    finally:
+        gate.touch()
+    assert _wait(second.id, config.runs_dir, {"finished", "failed"})["state"] == "finished"
+
+
+def _zombie_children() -> list[int]:
+    """Pids of this process's children that exited and were never reaped (State Z, ``<defunct>``)."""
+    found = []
+    for status in os.scandir("/proc"):
+        if not status.name.isdigit():
+            continue
+        try:
+            fields = dict(line.split(":\t", 1) for line in open(f"/proc/{status.name}/status").read().splitlines()
+                          if ":\t" in line)  # fmt: skip
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(os.getpid()) and fields.get("State", "").startswith("Z"):
+            found.append(int(status.name))
+    return found
+
+
+def test_a_finished_background_run_leaves_no_defunct_child(model_dir, tmp_path):
+    config = tiny_config(model_dir, tmp_path / "runs", epochs=1)
+    run = background.start(config)
+    pid = background._read_active(tmp_path / "runs")["pid"]
+    assert _wait(run.id, config.runs_dir, {"finished", "failed"})["state"] == "finished"
+    deadline = time.time() + 60  # the child exits shortly after it says finished; then it must be gone
+    while (os.path.exists(f"/proc/{pid}") or _zombie_children()) and time.time() < deadline:
+        time.sleep(0.05)
+    assert _zombie_children() == [] and not os.path.exists(f"/proc/{pid}")
+
+
+def test_runs_lists_a_kill_9d_run_as_failed_not_running(model_dir, tmp_path):
+    config = tiny_config(model_dir, tmp_path / "runs", epochs=200, checkpoint_every=0)
+    run = background.start(config)
+    deadline = time.time() + 90
+    while run.read_status().get("state") != "running" or not run.read_status().get("step"):
+        assert time.time() < deadline, run.read_status()
+        time.sleep(0.05)
+    pid = run.read_status()["pid"]
+    os.kill(pid, signal.SIGKILL)
+    while background.process_alive(pid):
+        assert time.time() < deadline
+        time.sleep(0.05)
+    assert run.read_status()["state"] == "running"  # nobody has looked yet: the file still says so
+    listed = _cli("runs", "--runs-dir", str(config.runs_dir), "--json")
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    (info,) = json.loads(listed.stdout)
+    assert info["state"] == "failed" and info["error"].startswith("the training process ended without reporting")
+    assert run.read_status()["state"] == "failed"  # recorded, as poll records it
+    assert not (tmp_path / "runs" / background.ACTIVE_FILE).exists()
+
+
+def _foreground(config, *extra: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen([PYTHON, "-m", "ner_demo", "train", *_sets(config), *extra], cwd=REPO,
+                            env=env or subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def _wait_running(runs_dir, timeout: float = 90) -> Run:
+    deadline = time.time() + timeout
+    while True:
+        runs = [Run(r.path) for r in list_runs(runs_dir)]
+        if runs and runs[0].read_status().get("state") == "running":
+            return runs[0]
+        assert time.time() < deadline, [r.read_status() for r in runs]
+        time.sleep(0.05)
+
+
+def test_a_background_start_is_refused_while_a_foreground_train_runs(model_dir, tmp_path):
+    config = tiny_config(model_dir, tmp_path / "runs", epochs=200, checkpoint_every=0)
+    child = _foreground(config)
+    try:
+        run = _wait_running(config.runs_dir)
+        with pytest.raises(RunBusyError, match=f"run {run.id} is still training .*wait for it to finish, or cancel it"):
+            background.start(config)
+        assert [r.run_id for r in list_runs(config.runs_dir)] == [run.id]  # the refused start made no folder
+        background.cancel(run.id, config.runs_dir)
+        out, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 0, err[-2000:]
+    assert run.read_status()["state"] == "cancelled"
+    assert not (tmp_path / "runs" / background.ACTIVE_FILE).exists()  # given back at the end
+    queued_after = background.start(tiny_config(model_dir, tmp_path / "runs", epochs=1))
+    assert _wait(queued_after.id, config.runs_dir, {"finished", "failed"})["state"] == "finished"
+
+
+def test_a_foreground_train_is_refused_while_a_background_run_trains(model_dir, tmp_path):
+    config = tiny_config(model_dir, tmp_path / "runs", epochs=200, checkpoint_every=0)
+    run = background.start(config)
+    try:
+        _wait_running(config.runs_dir)
+        done = _cli("train", *_sets(config))
+    finally:
+        background.cancel(run.id, config.runs_dir)
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith(f"error: run {run.id} is still training")
+    assert "cancel it (Cancel in the Train tab, or `python -m ner_demo cancel" in done.stderr
+    assert [r.run_id for r in list_runs(config.runs_dir)] == [run.id]
+    assert _wait(run.id, config.runs_dir, {"cancelled", "finished", "failed"})["state"] == "cancelled"
+
+
+def test_ctrl_c_on_a_foreground_train_cancels_it_and_gives_the_slot_back(model_dir, tmp_path):
+    config = tiny_config(model_dir, tmp_path / "runs", epochs=200, checkpoint_every=0)
+    child = _foreground(config)
+    try:
+        run = _wait_running(config.runs_dir)
+        child.send_signal(signal.SIGINT)  # one Ctrl-C: stop at the next step, resumable
+        _, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 0, err[-2000:]
+    assert run.read_status()["state"] == "cancelled"
+    assert not (tmp_path / "runs" / background.ACTIVE_FILE).exists()
+
+
+def test_a_foreground_run_that_crashes_gives_the_slot_back(model_dir, tmp_path):
+    config = tiny_config(model_dir, tmp_path / "runs", epochs=2)
+    env = {**subprocess_env(), CRASH_ENV: "3"}
+    child = _foreground(config, env=env)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 1, err[-2000:]
+    (info,) = list_runs(config.runs_dir)
+    assert info.state == "failed" and info.error == "RuntimeError: simulated crash after step 3"
+    assert not (tmp_path / "runs" / background.ACTIVE_FILE).exists()
+
+
+def test_max_length_over_the_backbone_positions_is_refused_before_any_run_folder(model_dir, tmp_path):
+    config = tiny_config(model_dir, tmp_path / "runs", max_length=5000)
+    with pytest.raises(ConfigError, match="max_length=5000: the backbone .* reads at most 128 positions; set "
+                                          "max_length to 128 or less"):
+        background.start(config)
+    done = _cli("train", *_sets(config))
+    assert done.returncode == 1 and "error: max_length=5000: the backbone" in done.stderr
+    assert list_runs(tmp_path / "runs") == []
+
+
+@pytest.mark.parametrize("command", ["cancel", "resume"])
+def test_cli_names_the_known_runs_for_an_unknown_run_id(tmp_path, command):
+    from ner_demo.training.config import TrainConfig
+
+    run = Run.create(TrainConfig(name="r", backbone="offline-minilm"), tmp_path / "runs")
+    done = _cli(command, "nosuchrun", "--runs-dir", str(tmp_path / "runs"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (f"error: no run 'nosuchrun' in {tmp_path / 'runs'}/ (recent runs: {run.id}); "
+                                   "see `python -m ner_demo runs`")

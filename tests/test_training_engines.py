@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 from training_support import DEV, build_model, tiny_config
 
 from ner_demo.data import read_conll
-from ner_demo.training import Run, resume, train
+from ner_demo.training import Run, list_runs, resume, train
 from ner_demo.training.callbacks import Callback, CrashAt
 from ner_demo.training.common import evaluate_model
 
@@ -77,7 +77,7 @@ def test_crash_mid_epoch_then_resume_matches_uninterrupted(reference, model_dir,
     config = tiny_config(model_dir, tmp_path)
     with pytest.raises(RuntimeError, match="simulated crash after step 8"):
         train(config, callbacks=[CrashAt(8)])  # mid-epoch 2; last complete checkpoint: step 6
-    run = Run(next(tmp_path.iterdir()))
+    run = Run(list_runs(tmp_path)[0].path)
     assert run.read_status()["state"] == "failed"
     assert "simulated crash" in run.read_status()["error"]
     resume(run.path)
@@ -108,7 +108,7 @@ def test_half_written_checkpoint_is_never_loaded(reference, model_dir, tmp_path)
     config = tiny_config(model_dir, tmp_path)
     with pytest.raises(RuntimeError):
         train(config, callbacks=[CrashAt(7)])
-    run = Run(next(tmp_path.iterdir()))
+    run = Run(list_runs(tmp_path)[0].path)
     # A newer checkpoint folder without its marker, with garbage weights: resume must skip it.
     half = run.checkpoints_dir / "step-0000007"
     half.mkdir()
@@ -149,11 +149,28 @@ def test_best_folder_loads_in_transformers_pipeline(engine, reference, trainer_r
 def test_trainer_crash_then_resume_matches_uninterrupted(trainer_reference, model_dir, tmp_path):
     with pytest.raises(RuntimeError, match="simulated crash after step 8"):
         train(tiny_config(model_dir, tmp_path, engine="trainer"), callbacks=[CrashAt(8)])
-    run = Run(next(tmp_path.iterdir()))
+    run = Run(list_runs(tmp_path)[0].path)
     assert run.read_status()["state"] == "failed"
     # A newer HF checkpoint without our marker (as if the Trainer died while writing it): skipped.
     (run.path / "trainer" / "checkpoint-7").mkdir()
     resume(run.path)
+    _assert_same_run(trainer_reference, run)
+
+
+def test_trainer_resume_skips_a_checkpoint_whose_state_was_changed_on_disk(trainer_reference, model_dir, tmp_path):
+    from ner_demo.training.checkpoints import complete_checkpoints
+
+    with pytest.raises(RuntimeError, match="simulated crash after step 12"):
+        train(tiny_config(model_dir, tmp_path, engine="trainer"), callbacks=[CrashAt(12)])
+    run = Run(list_runs(tmp_path)[0].path)
+    newest, older = complete_checkpoints(run.path / "trainer", "checkpoint-")[:2]
+    state = newest / "trainer_state.json"
+    state.write_bytes(b"\x00" * state.stat().st_size)  # same size: only the sha256 tells
+    resume(run.path)
+    status = run.read_status()
+    assert status["resumed_from"] == older.name
+    assert status["skipped_checkpoints"] == [{"checkpoint": newest.name, "reason": "trainer_state.json does not "
+                                              "match its recorded sha256 (changed on disk after it was written)"}]
     _assert_same_run(trainer_reference, run)
 
 
@@ -220,7 +237,7 @@ def test_weight_average_survives_a_crash_and_resume(model_dir, tmp_path):
     crashed = tiny_config(model_dir, tmp_path / "b", average_from=0.5, average_every=2)
     with pytest.raises(RuntimeError, match="simulated crash after step 25"):
         train(crashed, callbacks=[CrashAt(25)])  # last checkpoint at step 24: steps 17, 19, 21, 23 averaged
-    run = Run(next((tmp_path / "b").iterdir()))
+    run = Run(list_runs(tmp_path / "b")[0].path)
     assert json.loads((run.checkpoints_dir / "step-0000024" / "state.json").read_text())["averaged"] == 4
     resume(run.path)
     _assert_same_run(whole, run)

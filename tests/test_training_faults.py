@@ -25,6 +25,7 @@ from training_support import PYTHON, REPO, build_model, subprocess_env, tiny_con
 from ner_demo.errors import TrainingDivergedError
 from ner_demo.training import Run, background, list_runs, train
 from ner_demo.training.background import RunBusyError
+from ner_demo.training.callbacks import CrashAt
 from ner_demo.training.checkpoints import MARKER, TMP_PREFIX, complete_checkpoints, is_complete, latest_complete
 
 torch.set_num_threads(1)
@@ -153,6 +154,81 @@ def test_resume_skips_every_kind_of_incomplete_checkpoint(model_dir, tmp_path):
     assert latest_complete(hf_output, "checkpoint-") is None
 
 
+# ---- bytes changed on disk -------------------------------------------------------------------------
+
+
+def _crashed_with_three_checkpoints(model_dir, runs_dir) -> Run:
+    """A run that failed in epoch 4, with the checkpoints of epochs 1-3 (steps 20, 40, 60) on disk."""
+    with pytest.raises(RuntimeError, match="simulated crash after step 65"):
+        train(faulty_config(model_dir, runs_dir), callbacks=[CrashAt(3 * STEPS_PER_EPOCH + 5)])
+    (info,) = list_runs(runs_dir)
+    run = Run(info.path)
+    assert [p.name for p in complete_checkpoints(run.checkpoints_dir)] == ["step-0000060", "step-0000040", "step-0000020"]
+    return run
+
+
+def _scribble(path: Path) -> None:
+    """Random bytes over the last 4 kB of a file, its size unchanged: it still loads as safetensors."""
+    size = path.stat().st_size
+    with path.open("r+b") as fh:
+        fh.seek(size - 4096)
+        fh.write(os.urandom(4096))
+    assert path.stat().st_size == size
+
+
+def test_random_bytes_in_a_checkpoints_weights_are_caught_and_resume_uses_the_one_before(model_dir, tmp_path, reference):
+    from ner_demo.training import resume
+
+    run = _crashed_with_three_checkpoints(model_dir, tmp_path / "runs")
+    _scribble(run.checkpoints_dir / "step-0000060" / "model.safetensors")
+    resume(run.id, tmp_path / "runs")
+    status = run.read_status()
+    assert status["state"] == "finished" and status["step"] == 4 * STEPS_PER_EPOCH, status
+    assert status["resumed_from"] == "step-0000040"
+    assert status["skipped_checkpoints"] == [{"checkpoint": "step-0000060", "reason": "model.safetensors does not "
+                                              "match its recorded sha256 (changed on disk after it was written)"}]
+    assert [r["strict_f1"] for r in run.metrics("eval")] == reference  # the corrupt weights never trained on
+    assert (run.checkpoints_dir / "corrupt-step-0000060").is_dir()  # kept for a look, out of resume's way
+    assert json.loads((run.best_dir / "ner_demo.json").read_text())["dev"]["strict_f1"] == max(reference)
+
+
+def _garble(path: Path) -> None:
+    size = path.stat().st_size
+    path.write_bytes(b"\x00" + b"#" * (size - 1))
+
+
+def test_a_garbled_state_json_makes_the_cli_resume_fall_back_and_say_so(model_dir, tmp_path, reference):
+    run = _crashed_with_three_checkpoints(model_dir, tmp_path / "runs")
+    _garble(run.checkpoints_dir / "step-0000060" / "state.json")
+    done = subprocess.run([PYTHON, "-m", "ner_demo", "resume", run.id, "--runs-dir", str(tmp_path / "runs")], cwd=REPO,
+                          env=subprocess_env(), capture_output=True, text=True, timeout=180)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "JSONDecodeError" not in done.stdout + done.stderr
+    assert ("skipped checkpoint step-0000060: state.json does not match its recorded sha256 (changed on disk after "
+            "it was written)") in done.stdout
+    assert "resumed from step-0000040: step 40, epoch 2" in done.stdout
+    assert run.read_status()["state"] == "finished"
+    assert [r["strict_f1"] for r in run.metrics("eval")] == reference
+
+
+def test_a_run_from_before_sha256_resumes_checked_by_size_and_skips_an_unreadable_state(model_dir, tmp_path, capsys):
+    from ner_demo.training import resume
+
+    run = _crashed_with_three_checkpoints(model_dir, tmp_path / "runs")
+    for folder in complete_checkpoints(run.checkpoints_dir):  # the manifests as older runs wrote them
+        manifest = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        del manifest["sha256"]
+        (folder / MARKER).write_text(json.dumps(manifest), encoding="utf-8")
+    _garble(run.checkpoints_dir / "step-0000060" / "state.json")
+    capsys.readouterr()
+    resume(run.id, tmp_path / "runs")
+    out = capsys.readouterr().out
+    assert "skipped checkpoint step-0000060: state.json cannot be read (" in out
+    assert ("resumed from step-0000040: step 40, epoch 2 (an older checkpoint: its files were checked by size "
+            "only, no sha256)") in out
+    assert run.read_status()["state"] == "finished"
+
+
 # ---- a full disk ---------------------------------------------------------------------------------
 
 
@@ -269,7 +345,7 @@ def test_runs_started_at_once_are_serialised_and_the_registry_stays_consistent(m
     started = [o for o in outcomes if isinstance(o, Run)]
     refused = [o for o in outcomes if isinstance(o, RunBusyError)]
     assert len(started) + len(refused) == 3 and 1 <= len(started) <= 2
-    assert all(re.match(r"run \S+ is still training; cancel it", str(e)) for e in refused)
+    assert all(re.match(r"run \S+ is still training .*; wait for it to finish, or cancel it", str(e)) for e in refused)
     assert isinstance(outcomes[2], Run)  # the queued start is never refused
     assert sorted(r.run_id for r in list_runs(runs_dir)) == sorted(r.id for r in started)  # no half-made runs
     active = json.loads((runs_dir / background.ACTIVE_FILE).read_text(encoding="utf-8"))

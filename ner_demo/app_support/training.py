@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import fields
 from pathlib import Path
@@ -98,7 +99,7 @@ def build_config(
     elif dataset != DATASET_CONLL:
         raise ConfigError(f"dataset {dataset!r} is not one of {', '.join(v for _, v in dataset_choices(True))}")
     max_steps_value = _positive_or_none(max_steps)
-    log = log_every or max(1, min(DEFAULTS.log_every, (max_steps_value or 10**9) // 10 or 1))
+    log = log_every or DEFAULTS.log_every  # a short run logs more often by itself (TrainConfig.log_every_for)
     return TrainConfig(
         name=(name or "").strip() or "app", backbone=(backbone or "").strip(), **data,
         learning_rate=float(learning_rate), batch_size=int(batch_size), epochs=int(epochs),
@@ -157,7 +158,10 @@ def progress_html(status: dict) -> str:
         parts.append(f"step {step:,}/{total:,} ({100 * frac:.0f}%)")
     if status.get("epoch") is not None and state in ("running", "queued"):
         parts.append(f"epoch {float(status['epoch']):.2f}")
-    if state == "running":
+    phase = status.get("phase") if state == "running" else None
+    if phase:  # "evaluating on dev": the bar may sit at 100 % meanwhile, and the ETA covers training steps only
+        parts.append(html.escape(str(phase)))
+    if state == "running" and (not phase or str(phase).startswith("training")):
         parts.append(f"ETA {format_duration(status.get('eta_s'))}")
     if status.get("elapsed_s") is not None:
         parts.append(f"elapsed {format_duration(status.get('elapsed_s'))}")
@@ -169,6 +173,11 @@ def progress_html(status: dict) -> str:
     if best.get("strict_f1") is not None:
         parts.append(f"best dev F1 {best['strict_f1']:.4f}")
     lines = [" · ".join(parts)]
+    if status.get("skipped_checkpoints"):
+        skipped = "; ".join(f"{s.get('checkpoint')}: {s.get('reason')}" for s in status["skipped_checkpoints"])
+        resumed = status.get("resumed_from")
+        lines.append(html.escape(f"resumed from {resumed}" if resumed else "no checkpoint verified: started again")
+                     + f" · skipped {html.escape(skipped)}")
     if status.get("error"):
         lines.append(f"<span class='ner-error'>error: {html.escape(str(status['error']))}</span>")
     elif status.get("message"):
@@ -177,6 +186,25 @@ def progress_html(status: dict) -> str:
            f"aria-valuemax='100'><div class='ner-progress-fill ner-state-{state}' "
            f"style='width:{100 * frac:.1f}%'></div></div>")
     return bar + "<div class='ner-progress-text'>" + "<br>".join(lines) + "</div>"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+
+
+def strip_ansi(text: str) -> str:
+    r"""Terminal control out of a log: ANSI escape sequences go, and of a line that a progress bar
+    redrew with carriage returns only its last state stays.
+
+    >>> strip_ansi("\x1b[32mok\x1b[0m done\n 10%|#  \r 100%|##\n")
+    'ok done\n 100%|##\n'
+    """
+    text = _ANSI.sub("", text)
+    return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def log_tail(text: str, lines: int = 40) -> str:
+    """The last ``lines`` lines of a run's log, as a person reads them (no escape codes)."""
+    return "\n".join(strip_ansi(text).splitlines()[-lines:])
 
 
 def curves_figure(train: Sequence[dict], evals: Sequence[dict], title: str = ""):

@@ -128,9 +128,10 @@ def _train(args) -> int:
 
 
 def _runs(args) -> int:
-    from ner_demo.training.runs import format_runs_table, list_runs
+    from ner_demo.training.background import checked_runs
+    from ner_demo.training.runs import format_runs_table
 
-    runs = list_runs(args.runs_dir)
+    runs = checked_runs(args.runs_dir)  # a run whose process died (kill -9) is listed as failed
     if args.json:
         print_json([r.to_dict() for r in runs])
     else:

@@ -19,11 +19,18 @@ __all__ = ["Run", "RunInfo", "TrainConfig", "create_run", "format_runs_table", "
 
 
 def create_run(config: TrainConfig) -> Run:
-    """A new run folder; under ``accelerate launch`` process 0 creates it and tells the others."""
-    from ner_demo.training.common import distributed_state
+    """A new run folder that holds the runs folder's one-run slot for this process (released when the run
+    ends); under ``accelerate launch`` process 0 creates it and tells the others.
+
+    Refused with RunBusyError, before any folder is made, while another run trains in the runs folder.
+    """
+    from ner_demo.training.background import create_claimed
+    from ner_demo.training.common import check_backbone_limits, distributed_state
 
     dist = distributed_state(config)
-    path = str(Run.create(config).path) if dist.is_main_process else None
+    if dist.is_main_process:
+        check_backbone_limits(config)
+    path = str(create_claimed(config).path) if dist.is_main_process else None
     if dist.num_processes > 1:
         from accelerate.utils import broadcast_object_list
 
@@ -33,20 +40,33 @@ def create_run(config: TrainConfig) -> Run:
 
 def train(config: TrainConfig, callbacks: Sequence = (), run: Run | None = None) -> Run:
     """Train in this process (in every process, under ``accelerate launch``); returns the run."""
-    from ner_demo.training.common import run_training
+    from ner_demo.training.background import finish_background
+    from ner_demo.training.common import distributed_state, run_training
 
     run = run or create_run(config)
-    run_training(run, resume=False, callbacks=callbacks)
+    try:
+        run_training(run, resume=False, callbacks=callbacks)
+    finally:  # also on an error or Ctrl-C before training began: the slot never outlives the run
+        if distributed_state(config).is_main_process:
+            finish_background(run)
     return run
 
 
 def resume(run_id: str | Path, runs_dir: str | Path = "runs", callbacks: Sequence = ()) -> Run:
     """Continue a failed or cancelled run from its newest complete checkpoint, in this process."""
-    from ner_demo.training.background import check_resumable
+    from ner_demo.training.background import check_resumable, claim_for_resume, finish_background
     from ner_demo.training.common import distributed_state, run_training
 
     run = Run.open(str(run_id), runs_dir)
-    check_resumable(run)
-    distributed_state(run.config()).wait_for_everyone()  # all have checked before process 0 says "running"
-    run_training(run, resume=True, callbacks=callbacks)
+    dist = distributed_state(run.config())
+    if dist.is_main_process:
+        claim_for_resume(run)  # the slot, as a background resume takes it; refused while another run trains
+    else:
+        check_resumable(run)
+    dist.wait_for_everyone()  # all have checked before process 0 says "running"
+    try:
+        run_training(run, resume=True, callbacks=callbacks)
+    finally:
+        if dist.is_main_process:
+            finish_background(run)
     return run

@@ -3,8 +3,11 @@
 A crash, an out-of-memory kill or a segfault ends that process only; the app keeps serving and learns
 what happened from ``status.json`` (written by the run) or, when the process died without a word,
 from its exit code (``poll`` records it as the failure reason). One run trains at a time per runs
-folder: a second ``start`` is refused with a clear message, or queued with ``queue=True`` and started
-when the active run ends.
+folder, whether it trains here in the background or in the foreground (``python -m ner_demo train``):
+the run holds the folder's slot (``.active.json``) from its creation until it ends. A second ``start``
+is refused with a clear message, or queued with ``queue=True`` and started when the active run ends.
+A run gives the slot back in the same locked step that records how it ended (``end_run``), so a client
+that reads ``finished`` can start the next run at once.
 
 >>> run = start(TrainConfig.from_file("training/conll2003_offline_minilm.yaml"))      # doctest: +SKIP
 >>> poll(run.id)["state"], poll(run.id).get("step")                      # doctest: +SKIP
@@ -20,17 +23,18 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import ner_demo
 from ner_demo.errors import NerDemoError
 from ner_demo.training.config import TrainConfig
-from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs, write_json_atomic
+from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs, without_paths, write_json_atomic
 
 ACTIVE_FILE = ".active.json"  # {run_id, pid}: the run whose process is (or was last) training
 LOCK_FILE = ".lock"
 CANCEL_MESSAGE = "cancel requested; the run stops at the next step and saves a checkpoint"
-_children: dict[int, subprocess.Popen] = {}  # processes started here: poll() reaps them (no zombies)
+_children: dict[int, subprocess.Popen] = {}  # processes started here; a waiter thread reaps each (no zombies)
 
 
 class RunBusyError(NerDemoError):
@@ -52,8 +56,8 @@ def _locked(root: Path):
 def process_alive(pid: int | None) -> bool:
     if not pid:
         return False
-    if pid in _children:
-        return _children[pid].poll() is None
+    if pid in _children:  # its waiter thread sets returncode the moment it exits (and reaps it)
+        return _children[pid].returncode is None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -86,6 +90,10 @@ def _active(root: Path) -> Run | None:
     if not active:
         return None
     run = Run(root / active["run_id"])
+    if run.read_status().get("state") not in ACTIVE_STATES and run.status_path.exists():
+        # It said how it ended (end_run releases first; this covers a slot file older than that).
+        (root / ACTIVE_FILE).unlink(missing_ok=True)
+        return None
     if process_alive(active.get("pid")):
         return run
     _record_death(run, active.get("pid"))
@@ -106,7 +114,8 @@ def _record_death(run: Run, pid: int | None) -> None:
     else:
         how = f"exit code {code}" if code is not None else "exit code unknown"
     tail = _log_tail(run)
-    error = f"the training process ended without reporting ({how})" + (f"; last output: {tail}" if tail else "")
+    error = (f"the training process ended without reporting ({how}); Resume continues from its last checkpoint"
+             + (f"; last output: {tail}" if tail else ""))
     # A SIGKILL between writing status.json's temp file and renaming it leaves the temp file behind.
     for dead in {pid, run.read_status().get("pid")} - {None}:
         if not process_alive(dead):
@@ -119,14 +128,23 @@ def _log_tail(run: Run, lines: int = 3) -> str:
         text = run.log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
     except OSError:
         return ""
-    return " | ".join(text[-lines:])[-500:]
+    return without_paths(" | ".join(text[-lines:]))[-500:]
+
+
+def _child_command(run: Run, resume: bool) -> list[str]:
+    """The command of a background run's process (tests wrap it to plant faults)."""
+    return [sys.executable, "-m", "ner_demo", "train", "--run-dir", str(run.path)] + (["--resume"] if resume else [])
+
+
+def _reap(child: subprocess.Popen) -> None:
+    child.wait()  # sets returncode and reaps the process: a finished run leaves no <defunct> child
 
 
 def _launch(run: Run, resume: bool) -> None:
     root = run.path.parent
     # Written before the child exists: once it runs, status.json is the child's alone (no lost updates).
     run.write_status(state="queued", launched=True, pid=None)  # a stale pid would look like a dead child
-    cmd = [sys.executable, "-m", "ner_demo", "train", "--run-dir", str(run.path)] + (["--resume"] if resume else [])
+    cmd = _child_command(run, resume)
     env = dict(os.environ)
     package_root = str(Path(ner_demo.__file__).resolve().parent.parent)  # `-m ner_demo` must find this copy
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
@@ -135,17 +153,71 @@ def _launch(run: Run, resume: bool) -> None:
         child = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                  env=env, start_new_session=True)  # fmt: skip
     _children[child.pid] = child
+    threading.Thread(target=_reap, args=(child,), name=f"reap-{run.id}", daemon=True).start()
     write_json_atomic(root / ACTIVE_FILE, {"run_id": run.id, "pid": child.pid})
+
+
+def busy_message(busy: Run) -> str:
+    """What a user can do when the slot is taken (there is no queue control in the app yet)."""
+    return (f"run {busy.id} is still training (one run at a time per runs folder); wait for it to finish, or "
+            f"cancel it (Cancel in the Train tab, or `python -m ner_demo cancel {busy.id}`), then start this one")
+
+
+def create_claimed(config: TrainConfig, runs_dir: str | Path | None = None, pid: int | None = None) -> Run:
+    """A new run that holds the slot for a process training it here, in the foreground (``pid``: this one).
+
+    Refused (RunBusyError, and no run folder is made) while another run trains in the folder.
+    """
+    root = Path(runs_dir or config.runs_dir)
+    with _locked(root):
+        busy = _active(root)
+        if busy is not None:
+            raise RunBusyError(busy_message(busy))
+        run = Run.create(config, root)
+        write_json_atomic(root / ACTIVE_FILE, {"run_id": run.id, "pid": pid or os.getpid()})
+    return run
+
+
+def claim_for_resume(run: Run, pid: int | None = None) -> None:
+    """Take the slot to resume ``run`` in this process (the foreground ``resume``)."""
+    root = run.path.parent
+    with _locked(root):
+        check_resumable(run)
+        busy = _active(root)
+        if busy is not None and busy.id != run.id:
+            raise RunBusyError(busy_message(busy))
+        run.write_status(state="queued", resume=True, launched=True, pid=pid or os.getpid(), error=None, message=None)
+        write_json_atomic(root / ACTIVE_FILE, {"run_id": run.id, "pid": pid or os.getpid()})
+
+
+def end_run(run: Run, **fields) -> dict:
+    """The run's last status write (finished / failed / cancelled), with its slot given back first.
+
+    Both under the lock: whoever reads the final state finds the slot free, so "finished, start the
+    next one" is never refused (it was, under load, when the slot went only after the status).
+    """
+    root = run.path.parent
+    with _locked(root):
+        _release(root, run)
+        return run.write_status(**fields)
+
+
+def _release(root: Path, run: Run) -> None:
+    active = _read_active(root)
+    if active and active.get("run_id") == run.id:
+        (root / ACTIVE_FILE).unlink(missing_ok=True)
 
 
 def start(config: TrainConfig, runs_dir: str | Path | None = None, queue: bool = False) -> Run:
     """Create a run and train it in a new process; returns at once (status: queued, then running)."""
+    from ner_demo.training.common import check_backbone_limits
+
+    check_backbone_limits(config)  # a ConfigError now, not a failed run after launch
     root = Path(runs_dir or config.runs_dir)
     with _locked(root):
         busy = _active(root)
         if busy is not None and not queue:
-            raise RunBusyError(f"run {busy.id} is still training; cancel it (`python -m ner_demo cancel {busy.id}`), "
-                               f"wait for it, or queue this one")  # fmt: skip
+            raise RunBusyError(busy_message(busy))
         run = Run.create(config, root)
         if busy is None:
             _launch(run, resume=False)
@@ -161,8 +233,8 @@ def resume(run_id: str, runs_dir: str | Path = "runs", queue: bool = False) -> R
         check_resumable(run)
         busy = _active(root)
         if busy is not None and not queue:
-            raise RunBusyError(f"run {busy.id} is still training; wait for it or cancel it first")
-        run.write_status(state="queued", resume=True, launched=False, error=None)
+            raise RunBusyError(busy_message(busy))
+        run.write_status(state="queued", resume=True, launched=False, error=None, message=None)
         if busy is None:
             _launch(run, resume=True)
     return run
@@ -173,7 +245,7 @@ def check_resumable(run: Run) -> None:
     if status.get("state") == "finished":
         raise NerDemoError(f"run {run.id} has finished; start a new run to train again")
     if status.get("state") == "running" and process_alive(status.get("pid")):
-        raise RunBusyError(f"run {run.id} is still training (pid {status.get('pid')})")
+        raise RunBusyError(f"run {run.id} is still training; wait for it to finish, or cancel it first")
 
 
 def start_next_queued(runs_dir: str | Path = "runs") -> Run | None:
@@ -223,16 +295,27 @@ def cancel(run_id: str, runs_dir: str | Path = "runs") -> dict:
     if state == "queued" and not status.get("launched"):
         return run.write_status(state="cancelled", message="cancelled before it started")
     if state not in ACTIVE_STATES:
-        raise NerDemoError(f"run {run.id} is {state}; only queued or running runs can be cancelled")
+        then = " (Resume continues it)" if state in ("failed", "cancelled") else ""
+        raise NerDemoError(f"run {run.id} is {state}, not training: there is nothing to cancel{then}")
     run.request_cancel()  # the flag file, not status.json: that belongs to the training process while it runs
     return {**status, "cancel_requested": True, "message": CANCEL_MESSAGE}
 
 
 def finish_background(run: Run) -> None:
-    """Called by the run's own process as it exits: free the slot and start the next queued run."""
+    """Called by the run's own process as it exits (background or foreground): make sure the slot is
+    free (``end_run`` gave it back already unless the process failed before training began) and start
+    the next queued run."""
     root = run.path.parent
     with _locked(root):
-        active = _read_active(root)
-        if active and active.get("run_id") == run.id:
-            (root / ACTIVE_FILE).unlink(missing_ok=True)
+        _release(root, run)
     start_next_queued(root)
+
+
+def checked_runs(runs_dir: str | Path = "runs") -> list:
+    """``list_runs``, after recording as failed every run that says it trains but whose process is dead
+    (the check ``poll`` makes): a kill -9'd run is listed as failed, not running for ever."""
+    root = Path(runs_dir)
+    for info in list_runs(root):
+        if info.state in ACTIVE_STATES:
+            poll(info.run_id, root)
+    return list_runs(root)

@@ -40,9 +40,12 @@ class Progress:
         self.run = run
         self.total_steps = total_steps
         self.steps_per_epoch = max(1, steps_per_epoch)
+        self.epochs = max(1, -(-total_steps // self.steps_per_epoch))
         self.is_main = is_main
         self.start_step = start_step
         self.t_start = self.t_window = self.t_status = time.time()
+        # Elapsed time adds up over the processes of a resumed run (the ETA uses this process's pace only).
+        self.elapsed_before = float(run.read_status().get("elapsed_s") or 0) if is_main else 0.0
         self.loss_sum = 0.0
         self.n = 0
         self.tokens = 0
@@ -79,7 +82,7 @@ class Progress:
         record = {
             "kind": "train", "step": step, "epoch": round(step / self.steps_per_epoch, 4), "loss": loss,
             "lr": lr, "tokens_per_s": round(tokens / max(now - self.t_window, 1e-9), 1),
-            "elapsed_s": round(now - self.t_start, 2),
+            "elapsed_s": round(self.elapsed_before + now - self.t_start, 2),
         }  # fmt: skip
         if self.is_main:
             self.run.log_metrics(record)
@@ -98,11 +101,22 @@ class Progress:
             "epoch": round(step / self.steps_per_epoch, 4),
             "lr": lr,
             "eta_s": _round(self.eta(step)),
-            "elapsed_s": round(self.t_status - self.t_start, 1),
+            "elapsed_s": round(self.elapsed_before + self.t_status - self.t_start, 1),
+            "phase": self.training_phase(step),
         }
         if record is not None:
             fields.update(loss=record["loss"], tokens_per_s=record["tokens_per_s"])
         self.run.write_status(**fields)
+
+    def training_phase(self, step: int) -> str:
+        """status.json's ``phase`` while steps run: "training, epoch k of n"."""
+        epoch = min(self.epochs, step // self.steps_per_epoch + 1)
+        return f"training, epoch {epoch} of {self.epochs}"
+
+    def phase(self, text: str) -> None:
+        """Say what the run does between steps (evaluating dev, saving), so a bar at 100 % is not a mystery."""
+        if self.is_main:
+            self.run.write_status(phase=text, elapsed_s=round(self.elapsed_before + time.time() - self.t_start, 1))
 
     def status_due(self) -> bool:
         return time.time() - self.t_status >= self.STATUS_EVERY_S

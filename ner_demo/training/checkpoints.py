@@ -1,9 +1,12 @@
 """Atomic checkpoints: a crash never leaves a half-written checkpoint that resume would pick up.
 
 A checkpoint is written into a hidden temporary sibling (``checkpoints/.tmp-step-000120``), every file
-is fsynced, the completion marker ``COMPLETE`` (a manifest of file sizes) is written last, and only
-then is the folder renamed to ``checkpoints/step-000120``. Resume takes the newest folder whose marker
-is present and whose files match the manifest; anything else is ignored (and pruned later).
+is fsynced, the completion marker ``COMPLETE`` (a manifest of each file's size and sha256) is written
+last, and only then is the folder renamed to ``checkpoints/step-000120``. A folder is *complete* when
+its marker is present and its files have the recorded sizes (a cheap check, for listing and pruning);
+resume also *verifies* the sha256 of every file (``verify``), so bytes changed in place (a bad disk, a
+stray write) are caught, and takes the newest checkpoint that verifies and loads. Manifests written
+before sha256 was recorded verify by size only, and ``verify`` says so.
 
 Everything is stored without pickle: weights and optimizer tensors in safetensors, the rest (step,
 scheduler, RNG states, config) in JSON. So loading a checkpoint never runs ``torch.load``.
@@ -11,6 +14,7 @@ scheduler, RNG states, config) in JSON. So loading a checkpoint never runs ``tor
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -182,8 +186,8 @@ def save_checkpoint(
             files = sorted(p for p in tmp.iterdir() if p.is_file())
             for p in files:
                 _fsync(p)
-            manifest = {"step": state.step, "files": {p.name: p.stat().st_size for p in files}}
-            _write_json(tmp / MARKER, manifest)  # last file written: its presence means the rest is there
+            # The last file written: its presence means the rest is there.
+            _write_json(tmp / MARKER, _manifest(tmp, files, state.step))
             _fsync(tmp / MARKER)
             _fsync(tmp)
         except BaseException:
@@ -200,14 +204,27 @@ def save_checkpoint(
 # ---- finding and loading -----------------------------------------------------------------------
 
 
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest(folder: Path, files: list[Path], step: int) -> dict:
+    names = [str(p.relative_to(folder)) for p in files]
+    return {"step": step, "files": {n: p.stat().st_size for n, p in zip(names, files)},
+            "sha256": {n: sha256_of(p) for n, p in zip(names, files)}}  # fmt: skip
+
+
 def mark_complete(folder: str | Path, step: int) -> None:
     """Write the marker into a checkpoint folder written by someone else (the HF Trainer)."""
     folder = Path(folder)
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MARKER)
     for p in files:
         _fsync(p)
-    manifest = {"step": step, "files": {str(p.relative_to(folder)): p.stat().st_size for p in files}}
-    _write_json(folder / MARKER, manifest)
+    _write_json(folder / MARKER, _manifest(folder, files, step))
     _fsync(folder / MARKER)
     _fsync(folder)
 
@@ -220,6 +237,31 @@ def is_complete(folder: str | Path) -> bool:
         return all((folder / name).stat().st_size == size for name, size in manifest["files"].items())
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
+
+
+def verify(folder: str | Path) -> tuple[str | None, str]:
+    """(problem, note): ``problem`` says why the checkpoint must not be loaded (None: it verifies);
+    ``note`` is "sha256" or, for a manifest written before sha256 was recorded, "sizes only"."""
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        sizes, digests = manifest["files"], manifest.get("sha256")
+        sizes = dict(sizes)  # not a mapping: a broken marker
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return f"no valid {MARKER} marker", ""
+    for name, size in sizes.items():
+        try:
+            actual = (folder / name).stat().st_size
+        except OSError:
+            return f"{name} is missing", ""
+        if actual != size:
+            return f"{name} has {actual} bytes, its manifest says {size}", ""
+    if not isinstance(digests, dict):
+        return None, "sizes only"
+    for name in sizes:
+        if digests.get(name) != sha256_of(folder / name):
+            return f"{name} does not match its recorded sha256 (changed on disk after it was written)", ""
+    return None, "sha256"
 
 
 def _step_of(folder: Path, prefix: str) -> int:
@@ -252,24 +294,84 @@ def prune(root: str | Path, keep: int) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+class CheckpointError(ValueError):
+    """A checkpoint that does not verify or does not load; resume falls back to an older one."""
+
+
 def load_checkpoint(
-    folder: str | Path, model, optimizer=None, scheduler=None, scaler=None, rank: int = 0
+    folder: str | Path, model, optimizer=None, scheduler=None, scaler=None, rank: int = 0, verified: bool = False
 ) -> TrainState:
     """Restore model, optimizer, scheduler, scaler and this process's RNG state; return the TrainState."""
     from safetensors.torch import load_file, load_model
 
     folder = Path(folder)
-    if not is_complete(folder):
-        raise ValueError(f"{folder}: not a complete checkpoint (no valid {MARKER} marker); refusing to load it")
-    load_model(model, str(folder / "model.safetensors"))
-    if optimizer is not None:
-        meta = json.loads((folder / "optimizer.json").read_text(encoding="utf-8"))
-        optimizer.load_state_dict(_optimizer_from_files(load_file(str(folder / "optimizer.safetensors")), meta))
-    if scheduler is not None:
-        scheduler.load_state_dict(json.loads((folder / "scheduler.json").read_text(encoding="utf-8")))
-    if scaler is not None and (folder / "scaler.json").is_file():
-        scaler.load_state_dict(json.loads((folder / "scaler.json").read_text(encoding="utf-8")))
-    rng = folder / f"rng-{rank}.json"
-    if rng.is_file():  # absent when resuming with more processes than were saved: fresh streams then
-        restore_rng(json.loads(rng.read_text(encoding="utf-8")))
-    return TrainState.from_dict(json.loads((folder / "state.json").read_text(encoding="utf-8")))
+    problem = None if verified else verify(folder)[0]  # verified: the caller has just run verify()
+    if problem:
+        raise CheckpointError(f"checkpoint {folder.name}: {problem}; refusing to load it")
+
+    def read(name: str):
+        try:
+            return json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(f"checkpoint {folder.name}: {name} cannot be read ({exc})") from None
+
+    # Every JSON part is parsed before anything is restored: a bad one leaves the model as it was.
+    state = read("state.json")
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {folder.name}: state.json is not a mapping")
+    meta = read("optimizer.json") if optimizer is not None else None
+    sched = read("scheduler.json") if scheduler is not None else None
+    scale = read("scaler.json") if scaler is not None and (folder / "scaler.json").is_file() else None
+    # absent when resuming with more processes than were saved: fresh streams then
+    rng = read(f"rng-{rank}.json") if (folder / f"rng-{rank}.json").is_file() else None
+    try:
+        load_model(model, str(folder / "model.safetensors"))
+        if optimizer is not None:
+            optimizer.load_state_dict(_optimizer_from_files(load_file(str(folder / "optimizer.safetensors")), meta))
+        if scheduler is not None:
+            scheduler.load_state_dict(sched)
+        if scale is not None:
+            scaler.load_state_dict(scale)
+        if rng is not None:
+            restore_rng(rng)
+        return TrainState.from_dict(state)
+    except Exception as exc:  # safetensors' SafetensorError is none of OSError/ValueError; a torn file raises it
+        raise CheckpointError(f"checkpoint {folder.name}: cannot be loaded ({type(exc).__name__}: {exc})") from None
+
+
+SET_ASIDE_PREFIX = "corrupt-"
+
+
+def load_newest_verified(root: str | Path, load: Callable[[Path], object], prefix: str = PREFIX,
+                         say: Callable[[str], None] = print, set_aside: bool = False):  # fmt: skip
+    """Try the complete checkpoints under ``root``, newest first: the first that verifies (sha256) and
+    loads (``load(folder)``) wins. Returns (folder or None, what load returned, skipped, note): skipped
+    lists {"checkpoint", "reason"} for every newer one passed over (each also said through ``say``);
+    note is ``verify``'s ("sha256", or "sizes only" for an old manifest).
+
+    ``set_aside`` (the main process): each skipped folder is renamed ``corrupt-<name>``, kept for a look
+    but out of the way: left under its name it would count as the newest checkpoint when old ones are
+    pruned (and the HF Trainer's rotation would delete the fresh checkpoint instead of it).
+    """
+    skipped: list[dict] = []
+    found = result = None
+    note = ""
+    for folder in complete_checkpoints(root, prefix):
+        problem, note = verify(folder)
+        if problem is None:
+            try:
+                found, result = folder, load(folder)
+                break
+            except CheckpointError as exc:
+                problem = str(exc).removeprefix(f"checkpoint {folder.name}: ")
+            except Exception as exc:  # the averaged weights (safetensors) and whatever ``load`` reads
+                problem = f"cannot be loaded ({type(exc).__name__}: {exc})"
+        skipped.append({"checkpoint": folder.name, "reason": problem})
+        aside = ""
+        if set_aside:
+            target = folder.with_name(SET_ASIDE_PREFIX + folder.name)
+            shutil.rmtree(target, ignore_errors=True)  # an older set-aside copy of the same step
+            os.replace(folder, target)
+            aside = f"; set aside as {target.name}"
+        say(f"skipped checkpoint {folder.name}: {problem}{aside}")
+    return found, result, skipped, note if found else ""

@@ -21,7 +21,7 @@ from ner_demo.labels import LabelSet
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import Splits, encode, features_for, load_splits_for
 from ner_demo.training.hardware import Hardware, choose
-from ner_demo.training.runs import Run, model_card, replace_dir
+from ner_demo.training.runs import Run, model_card, replace_dir, without_paths
 
 
 class Cancelled(Exception):
@@ -99,12 +99,52 @@ def prepare(config: TrainConfig, run: Run) -> Setup:
     token_types = accepts_token_types(model)
     if config.casing and not (token_types and getattr(model.config, "type_vocab_size", 0) >= 2):
         raise ConfigError(f"casing=true needs a BERT-style model with 2 token types; {config.backbone} has none")
-    limit = getattr(model.config, "max_position_embeddings", 512)
-    if config.max_length > limit:
-        raise ConfigError(f"max_length={config.max_length}: {config.backbone} reads at most {limit} positions")
+    _check_max_length(config, getattr(model.config, "max_position_embeddings", None))
     features = features_for(config)
     examples = encode(tokenizer, splits.train, splits.labels, features, config)
     return Setup(config, run, hardware, dist, tokenizer, model, splits.labels, features, splits, examples, token_types)
+
+
+def _check_max_length(config: TrainConfig, limit: int | None) -> None:
+    if limit and config.max_length > limit:
+        raise ConfigError(f"max_length={config.max_length}: the backbone {config.backbone} reads at most {limit} "
+                          f"positions; set max_length to {limit} or less (longer sentences are split into windows)")
+
+
+def backbone_positions(name: str) -> int | None:
+    """``max_position_embeddings`` from the backbone's config.json, where it can be read without a download
+    (a local folder, the offline encoder, a Hub model already in the cache); None when it cannot."""
+    import json
+
+    from ner_demo.errors import ModelLoadError
+    from ner_demo.models import resolve_backbone
+
+    try:
+        backbone = resolve_backbone(name)
+    except ModelLoadError:
+        return None  # prepare() reports it, naming the backbone
+    path = os.path.join(backbone.location, "config.json")
+    if backbone.needs_hub:
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            path = try_to_load_from_cache(backbone.location, "config.json")
+        except Exception:  # an odd id or cache layout: not knowable here
+            return None
+        if not isinstance(path, str):
+            return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            value = json.load(fh).get("max_position_embeddings")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def check_backbone_limits(config: TrainConfig) -> None:
+    """Refuse, before a run folder exists, what the backbone cannot train (max_length over its positions),
+    with the message ``prepare`` gives when it finds it only at run time."""
+    _check_max_length(config, backbone_positions(config.backbone))
 
 
 def evaluate_model(
@@ -146,6 +186,8 @@ def dev_evaluation(setup: Setup, model, step: int, epoch: float, averaged: int =
 
     ``averaged``: how many weight snapshots the model's (averaged) weights are the mean of; 0 for plain weights.
     """
+    if setup.is_main:  # dev evaluation takes a while (~45 s on CoNLL-2003, CPU): say so, beside the bar at 100 %
+        setup.run.write_status(phase=f"evaluating on dev ({len(setup.splits.dev)} sentences)")
     t0 = time.time()
     result = evaluate_model(
         model,
@@ -182,6 +224,7 @@ def save_best(setup: Setup, model, record: dict) -> None:
         return
     from ner_demo.models import save_model
 
+    setup.run.write_status(phase="saving the best model")
     tmp = setup.run.path / ".best.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     extra = {"trained_with": "ner_demo", "run_id": setup.run.id, "dev": _headline(record)}
@@ -236,13 +279,17 @@ def run_training(run: Run, resume: bool = False, callbacks: Sequence = ()) -> di
     Exceptions are recorded in status.json before they propagate, so the app (or ``runs``) can show
     why a run failed. A cancel is not an error: the run is left resumable.
     """
+    from ner_demo.training.background import end_run
+
     config = run.config()
     dist = distributed_state(config)
     main = dist.is_main_process
     if main:
         run.clear_cancel()
+        # message=None: a resumed run must not keep saying "cancelled" (or anything else said before).
         run.write_status(state="running", pid=os.getpid(), started=time.strftime("%Y-%m-%dT%H:%M:%S"),
-                         error=None, resumed=resume, processes=dist.num_processes)  # fmt: skip
+                         error=None, message=None, resumed=resume, processes=dist.num_processes,
+                         phase="preparing the data and the model", skipped_checkpoints=[])  # fmt: skip
     try:
         if config.freeze_encoder and config.engine == "custom":
             from ner_demo.training.frozen import train_frozen as engine
@@ -254,19 +301,25 @@ def run_training(run: Run, resume: bool = False, callbacks: Sequence = ()) -> di
     except Cancelled:
         if main:
             run.clear_cancel()
-            return run.write_status(state="cancelled", message="cancelled; `resume` continues from the last checkpoint")
+            return end_run(run, state="cancelled", phase=None,
+                           message="cancelled; Resume (or `python -m ner_demo resume`) continues from the last checkpoint")
         return run.read_status()
     except BaseException as exc:  # KeyboardInterrupt and SystemExit too: the status must not say "running"
         if main:
-            run.write_status(state="failed", error=describe_error(exc), traceback=traceback.format_exc()[-4000:])
+            end_run(run, state="failed", phase=None, error=describe_error(exc),
+                    traceback=traceback.format_exc()[-4000:])
         raise
     if main:
-        return run.write_status(state="finished", finished=time.strftime("%Y-%m-%dT%H:%M:%S"), **summary)
+        return end_run(run, state="finished", phase=None, finished=time.strftime("%Y-%m-%dT%H:%M:%S"), **summary)
     return run.read_status()
 
 
 def describe_error(exc: BaseException) -> str:
-    """One line for the user: what went wrong and, for out-of-memory, what to do."""
+    """One line for the user: what went wrong and, for out-of-memory, what to do (no server paths)."""
+    return without_paths(_describe(exc))
+
+
+def _describe(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}".strip()
     if isinstance(exc, NerDemoError):
         return str(exc)

@@ -139,7 +139,12 @@ class TrainConfig:
     threads: int = field(default=0, metadata={"help": "torch CPU threads per process; 0 keeps torch's default."})
     # --- bookkeeping ----------------------------------------------------------------------------
     runs_dir: str = field(default="runs", metadata={"help": "Folder that holds one sub-folder per run."})
-    log_every: int = field(default=50, metadata={"help": "Write loss, lr and tokens/s every N steps."})
+    log_every: int = field(
+        default=50,
+        metadata={"help": "Write loss, lr and tokens/s every N steps, at most: a run logs every "
+                  "min(N, max(1, total_steps // 50)) steps, so a short run still draws a curve of about 50 points "
+                  "(a 20-step run logs every step)."},
+    )
     checkpoint_every: int = field(
         default=200,
         metadata={"help": "Also checkpoint every N steps inside an epoch; 0 checkpoints at epoch ends only."},
@@ -190,6 +195,14 @@ class TrainConfig:
             raise ConfigError(
                 f"precision='fp16' with device={self.device!r}: fp16 training needs a CUDA GPU; use bf16 or fp32"
             )
+
+    def log_every_for(self, total_steps: int) -> int:
+        """The logging interval a run of ``total_steps`` uses (see ``log_every``'s help).
+
+        >>> TrainConfig().log_every_for(20), TrainConfig().log_every_for(1000), TrainConfig().log_every_for(10**5)
+        (1, 20, 50)
+        """
+        return min(self.log_every, max(1, total_steps // 50))
 
     def layer_indices(self) -> list[int] | None:
         """``encoder_layers`` as indices (None: keep every layer).

@@ -24,7 +24,7 @@ from ner_demo.training.callbacks import (
     ProgressCallback,
     crash_from_env,
 )  # fmt: skip
-from ner_demo.training.checkpoints import TrainState, latest_complete, load_checkpoint, prune, save_checkpoint
+from ner_demo.training.checkpoints import TrainState, load_checkpoint, load_newest_verified, prune, save_checkpoint
 from ner_demo.training.common import (
     Cancelled,
     Setup,
@@ -155,6 +155,7 @@ class CustomLoop:
         s = self.setup
         average = self.average.tensors() if self.average else None
         self.state.averaged = self.average.count if self.average else 0
+        self.progress.phase("saving a checkpoint")
         with self.progress.paused():
             save_checkpoint(s.run.checkpoints_dir, self.state, self.model, self.optimizer, self.scheduler,
                             self.scaler, self.config.to_dict(), s.rank, s.barrier, average)  # fmt: skip
@@ -164,15 +165,27 @@ class CustomLoop:
     # --- the loop --------------------------------------------------------------------------
 
     def resume(self) -> None:
+        """Continue from the newest checkpoint that verifies (sha256) and loads; newer ones that do not are
+        skipped, and the log and status.json say which and why."""
         s = self.setup
-        found = latest_complete(s.run.checkpoints_dir)
+
+        def load(folder):
+            state = load_checkpoint(folder, self.model, self.optimizer, self.scheduler, self.scaler, s.rank,
+                                    verified=True)  # load_newest_verified has just checked its sha256
+            if self.average:
+                self.average.load(folder, state.averaged)
+            return state
+
+        found, state, skipped, note = load_newest_verified(s.run.checkpoints_dir, load, say=s.say, set_aside=s.is_main)
+        if s.is_main:
+            s.run.write_status(skipped_checkpoints=skipped, resumed_from=found.name if found else None)
         if found is None:
-            s.say("no complete checkpoint yet: starting from the beginning")
+            s.say(("no checkpoint verifies" if skipped else "no complete checkpoint yet")
+                  + ": starting from the beginning")  # fmt: skip
             return
-        self.state = load_checkpoint(found, self.model, self.optimizer, self.scheduler, self.scaler, s.rank)
-        if self.average:
-            self.average.load(found, self.state.averaged)
-        s.say(f"resumed from {found.name}: step {self.state.step}, epoch {self.state.epoch}")
+        self.state = state
+        checked = "" if note == "sha256" else " (an older checkpoint: its files were checked by size only, no sha256)"
+        s.say(f"resumed from {found.name}: step {self.state.step}, epoch {self.state.epoch}{checked}")
 
     def train(self, resume: bool = False) -> dict:
         import torch
@@ -189,7 +202,7 @@ class CustomLoop:
             ids = [torch.device(self.device).index] if s.hardware.device_type == "cuda" else None
             net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         progress = self.progress = Progress(s.run, self.total_steps, self.steps_per_epoch, self.state.step, s.is_main)
-        callbacks = [ProgressCallback(progress, cfg.log_every)]
+        callbacks = [ProgressCallback(progress, cfg.log_every_for(self.total_steps))]
         if self.periodic_checkpoints:
             callbacks.append(CheckpointCallback(cfg.checkpoint_every))
         callbacks += [CancelCallback(), *crash_from_env(), *self.callbacks]

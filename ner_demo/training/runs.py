@@ -42,6 +42,19 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.")[:40] or "run"
 
 
+_PATH = re.compile(r"(?<![\w.:/~-])(?:~|[A-Za-z]:)?(?:[/\\][\w.@+-]+)+[/\\]([\w.@+-]+)")
+
+
+def without_paths(text: str) -> str:
+    """A message for the status and the app: absolute paths shortened to their file or folder name (the
+    server's folders are nobody's business; the name still says which file).
+
+    >>> without_paths("No such file: '/tmp/gradio/3f2a/train.conll', line 3; see https://hf.co/a/b")
+    "No such file: 'train.conll', line 3; see https://hf.co/a/b"
+    """
+    return _PATH.sub(r"\1", text)
+
+
 def write_json_atomic(path: Path, data: dict) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # per writer: see remove_temp_files_of
     try:

@@ -20,8 +20,16 @@ import torch
 from transformers import EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 
 from ner_demo.training.callbacks import CrashAt, Progress, crash_from_env
-from ner_demo.training.checkpoints import MARKER, latest_complete, mark_complete
-from ner_demo.training.common import Cancelled, Setup, check_finite_loss, dev_evaluation, prepare, save_best
+from ner_demo.training.checkpoints import MARKER, CheckpointError, load_newest_verified, mark_complete
+from ner_demo.training.common import (
+    Cancelled,
+    Setup,
+    check_finite_loss,
+    dev_evaluation,
+    prepare,
+    save_best,
+    total_steps_for,
+)
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import (
     Collator,
@@ -56,13 +64,18 @@ def train_with_trainer(run: Run, config: TrainConfig, resume: bool = False, call
     )
     hooks.trainer = trainer
     trainer.remove_callback(PrinterCallback)  # RunCallback prints one line per log step already
-    checkpoint = latest_complete(output_dir, HF_PREFIX) if resume else None
-    if resume:
-        setup.say(
-            f"resuming from {checkpoint.name}"
-            if checkpoint
-            else "no complete checkpoint yet: starting from the beginning"
-        )
+    checkpoint = None
+    if resume:  # the newest checkpoint that verifies (sha256) and whose JSON parts parse; the Trainer loads it
+        checkpoint, _, skipped, note = load_newest_verified(output_dir, _parse_json_parts, HF_PREFIX, setup.say,
+                                                            set_aside=setup.is_main)  # fmt: skip
+        if setup.is_main:
+            run.write_status(skipped_checkpoints=skipped, resumed_from=checkpoint.name if checkpoint else None)
+        if checkpoint is not None:
+            checked = " (an older checkpoint: checked by size only, no sha256)" if note == "sizes only" else ""
+            setup.say(f"resuming from {checkpoint.name}{checked}")
+        else:
+            setup.say(("no checkpoint verifies" if skipped else "no complete checkpoint yet")
+                      + ": starting from the beginning")  # fmt: skip
     if setup.is_main:
         run.truncate_metrics(_step_of(checkpoint))
     setup.say(f"{setup.hardware.description}; {setup.world} process(es); HF Trainer")
@@ -74,12 +87,29 @@ def train_with_trainer(run: Run, config: TrainConfig, resume: bool = False, call
     return {"step": state.global_step, "total_steps": state.max_steps, "epoch": state.epoch, "stopped": stopped}
 
 
+def _parse_json_parts(folder: Path) -> None:
+    """The Trainer would die on a garbled JSON part (trainer_state.json...) with a raw JSONDecodeError."""
+    import json
+
+    for part in sorted(folder.glob("*.json")):
+        try:
+            json.loads(part.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(f"checkpoint {folder.name}: {part.name} cannot be read ({exc})") from None
+
+
 def _step_of(checkpoint) -> int:
     return int(checkpoint.name[len(HF_PREFIX) :]) if checkpoint else 0
 
 
+def _steps_per_epoch(setup: Setup) -> int:
+    cfg = setup.config
+    return len(epoch_batches([1] * len(setup.train_examples), cfg.batch_size, cfg.seed, 0, False, 0, setup.world))
+
+
 def training_arguments(setup: Setup, output_dir: str) -> TrainingArguments:
     cfg, hw = setup.config, setup.hardware
+    total_steps, _ = total_steps_for(cfg, _steps_per_epoch(setup))
     return TrainingArguments(
         output_dir=output_dir,
         per_device_train_batch_size=cfg.batch_size,
@@ -103,7 +133,7 @@ def training_arguments(setup: Setup, output_dir: str) -> TrainingArguments:
         greater_is_better=True,
         save_total_limit=cfg.keep_checkpoints,
         logging_strategy="steps",
-        logging_steps=cfg.log_every,
+        logging_steps=cfg.log_every_for(total_steps),
         report_to="none",
         train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
         disable_tqdm=True,
@@ -203,9 +233,7 @@ class RunCallback(TrainerCallback):
         return t.item() > 0
 
     def on_train_begin(self, args, state, control, **kwargs):
-        cfg = self.setup.config
-        steps_per_epoch = len(epoch_batches([1] * len(self.setup.train_examples), cfg.batch_size, cfg.seed, 0,
-                                            False, 0, self.setup.world))  # fmt: skip
+        steps_per_epoch = _steps_per_epoch(self.setup)
         self.progress = Progress(
             self.setup.run, state.max_steps, steps_per_epoch, state.global_step, self.setup.is_main
         )
@@ -246,6 +274,8 @@ class RunCallback(TrainerCallback):
         on a periodic save): drop our marker first, so the folder is never complete mid-rewrite."""
         if control.should_save:
             self._save_t0 = time.time()
+            if self.progress is not None:
+                self.progress.phase("saving a checkpoint")
             if self.setup.is_main:
                 (self._folder(args, state) / MARKER).unlink(missing_ok=True)
 

@@ -1,0 +1,157 @@
+"""What a run tells the people watching it: phase, elapsed time over resumes, messages, the loss curve,
+and the Train tab's view of it (progress bar text, log without escape codes)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from training_support import DEV, TRAIN, build_model, tiny_config
+
+from ner_demo.app_support import training as tr
+from ner_demo.training import Run, list_runs, resume, train
+from ner_demo.training.callbacks import Callback
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return build_model(tmp_path_factory.mktemp("tiny") / "model")
+
+
+class CancelAt(Callback):
+    """Asks the run to stop after step ``step``, as the Cancel button does (the CANCEL flag file)."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_step_end(self, loop) -> None:
+        if loop.state.step == self.step:
+            loop.setup.run.request_cancel()
+
+
+class Watch(Callback):
+    """The run's status.json as a poller reads it, after every step."""
+
+    def __init__(self):
+        self.seen: list[dict] = []
+
+    def on_step_end(self, loop) -> None:
+        self.seen.append(loop.setup.run.read_status())
+
+
+def _cancelled_run(model_dir, runs_dir) -> Run:
+    run = train(tiny_config(model_dir, runs_dir, epochs=2), callbacks=[CancelAt(3)])
+    status = run.read_status()
+    assert status["state"] == "cancelled" and status["message"].startswith("cancelled; Resume")
+    return run
+
+
+def test_after_resume_the_cancelled_message_is_gone_while_training_and_after(model_dir, tmp_path):
+    run = _cancelled_run(model_dir, tmp_path / "runs")
+    watch = Watch()
+    resume(run.id, tmp_path / "runs", callbacks=[watch])
+    assert watch.seen and all(s["state"] == "running" and s.get("message") is None for s in watch.seen)
+    final = run.read_status()
+    assert final["state"] == "finished" and final.get("message") is None
+    assert "cancelled" not in tr.progress_html(final)
+
+
+def test_elapsed_time_adds_up_over_a_resume(model_dir, tmp_path):
+    run = _cancelled_run(model_dir, tmp_path / "runs")
+    cut = run.read_status()["step"]  # the cancel's checkpoint: the resume starts there
+    run.write_status(elapsed_s=1000.0)  # what the first process had trained for
+    watch = Watch()
+    resume(run.id, tmp_path / "runs", callbacks=[watch])
+    assert all(s["elapsed_s"] >= 1000.0 for s in watch.seen)
+    assert run.read_status()["elapsed_s"] >= 1000.0
+    assert all(r["elapsed_s"] >= 1000.0 for r in run.metrics("train") if r["step"] > cut)
+
+
+def test_the_status_names_the_phase_evaluating_dev_and_saving(model_dir, tmp_path, monkeypatch):
+    from ner_demo.training import common
+
+    phases: list[str] = []
+    real = common.evaluate_model
+
+    def evaluate_model(*args, **kwargs):
+        (info,) = list_runs(tmp_path / "runs")
+        phases.append(Run(info.path).read_status()["phase"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(common, "evaluate_model", evaluate_model)
+    watch = Watch()
+    run = train(tiny_config(model_dir, tmp_path / "runs", epochs=2), callbacks=[watch])
+    assert phases == ["evaluating on dev (8 sentences)"] * 2
+    assert {s["phase"] for s in watch.seen} >= {"training, epoch 1 of 2", "training, epoch 2 of 2"}
+    assert run.read_status()["phase"] is None  # finished: no phase left over
+
+
+def test_a_20_step_run_logs_every_step_so_its_loss_curve_has_20_points(model_dir, tmp_path):
+    run = train(tiny_config(model_dir, tmp_path / "runs", epochs=4, log_every=50))  # 5 steps an epoch
+    assert [r["step"] for r in run.metrics("train")] == list(range(1, 21))
+
+
+def test_progress_view_names_the_phase_instead_of_an_eta_of_0_s():
+    view = tr.progress_html({"run_id": "r", "state": "running", "step": 20, "total_steps": 20, "eta_s": 0,
+                             "phase": "evaluating on dev (3250 sentences)"})  # fmt: skip
+    assert "evaluating on dev (3250 sentences)" in view and "ETA" not in view
+    training = tr.progress_html({"run_id": "r", "state": "running", "step": 5, "total_steps": 20, "eta_s": 9,
+                                 "phase": "training, epoch 1 of 4"})  # fmt: skip
+    assert "training, epoch 1 of 4" in training and "ETA 9 s" in training
+
+
+def test_progress_view_says_which_checkpoints_a_resume_skipped_and_why():
+    view = tr.progress_html({"run_id": "r", "state": "running", "resumed_from": "step-0000040", "skipped_checkpoints": [
+        {"checkpoint": "step-0000060", "reason": "model.safetensors does not match its recorded sha256"}]})
+    assert "resumed from step-0000040 · skipped step-0000060: model.safetensors does not match its recorded sha256" in view
+
+
+def test_the_log_view_has_no_ansi_escape_codes_and_no_redrawn_bars():
+    log = "step 1/4  loss 1.2\n\x1b[1m\x1b[31mwarning\x1b[0m: slow\n  0%|          | 0/3\r100%|##########| 3/3\n"
+    assert tr.log_tail(log) == "step 1/4  loss 1.2\nwarning: slow\n100%|##########| 3/3"
+
+
+def test_the_train_tabs_log_handler_strips_escape_codes(model_dir, tmp_path, monkeypatch):
+    from ner_demo.training.config import TrainConfig
+
+    monkeypatch.setenv("NER_DEMO_RUNS", str(tmp_path / "runs"))
+    import app
+
+    run = Run.create(TrainConfig(name="r", backbone=str(model_dir), train_file=str(TRAIN), dev_file=str(DEV)),
+                     tmp_path / "runs")  # fmt: skip
+    run.log_path.write_text("\x1b[32mdev @ step 5\x1b[0m: strict F1 0.5\n", encoding="utf-8")
+    assert app.run_log(run.id) == "dev @ step 5: strict F1 0.5"
+
+
+def test_the_train_tab_refuses_max_length_5000_and_makes_no_run(model_dir, tmp_path, monkeypatch):
+    import gradio as gr
+
+    monkeypatch.setenv("NER_DEMO_RUNS", str(tmp_path / "runs"))
+    import app
+
+    with pytest.raises(gr.Error, match="max_length=5000: the backbone .* reads at most 128 positions"):
+        app.start_training(str(model_dir), tr.DATASET_UPLOAD, str(TRAIN), str(DEV), "long", 3e-3, 4, 1, 0, 5000,
+                           0.0, 0.0, 1, 0, "custom", False, 0, "auto")  # fmt: skip
+    assert list_runs(tmp_path / "runs") == []
+
+
+def test_a_failed_runs_error_names_the_file_but_no_server_folder(model_dir, tmp_path):
+    missing = tmp_path / "uploads" / "3f2a9c" / "train.conll"
+    with pytest.raises(Exception, match="no such file"):
+        train(tiny_config(model_dir, tmp_path / "runs", train_file=str(missing)))
+    (info,) = list_runs(tmp_path / "runs")
+    assert info.state == "failed" and "train.conll" in info.error and str(tmp_path) not in info.error, info.error
+    assert "uploads" not in info.error and "3f2a9c" not in info.error
+
+
+def test_resume_in_the_background_clears_the_cancelled_message_at_once(model_dir, tmp_path, monkeypatch):
+    from ner_demo.training import background
+
+    run = _cancelled_run(model_dir, tmp_path / "runs")
+    launched = []
+    monkeypatch.setattr(background, "_launch", lambda run, resume: launched.append((run.id, resume)))
+    background.resume(run.id, tmp_path / "runs")
+    status = run.read_status()  # what the Train tab shows right after Resume, before the process starts
+    assert launched == [(run.id, True)] and status["state"] == "queued" and status.get("message") is None
+    assert "cancelled" not in tr.progress_html(status)
