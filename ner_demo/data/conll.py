@@ -159,14 +159,19 @@ def parse_conll(text: str, source: str = "<memory>") -> Corpus:
     return Corpus(sentences, name=source)
 
 
-def read_conll(path: str | os.PathLike) -> Corpus:
-    """Read a CoNLL file from disk; errors name the file and the line."""
+def read_conll(path: str | os.PathLike, source: str | None = None) -> Corpus:
+    """Read a CoNLL file from disk; errors name the file (``source``, default: the path) and the line.
+
+    ``source`` is also each sentence's ``source``: an app passes an upload's own file name, so that
+    neither its errors nor its captions show where the server keeps the file.
+    """
     path = Path(path)
+    source = source or str(path)
     if not path.is_file():
-        raise DataFormatError(str(path), None, None, "no such file")
-    corpus = parse_conll(_decode(path.read_bytes(), str(path)), source=str(path))
+        raise DataFormatError(source, None, None, "no such file")
+    corpus = parse_conll(_decode(path.read_bytes(), source), source=source)
     if not corpus.sentences:
-        raise DataFormatError(str(path), None, None, "contains no sentences")
+        raise DataFormatError(source, None, None, "contains no sentences")
     return corpus
 
 
