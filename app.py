@@ -619,7 +619,7 @@ def build() -> gr.Blocks:
         data_outputs = [stats_table, distribution, sentence_lengths, entity_lengths, data_note, data_key, split,
                         sentence_index, sentence_view, sentence_caption]
         loading = load_button.click(load_data, [data_choice, data_upload], data_outputs, api_name="load_data", **infer)
-        loading.failure(clear_data, None, data_outputs, api_name="clear_data", **light)
+        loading.failure(clear_data, None, data_outputs, api_name="clear_data", api_visibility="private", **light)
         fetch_button.click(fetch_conll2003, None, data_note, api_name="fetch_conll2003", **serial)
         sentence_outputs = [sentence_view, sentence_caption, sentence_index]
         browse_inputs = [data_key, split, sentence_index]

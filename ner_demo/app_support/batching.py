@@ -36,7 +36,6 @@ class MicroBatcher(Generic[T, R]):
         self._waiting: queue.SimpleQueue[tuple[T, Future]] = queue.SimpleQueue()
         self._start_lock = threading.Lock()
         self._worker: threading.Thread | None = None
-        self.batch_sizes: list[int] = []  # the sizes of the last batches run (for tests and tuning)
 
     def submit(self, item: T) -> R:
         """``fn([item])[0]``, run in a batch with whatever else is waiting; raises what ``fn`` raised
@@ -60,7 +59,6 @@ class MicroBatcher(Generic[T, R]):
                     batch.append(self._waiting.get_nowait())
                 except queue.Empty:
                     break
-            self.batch_sizes = [*self.batch_sizes[-99:], len(batch)]
             self._run(batch)
 
     def _run(self, batch: list[tuple[T, Future]]) -> None:
