@@ -35,7 +35,7 @@ EXAMPLES = [
 ]
 MAX_FILE_SIZE = "20mb"  # uploads: CoNLL-2003 train is 3.3 MB; batch files beyond this should use the CLI
 INFERENCE_CONCURRENCY = 4  # tagging requests served at once (they share the loaded model)
-ENTITIES_MAX_BATCH = 16  # /entities requests merged into one Tagger call under load (and served at once)
+ENTITIES_MAX_BATCH = 16  # /entities requests merged into one Tagger call under load
 POLL_SECONDS = 2.0
 MAX_SESSIONS = 200  # sessions whose state the server keeps (see launch): bounds its memory (~50 MB of configs)
 CSS = """
