@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import inspect
 import os
 import tempfile
 from pathlib import Path
@@ -22,7 +23,7 @@ from ner_demo.app_support import datasets as ds
 from ner_demo.app_support import evaluating as ev
 from ner_demo.app_support import tagging as tg
 from ner_demo.app_support import training as tr
-from ner_demo.app_support.batching import MicroBatcher
+from ner_demo.app_support.batching import ItemError, isolated_batch
 from ner_demo.app_support.login_page import HideApiFromLoginPage
 from ner_demo.app_support.models import DEFAULT_CHOICE, ModelCache, default_model_problem, initial_choice, model_choices
 from ner_demo.errors import NerDemoError
@@ -100,25 +101,31 @@ def _tag_for_api(texts: list[str]) -> list[list[dict]]:
     return [[e.to_dict() for e in t.entities] for t in MODELS.tagger(DEFAULT_CHOICE).tag_texts(texts)]
 
 
-ENTITY_BATCHES = MicroBatcher(_tag_for_api, ENTITIES_MAX_BATCH, name="entities")
-
-
-@friendly
-def entities(text: str) -> list[dict]:
-    """API: the entities (label, character offsets, text, score) of one text, found by the default model.
-
-    Requests that arrive together are tagged as one batch (one Tagger call), yet each is answered on its
-    own: a request that is not a string, or is over the length cap, gets its own error event, and the
-    others their entities, as if each had come alone.
-    """
+def _entities_problem(text) -> str | None:
+    """What is wrong with one /entities request, in words for its client; None when nothing is."""
     if not isinstance(text, str):
         kind = "null" if text is None else type(text).__name__
-        raise gr.Error(f"/entities takes one text, a JSON string; got {kind}: {str(text)[:60]!r}",
-                       print_exception=False)  # fmt: skip
+        return f"/entities takes one text, a JSON string; got {kind}: {str(text)[:60]!r}"
     if len(text) > MAX_TEXT_CHARS:
-        raise gr.Error(f"the text has {len(text):,} characters; /entities takes at most {MAX_TEXT_CHARS:,}: "
-                       "split it into parts", print_exception=False)  # fmt: skip
-    return ENTITY_BATCHES.submit(text)
+        return f"the text has {len(text):,} characters; /entities takes at most {MAX_TEXT_CHARS:,}: split it into parts"
+    return None
+
+
+def entities(texts: list) -> tuple[list]:
+    """API: one text in, the default model's entities out: a list of {label, start, end, text, score}
+    (character offsets). A request that is not a string, or is over 1,000,000 characters, is answered
+    {"error": "<what is wrong>"} instead; requests that arrive together are tagged as one batch, and
+    one request's error never reaches the others.
+    """
+    answers = isolated_batch(_tag_for_api, texts, _entities_problem)
+    return ([a.to_dict() if isinstance(a, ItemError) else a for a in answers],)
+
+
+# gradio documents an endpoint by its function's signature, for a batch function the whole batch's
+# (list[str]); a client sends one text per request and gets its list of entities: document that.
+entities.__signature__ = inspect.Signature(
+    [inspect.Parameter("text", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)], return_annotation=list[dict])
+entities.__annotations__ = {"text": str, "return": list[dict]}
 
 
 @friendly
@@ -579,8 +586,7 @@ def build() -> gr.Blocks:
         batch_button.click(tag_file, [batch_file, tag_model, aggregation, threshold, batch_lines],
                            [batch_summary, batch_table, batch_output], api_name="tag_file", **infer)
         tag_tab.select(_picker_update, None, tag_model, api_name="refresh_tag_models", **light)
-        # Not gradio's batch=True: a batch there fails every request with one's error (see ENTITY_BATCHES).
-        gr.api(entities, api_name="entities", concurrency_id="entities", concurrency_limit=ENTITIES_MAX_BATCH)
+        gr.api(entities, api_name="entities", batch=True, max_batch_size=ENTITIES_MAX_BATCH, **infer)
         gr.api(noop, api_name="noop", concurrency_limit=INFERENCE_CONCURRENCY)
 
         eval_button.click(evaluate, [eval_model, eval_data, eval_upload],

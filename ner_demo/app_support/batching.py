@@ -1,77 +1,83 @@
 """Requests that arrive together run as one batch, yet each gets its own answer or its own error.
 
-The app's ``/entities`` endpoint tags each request's text with one shared model. Running the texts
-that queue up together as one Tagger call amortises the model; but a batch must never make one
-client's bad request fail the others, nor show them its error. :class:`MicroBatcher` gives each
-request a future: one worker thread takes whatever is waiting (up to ``max_batch``) and runs it as
-one call; if that call raises, every request of the batch is run again alone, so the exception
-reaches only the request that caused it.
+The app's ``/entities`` endpoint is a gradio batch function: the requests that queue up together
+come in as one list, and one Tagger call for all of them amortises both the model and gradio's
+per-event cost (BENCHMARKS.md: 1.8x the no-op's requests/s). But gradio answers a batch that raises
+with that one error for every request in it, so one client's bad request (a number, an over-cap
+text) failed the others and showed them its message. :func:`isolated_batch` is the one place that
+keeps them apart: each item is checked on its own; the good ones run as one call; if that call
+raises anyway, each is run again alone, so an error reaches only the item that caused it. An item's
+error is returned in its place as :class:`ItemError` (``{"error": message}`` in the API).
 """
 
 from __future__ import annotations
 
-import queue
-import threading
-from concurrent.futures import Future
-from typing import Callable, Generic, Sequence, TypeVar
+import logging
+from dataclasses import dataclass
+from typing import Callable, Sequence, TypeVar
+
+from ner_demo.errors import NerDemoError
 
 T = TypeVar("T")
 R = TypeVar("R")
+log = logging.getLogger(__name__)
 
 
-class MicroBatcher(Generic[T, R]):
-    """Run ``fn`` (a list of items -> a list of results, in order) on batches of concurrent requests.
+@dataclass(frozen=True)
+class ItemError:
+    """The error of one item of a batch, in the item's place."""
 
-    >>> batcher = MicroBatcher(lambda xs: [x * 2 for x in xs], max_batch=8)
-    >>> batcher.submit(21)
-    42
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"error": self.message}
+
+
+def isolated_batch(fn: Callable[[list[T]], Sequence[R]], items: Sequence[T],
+                   problem: Callable[[T], str | None]) -> list[R | ItemError]:  # fmt: skip
+    """``fn`` on the items ``problem`` finds nothing wrong with, as one call; every other item, and
+    every item that fails ``fn`` when run alone, gets its own :class:`ItemError`. Results keep the
+    items' order.
+
+    >>> def double(xs):
+    ...     if "boom" in xs:
+    ...         raise ValueError("boom")
+    ...     return [x * 2 for x in xs]
+    >>> isolated_batch(double, ["a", 3, "boom", "c"], lambda x: None if isinstance(x, str) else "not a string")
+    ['aa', ItemError(message='not a string'), ItemError(message='this request failed (ValueError); the server log has the details'), 'cc']
     """
+    results: list = [None] * len(items)
+    good: list[tuple[int, T]] = []
+    for i, item in enumerate(items):
+        found = problem(item)
+        if found is None:
+            good.append((i, item))
+        else:
+            results[i] = ItemError(found)
 
-    def __init__(self, fn: Callable[[list[T]], Sequence[R]], max_batch: int, name: str = "micro-batcher"):
-        if max_batch < 1:
-            raise ValueError(f"max_batch must be at least 1, got {max_batch}")
-        self.fn = fn
-        self.max_batch = max_batch
-        self.name = name
-        self._waiting: queue.SimpleQueue[tuple[T, Future]] = queue.SimpleQueue()
-        self._start_lock = threading.Lock()
-        self._worker: threading.Thread | None = None
-
-    def submit(self, item: T) -> R:
-        """``fn([item])[0]``, run in a batch with whatever else is waiting; raises what ``fn`` raised
-        for this item alone."""
-        future: Future = Future()
-        self._waiting.put((item, future))
-        self._ensure_worker()
-        return future.result()
-
-    def _ensure_worker(self) -> None:
-        with self._start_lock:
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._work, name=self.name, daemon=True)
-                self._worker.start()
-
-    def _work(self) -> None:
-        while True:
-            batch = [self._waiting.get()]  # blocks until a request comes
-            while len(batch) < self.max_batch:
-                try:
-                    batch.append(self._waiting.get_nowait())
-                except queue.Empty:
-                    break
-            self._run(batch)
-
-    def _run(self, batch: list[tuple[T, Future]]) -> None:
+    def run(group: list[tuple[int, T]]) -> None:
         try:
-            results = list(self.fn([item for item, _ in batch]))
-            if len(results) != len(batch):
-                raise RuntimeError(f"{self.name}: {len(results)} results for {len(batch)} items")
-        except Exception as exc:  # noqa: BLE001 - isolated below: each item alone, its own error
-            if len(batch) == 1:
-                batch[0][1].set_exception(exc)
+            answers = list(fn([item for _, item in group]))
+            if len(answers) != len(group):
+                raise RuntimeError(f"{len(answers)} results for {len(group)} items")
+        except Exception as exc:  # noqa: BLE001 - isolated: each item alone, its own error
+            if len(group) > 1:
+                for one in group:
+                    run([one])
                 return
-            for one in batch:
-                self._run([one])
+            results[group[0][0]] = ItemError(_message(exc))
             return
-        for (_, future), result in zip(batch, results):
-            future.set_result(result)
+        for (i, _), answer in zip(group, answers):
+            results[i] = answer
+
+    if good:
+        run(good)
+    return results
+
+
+def _message(exc: Exception) -> str:
+    """ner_demo's own errors are written for the user; anything else is logged, not shown."""
+    if isinstance(exc, NerDemoError):
+        return str(exc)
+    log.error("a batch item failed", exc_info=exc)
+    return f"this request failed ({type(exc).__name__}); the server log has the details"
