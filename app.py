@@ -38,7 +38,7 @@ MAX_FILE_SIZE = "20mb"  # uploads: CoNLL-2003 train is 3.3 MB; batch files beyon
 INFERENCE_CONCURRENCY = 4  # tagging requests served at once (they share the loaded model)
 ENTITIES_MAX_BATCH = 16  # /entities requests merged into one Tagger call under load
 POLL_SECONDS = 2.0
-MAX_SESSIONS = 200  # sessions whose state the server keeps (see launch): bounds its memory (~50 MB of configs)
+MAX_SESSIONS = 100  # sessions whose state the server keeps (see launch): bounds its memory (~25 MB of configs)
 CSS = """
 .ner-cards {display: flex; gap: 12px; flex-wrap: wrap}
 .ner-card {flex: 1 1 200px; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 14px}
