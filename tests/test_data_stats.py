@@ -1,7 +1,10 @@
 from pathlib import Path
 
 from ner_demo.data.conll import Corpus, parse_conll, read_conll
-from ner_demo.data.stats import SplitStats, corpus_stats, format_stats_table
+from ner_demo.data.stats import (
+    LengthStats, LengthSummary, SplitStats, corpus_stats, format_stats_table, length_stats, merge_lengths,
+    summarize_lengths,
+)
 
 DATA = Path(__file__).parent / "data"
 
@@ -57,3 +60,33 @@ def test_table_has_one_column_per_split_and_thousands_separators():
         "PER          6,600    0\n"
         "entities     6,600    0"
     )
+
+
+# ---- length distributions -------------------------------------------------------------------------
+
+
+def test_sentence_lengths_count_words_per_sentence():
+    assert length_stats(read_conll(DATA / "tiny_iob2.conll")).sentences == {5: 1, 6: 2}
+
+
+def test_entity_lengths_count_words_per_entity_per_type():
+    lengths = length_stats(parse_conll("New B-LOC\nYork I-LOC\nCity I-LOC\nis O\n\nAda B-PER\nand O\nBo B-PER\nLee I-PER\n"))
+    assert lengths.entities == {"LOC": {3: 1}, "PER": {1: 1, 2: 1}}
+
+
+def test_bioes_entity_lengths_read_like_iob2():
+    assert length_stats(parse_conll("Ines B-PER\nVarga E-PER\nTomas S-PER\n")).entities == {"PER": {1: 1, 2: 1}}
+
+
+def test_empty_corpus_has_empty_lengths():
+    assert length_stats(Corpus()) == LengthStats({}, {})
+
+
+def test_merged_lengths_sum_the_splits():
+    train = length_stats(parse_conll("Ada B-PER\nsang O\n"))
+    dev = length_stats(parse_conll("Bo B-PER\nLee I-PER\nsang O\n\nAda B-PER\nsang O\n"))
+    assert merge_lengths([train, dev]) == LengthStats({2: 2, 3: 1}, {"PER": {1: 2, 2: 1}})
+
+
+def test_length_summary_gives_mean_median_and_longest():
+    assert summarize_lengths({2: 1, 3: 2, 40: 1}) == LengthSummary(count=4, mean=12.0, median=3, longest=40)

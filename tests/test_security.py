@@ -116,6 +116,37 @@ def test_auth_keeps_everything_behind_the_login(tmp_path_factory, trained_tiny_d
         assert event == "complete" and ["John", "PER", 0, 4] in [row[:4] for row in outputs[1]["data"]]
 
 
+def _cookies(url: str, user: str, password: str) -> str:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    body = urllib.parse.urlencode({"username": user, "password": password}).encode()
+    status, _, headers = raw_request(url, "POST", "/login", body, form)
+    assert status == 200
+    return "; ".join(c.split(";")[0].strip() for c in re.split(r",\s*(?=access-token)", headers["set-cookie"]))
+
+
+LOGGED_OUT_PATHS = ("/", "/?page=", "/?deep_link=x", "/gradio_api/runs", "/gradio_api/runs/", "/config",
+                    "/gradio_api/info", "/gradio_api/openapi.json", "/openapi.json", "/info", "/monitoring",
+                    "/gradio_api/deep_link")  # fmt: skip
+
+
+def test_the_login_page_shows_no_api_no_paths_no_run_ids(tmp_path_factory, trained_tiny_dir):
+    root = tmp_path_factory.mktemp("auth_page_app")
+    run_id = "20260101-000000-secret-run-7f3a"
+    (root / "runs" / run_id).mkdir(parents=True)
+    (root / "runs" / run_id / "config.json").write_text('{"engine": "custom", "backbone": "x"}', encoding="utf-8")
+    (root / "runs" / run_id / "status.json").write_text('{"state": "failed", "error": "x"}', encoding="utf-8")
+    secrets = [run_id.encode(), str(root).encode(), str(trained_tiny_dir).encode(), str(REPO).encode(),
+               b"/entities", b"parameter_name"]  # fmt: skip
+    with running_app(root, str(trained_tiny_dir), None, auth=("ana", "s3cret")) as url:
+        for path in LOGGED_OUT_PATHS:
+            status, body = raw_get(url, path)
+            assert status in (200, 401, 404), (path, status)
+            assert [s for s in secrets if s in body] == [], (path, status)
+        # Signed in, the same page has them all: what the login page must not give away.
+        status, page = raw_get(url, "/", {"Cookie": _cookies(url, "ana", "s3cret")})
+        assert status == 200 and run_id.encode() in page and b"/entities" in page and b"parameter_name" in page
+
+
 def test_uploads_are_capped(app_url):
     status, config = raw_get(app_url, "/config")
     assert status == 200 and json.loads(config)["max_file_size"] == 20 * 1024 * 1024

@@ -1,19 +1,30 @@
 """The Data tab (and the data pickers of Evaluate and Train): which data is there, its statistics,
-an entity-type chart and a sentence browser with gold highlights."""
+charts of entity types and lengths, and a sentence browser with gold highlights.
+
+Loaded datasets live in one :class:`DatasetCache` per process, by key (what was loaded + its
+content's sha256), a few at most: a session keeps only the key, so many sessions browsing CoNLL-2003
+share one copy of it instead of each holding its own ~90 MB.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
 from ner_demo.app_support.evaluating import words_highlight
-from ner_demo.data.conll import Corpus
-from ner_demo.data.sources import SPLITS, Splits, dataset_dir, load_split, load_splits
-from ner_demo.data.stats import SplitStats, corpus_stats
+from ner_demo.data.conll import Corpus, read_conll
+from ner_demo.data.schemes import corpus_to_iob2
+from ner_demo.data.sources import SPLITS, Splits, dataset_dir, load_split, sha256_file
+from ner_demo.data.stats import LengthStats, SplitStats, corpus_stats, length_stats, merge_lengths, summarize_lengths
 from ner_demo.errors import DatasetUnavailableError
 
 CONLL2003 = "conll2003"
 UPLOAD = "uploaded file"
+UPLOADED_SPLIT = "uploaded"  # the split name of an uploaded file in the Data tab: it is no train/dev/test
 CONLL2003_LABELS = {"dev": "CoNLL-2003 dev", "test": "CoNLL-2003 test"}
 STATS_ROWS = ("documents", "sentences", "tokens")
 
@@ -47,16 +58,115 @@ def eval_corpus(choice: str, upload: str | None) -> tuple[Corpus, str]:
     return load_split(CONLL2003, split), CONLL2003_LABELS[split]
 
 
-def data_splits(choice: str, upload: str | None) -> Splits:
-    """The Data tab's dataset: CoNLL-2003 (all splits) or one uploaded file (shown as ``test``)."""
+@dataclass(frozen=True)
+class LoadedData:
+    """A dataset as the Data tab shows it: its splits (IOB2), their counts and length distributions."""
+
+    key: str
+    name: str  # "CoNLL-2003", or the upload's file name (never a server path)
+    splits: Splits
+    stats: dict[str, SplitStats]
+    lengths: dict[str, LengthStats]
+
+
+def _read_splits(choice: str, upload: str | None) -> tuple[str, dict[str, Path]]:
+    """(display name, {split: file}) of a Data-tab choice; errors name no server path."""
     if choice == UPLOAD:
         if not upload:
             raise DatasetUnavailableError("no CoNLL file uploaded: upload one, or pick CoNLL-2003")
-        return load_splits(upload)
-    return load_splits(CONLL2003)
+        return Path(upload).name, {UPLOADED_SPLIT: Path(upload)}
+    if choice != CONLL2003:
+        raise DatasetUnavailableError(f"unknown dataset choice {choice!r}: pick CoNLL-2003 or an uploaded CoNLL file")
+    if not conll2003_present():
+        raise DatasetUnavailableError(missing_conll2003_note().replace("**", ""))
+    folder = dataset_dir(CONLL2003)
+    return "CoNLL-2003", {split: folder / f"{split}.txt" for split in SPLITS}
 
 
-def splits_summary(splits: Splits, name: str) -> str:
+def _key(choice: str, name: str, files: Mapping[str, Path]) -> str:
+    """``<choice>:<sha256 of the names and contents>`` (20 hex digits): the same files, the same key."""
+    digest = hashlib.sha256(name.encode("utf-8"))
+    for split, path in files.items():
+        if not path.is_file():
+            raise DatasetUnavailableError(f"{name}: the {split} file is gone; upload it again")
+        digest.update(f"\0{split}\0{sha256_file(path)}".encode())
+    return f"{'upload' if choice == UPLOAD else choice}:{digest.hexdigest()[:20]}"
+
+
+def _parse(key: str, name: str, files: Mapping[str, Path]) -> LoadedData:
+    corpora, schemes = {}, {}
+    for split, path in files.items():
+        # Errors and captions name the file by its own name: "train.txt, line 7", "mine.conll, line 3".
+        corpora[split], schemes[split] = corpus_to_iob2(read_conll(path, source=path.name))
+    splits = Splits(corpora, name, schemes)
+    return LoadedData(key, name, splits, split_stats(splits),
+                      {split: length_stats(corpus) for split, corpus in splits.items()})  # fmt: skip
+
+
+class DatasetCache:
+    """Loaded datasets by key, at most ``size`` (the least recently used is dropped first).
+
+    It also remembers, for the last ``remembered`` keys, which files a key was read from (paths only),
+    so a session whose dataset was dropped gets it read again, as long as its files are unchanged.
+    """
+
+    def __init__(self, size: int = 3, remembered: int = 1024):
+        self.size, self.remembered = size, remembered
+        self._data: OrderedDict[str, LoadedData] = OrderedDict()
+        self._sources: OrderedDict[str, tuple[str, str, dict[str, Path]]] = OrderedDict()
+        self._lock = threading.Lock()  # guards the two dicts
+        self._reading = threading.Lock()  # one parse at a time: ten sessions loading one file parse it once
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def load(self, choice: str, upload: str | None = None) -> LoadedData:
+        """The dataset of a Data-tab choice, read now or found in the cache."""
+        name, files = _read_splits(choice, upload)
+        return self._get(_key(choice, name, files), choice, name, files)
+
+    def get(self, key: str) -> LoadedData:
+        """The dataset a session's key names; read again if it was dropped and its files are unchanged."""
+        found = self._cached(key)
+        if found is not None:
+            return found
+        with self._lock:
+            source = self._sources.get(key)
+        if source is None:
+            raise DatasetUnavailableError("this dataset is no longer loaded: press Load again")
+        choice, name, files = source
+        if _key(choice, name, files) != key:
+            raise DatasetUnavailableError(f"{name} has changed since it was loaded: press Load again")
+        return self._get(key, choice, name, files)
+
+    def _cached(self, key: str) -> LoadedData | None:
+        with self._lock:
+            found = self._data.get(key)
+            if found is not None:
+                self._data.move_to_end(key)
+            return found
+
+    def _get(self, key: str, choice: str, name: str, files: dict[str, Path]) -> LoadedData:
+        found = self._cached(key)
+        if found is not None:
+            return found
+        with self._reading:
+            found = self._cached(key)  # read by another session while this one waited
+            if found is not None:
+                return found
+            loaded = _parse(key, name, files)
+            with self._lock:
+                self._data[key] = loaded
+                self._sources[key] = (choice, name, dict(files))
+                self._sources.move_to_end(key)
+                while len(self._data) > self.size:
+                    self._data.popitem(last=False)
+                while len(self._sources) > self.remembered:
+                    self._sources.popitem(last=False)
+            return loaded
+
+
+def splits_summary(splits: Mapping[str, Corpus], name: str) -> str:
     """One line per dataset: sentences per split and the tag scheme each file was in (no paths).
 
     >>> from ner_demo.data.conll import parse_conll
@@ -107,16 +217,64 @@ def entity_distribution_figure(stats: Mapping[str, SplitStats]):
     return fig
 
 
-def sentence_view(corpus: Corpus, index: int) -> tuple[dict, str]:
-    """Gold highlights of sentence ``index`` (clamped into range) and a caption."""
+def sentence_length_figure(lengths: Mapping[str, LengthStats]):
+    """Words per sentence, one line per split, as a share of the split's sentences (splits of any size
+    compare); the legend gives each split's mean, median and longest."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for split, stats in lengths.items():
+        summary = summarize_lengths(stats.sentences)
+        x = list(stats.sentences)
+        counts = list(stats.sentences.values())
+        fig.add_trace(go.Scatter(
+            x=x, y=[100 * n / max(1, summary.count) for n in counts], customdata=counts, mode="lines+markers",
+            line={"shape": "hvh"}, marker={"size": 4},
+            name=f"{split} (mean {summary.mean:.1f}, median {summary.median}, longest {summary.longest})",
+            hovertemplate=f"{split}: " + "%{x} words: %{customdata:,} sentences (%{y:.1f}%)<extra></extra>",
+        ))  # fmt: skip
+    fig.update_layout(title="Sentence lengths", xaxis={"title": {"text": "words per sentence"}},
+                      yaxis={"title": {"text": "% of the split's sentences"}}, legend={"orientation": "h", "y": -0.25})
+    if not any(s.sentences for s in lengths.values()):
+        fig.add_annotation(text="no sentences", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+    return fig
+
+
+def entity_length_figure(lengths: Mapping[str, LengthStats]):
+    """Words per entity, grouped bars per type over all splits, as a share of the type's entities."""
+    import plotly.graph_objects as go
+
+    merged = merge_lengths(lengths.values())
+    longest = max((max(h) for h in merged.entities.values()), default=0)
+    x = list(range(1, longest + 1))
+    fig = go.Figure()
+    for label, histogram in merged.entities.items():
+        summary = summarize_lengths(histogram)
+        counts = [histogram.get(n, 0) for n in x]
+        fig.add_trace(go.Bar(
+            x=x, y=[100 * n / summary.count for n in counts], customdata=counts,
+            name=f"{label} (mean {summary.mean:.2f})",
+            hovertemplate=f"{label}: " + "%{x} words: %{customdata:,} entities (%{y:.1f}%)<extra></extra>",
+        ))  # fmt: skip
+    fig.update_layout(title=f"Entity lengths ({', '.join(lengths)})", barmode="group",
+                      xaxis={"title": {"text": "words per entity"}, "dtick": 1},
+                      yaxis={"title": {"text": "% of the type's entities"}})
+    if not merged.entities:
+        fig.add_annotation(text="no entities", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+    return fig
+
+
+def sentence_view(corpus: Corpus, number: int) -> tuple[dict, str, int]:
+    """Gold highlights of sentence ``number`` (1-based, as the caption and the box show it; clamped
+    into range), its caption, and the number shown."""
     if not len(corpus):
-        return {"text": "", "entities": []}, "This split has no sentences."
-    index = min(max(0, int(index)), len(corpus) - 1)
-    sentence = corpus.sentences[index]
+        return {"text": "", "entities": []}, "This split has no sentences.", 1
+    number = min(max(1, int(number)), len(corpus))
+    sentence = corpus.sentences[number - 1]
     # The file's name only: the server's folders are nobody else's business.
-    caption = (f"Sentence {index + 1:,} of {len(corpus):,} · document {sentence.doc_id + 1} · "
+    caption = (f"Sentence {number:,} of {len(corpus):,} · document {sentence.doc_id + 1} · "
                f"{Path(sentence.source).name}, line {sentence.line}")
-    return words_highlight(sentence.words, sentence.tags), caption
+    return words_highlight(sentence.words, sentence.tags), caption, number
 
 
 def find_sentence(corpus: Corpus, query: str, start: int = 0) -> int | None:

@@ -1,4 +1,5 @@
-"""Corpus statistics: documents, sentences, tokens and entities per type, as numbers and as a table.
+"""Corpus statistics: documents, sentences, tokens and entities per type, as numbers and as a table;
+and length distributions: words per sentence, and words per entity of each type.
 
 An entity is an IOB2 span (``ner_demo.spans.iob2_word_spans``), so a stray ``I-X`` counts as the start
 of an entity, as conlleval counts it.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from ner_demo.data.conll import Corpus
 from ner_demo.data.schemes import BIOES, to_iob2
@@ -40,6 +41,12 @@ class SplitStats:
         }
 
 
+def _iob2(tags: tuple[str, ...]) -> tuple[str, ...] | list[str]:
+    # IOB1 and IOB2 spans read the same way (B- or an opening I- starts one); only BIOES needs
+    # converting, and a sentence with any E-/S- is BIOES.
+    return to_iob2(tags, BIOES) if any(tag[:2] in _BIOES_ONLY for tag in tags) else tags
+
+
 def corpus_stats(corpus: Corpus) -> SplitStats:
     """Count a corpus in IOB1, IOB2 or BIOES, leniently: no scheme check, so a stray ``I-X`` in an
     IOB2 file (common in model output) counts as an entity instead of failing.
@@ -52,12 +59,7 @@ def corpus_stats(corpus: Corpus) -> SplitStats:
     """
     counts: Counter[str] = Counter()
     for sentence in corpus.sentences:
-        tags = sentence.tags
-        # IOB1 and IOB2 spans read the same way (B- or an opening I- starts one); only BIOES needs
-        # converting, and a sentence with any E-/S- is BIOES.
-        if any(tag[:2] in _BIOES_ONLY for tag in tags):
-            tags = to_iob2(tags, BIOES)
-        counts.update(span.label for span in iob2_word_spans(tags))
+        counts.update(span.label for span in iob2_word_spans(_iob2(sentence.tags)))
     return SplitStats(
         documents=len(corpus.documents()),
         sentences=len(corpus.sentences),
@@ -95,3 +97,82 @@ def format_stats_table(stats: Mapping[str, SplitStats]) -> str:
         for row in [header, *cells]
     ]
     return "\n".join(line.rstrip() for line in lines)
+
+
+# ---- length distributions -------------------------------------------------------------------------
+
+Histogram = dict[int, int]  # a length in words -> how many sentences (or entities) have it; lengths ascending
+
+
+@dataclass(frozen=True)
+class LengthStats:
+    """Length distributions of one split, in words: ``sentences`` maps a sentence length to the number
+    of sentences that long; ``entities`` maps each type (sorted) to such a histogram of its entities."""
+
+    sentences: Histogram = field(default_factory=dict)
+    entities: dict[str, Histogram] = field(default_factory=dict)
+
+
+class LengthSummary(NamedTuple):
+    """Count, mean, median (nearest rank) and longest of a length histogram; zeros when it is empty."""
+
+    count: int
+    mean: float
+    median: int
+    longest: int
+
+
+def length_stats(corpus: Corpus) -> LengthStats:
+    """Words per sentence and words per entity of each type (entities read as :func:`corpus_stats` does).
+
+    >>> from ner_demo.data.conll import parse_conll
+    >>> length_stats(parse_conll("New B-LOC\\nYork I-LOC\\nis O\\nbig O\\n\\nAda B-PER\\nsang O\\n\\nBo B-PER\\n"))
+    LengthStats(sentences={1: 1, 2: 1, 4: 1}, entities={'LOC': {2: 1}, 'PER': {1: 2}})
+    """
+    sentences: Counter[int] = Counter()
+    entities: dict[str, Counter[int]] = {}
+    for sentence in corpus.sentences:
+        sentences[len(sentence.words)] += 1
+        for span in iob2_word_spans(_iob2(sentence.tags)):
+            entities.setdefault(span.label, Counter())[span.end - span.start] += 1
+    return LengthStats(_sorted(sentences), {label: _sorted(entities[label]) for label in sorted(entities)})
+
+
+def merge_lengths(parts: Iterable[LengthStats]) -> LengthStats:
+    """The distributions of several splits together (their histograms summed).
+
+    >>> merge_lengths([LengthStats({3: 1}, {"PER": {1: 2}}), LengthStats({3: 2, 5: 1}, {"LOC": {2: 1}})])
+    LengthStats(sentences={3: 3, 5: 1}, entities={'LOC': {2: 1}, 'PER': {1: 2}})
+    """
+    sentences: Counter[int] = Counter()
+    entities: dict[str, Counter[int]] = {}
+    for part in parts:
+        sentences.update(part.sentences)
+        for label, histogram in part.entities.items():
+            entities.setdefault(label, Counter()).update(histogram)
+    return LengthStats(_sorted(sentences), {label: _sorted(entities[label]) for label in sorted(entities)})
+
+
+def summarize_lengths(histogram: Mapping[int, int]) -> LengthSummary:
+    """How many, the mean, the median and the longest of a length histogram.
+
+    >>> summarize_lengths({1: 3, 2: 1, 9: 1})
+    LengthSummary(count=5, mean=2.8, median=1, longest=9)
+    >>> summarize_lengths({})
+    LengthSummary(count=0, mean=0.0, median=0, longest=0)
+    """
+    count = sum(histogram.values())
+    if not count:
+        return LengthSummary(0, 0.0, 0, 0)
+    mean = sum(length * n for length, n in histogram.items()) / count
+    seen, median = 0, 0
+    for length in sorted(histogram):  # nearest rank: the smallest length with half the items at or below it
+        seen += histogram[length]
+        if 2 * seen >= count:
+            median = length
+            break
+    return LengthSummary(count, mean, median, max(histogram))
+
+
+def _sorted(counts: Counter[int]) -> Histogram:
+    return dict(sorted(counts.items()))
