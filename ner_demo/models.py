@@ -43,11 +43,6 @@ DEFAULT_BACKBONE = "distilbert-base-cased"
 MODELS_ENV = "NER_DEMO_MODELS"
 DEFAULT_SHIPPED = "minilm-conll2003"
 CHECKOUT_MODELS = Path(__file__).resolve().parent.parent / "models"
-# issue 15, transitional: ner_demo/app_support/models.py and ner_demo/training/ship.py still read this
-# and tests/test_app_*.py patch it, so the resolver takes the checkout's folder (its parent) and the
-# default's name from it. Once they use shipped_model_dir(), read CHECKOUT_MODELS and DEFAULT_SHIPPED
-# in shipped_model_homes() and shipped_model_dir() instead and delete it.
-SHIPPED_MODEL = CHECKOUT_MODELS / DEFAULT_SHIPPED
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
 _verified: set[str] = set()
 # Whether the Hub answered, and when we asked: offline, transformers retries a Hub id for tens of seconds
@@ -132,7 +127,7 @@ def shipped_model_homes() -> list[Path]:
     folders, e.g. a copy of the repository's ``models/``), then the checkout's ``models/``."""
     chosen = os.environ.get(MODELS_ENV)
     homes = [Path(chosen).expanduser()] if chosen else []
-    return homes + [SHIPPED_MODEL.parent]
+    return homes + [CHECKOUT_MODELS]
 
 
 def shipped_model_dir(name: str | None = None) -> Path:
@@ -143,7 +138,7 @@ def shipped_model_dir(name: str | None = None) -> Path:
     >>> shipped_model_dir("minilm3-conll2003-fast").name                             # doctest: +SKIP
     'minilm3-conll2003-fast'
     """
-    name = name or SHIPPED_MODEL.name
+    name = name or DEFAULT_SHIPPED
     homes = shipped_model_homes()
     for home in homes:
         if (home / name / "config.json").is_file():
@@ -169,7 +164,7 @@ def other_shipped_models() -> list[Path]:
     for home in shipped_model_homes():
         if home.is_dir():
             for folder in home.iterdir():
-                if folder.name != SHIPPED_MODEL.name and (folder / "config.json").is_file():
+                if folder.name != DEFAULT_SHIPPED and (folder / "config.json").is_file():
                     found.setdefault(folder.name, folder)
     return [found[name] for name in sorted(found)]
 

@@ -79,3 +79,16 @@ def trained_tiny_dir(tmp_path_factory):
         optimizer.zero_grad()
     model.eval()
     return save_model(model, tokenizer, folder, InputFeatures())
+
+
+@pytest.fixture
+def ship_from(monkeypatch):
+    """``ship_from(folder)`` makes ``folder`` the shipped default's place: its parent stands for the
+    checkout's ``models/`` and ``$NER_DEMO_MODELS`` is unset, so the resolver looks nowhere else."""
+
+    def place(folder):
+        monkeypatch.delenv("NER_DEMO_MODELS", raising=False)
+        monkeypatch.setattr("ner_demo.models.CHECKOUT_MODELS", folder.parent)
+        monkeypatch.setattr("ner_demo.models.DEFAULT_SHIPPED", folder.name)
+
+    return place

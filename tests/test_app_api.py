@@ -63,12 +63,12 @@ def test_every_event_has_an_api_name():
     assert dependencies and all(d.get("api_name") for d in dependencies)
 
 
-def test_missing_shipped_model_is_announced_in_the_tag_tab(tmp_path, monkeypatch):
+def test_missing_shipped_model_is_announced_in_the_tag_tab(tmp_path, monkeypatch, ship_from):
     import app
 
     monkeypatch.delenv("NER_DEMO_MODEL", raising=False)
     monkeypatch.setenv("NER_DEMO_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setattr("ner_demo.models.SHIPPED_MODEL", tmp_path / "missing")
+    ship_from(tmp_path / "missing")
     components = {c.get("props", {}).get("elem_id"): c["props"] for c in app.build().config["components"]}
     assert components["model-notice"]["visible"] is True
     assert "shipped model is not installed" in components["model-notice"]["value"]

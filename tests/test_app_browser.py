@@ -32,9 +32,14 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -r req
 def _real_assets() -> bool:
     """Whether the shipped model and the real CoNLL-2003 are both here (for the README's screenshots)."""
     from ner_demo.app_support.datasets import conll2003_present
-    from ner_demo.models import SHIPPED_MODEL
+    from ner_demo.errors import ModelLoadError
+    from ner_demo.models import shipped_model_dir
 
-    return (SHIPPED_MODEL / "config.json").is_file() and conll2003_present()
+    try:
+        shipped_model_dir()
+    except ModelLoadError:
+        return False
+    return conll2003_present()
 
 
 REAL = README_SHOTS and _real_assets()

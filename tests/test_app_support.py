@@ -205,9 +205,9 @@ def test_finished_runs_with_a_best_model_are_offered(tmp_path):
     assert am.finished_run_models(tmp_path) == [(f"run {done.id}, dev F1 0.900", str(done.best_dir))]
 
 
-def test_missing_shipped_model_is_explained_and_not_offered(tmp_path, monkeypatch):
+def test_missing_shipped_model_is_explained_and_not_offered(tmp_path, monkeypatch, ship_from):
     monkeypatch.delenv("NER_DEMO_MODEL", raising=False)
-    monkeypatch.setattr("ner_demo.models.SHIPPED_MODEL", tmp_path / "missing")
+    ship_from(tmp_path / "missing")
     assert "shipped model is not installed" in am.default_model_problem()
     assert am.model_choices(tmp_path / "runs") == []
     assert am.initial_choice(tmp_path / "runs") is None
@@ -217,22 +217,22 @@ def test_missing_shipped_model_is_explained_and_not_offered(tmp_path, monkeypatc
         am.resolve_choice("  ")
 
 
-def test_default_from_the_environment_comes_first(tmp_path, monkeypatch, tiny_model_dir):
+def test_default_from_the_environment_comes_first(tmp_path, monkeypatch, tiny_model_dir, ship_from):
     monkeypatch.setenv("NER_DEMO_MODEL", str(tiny_model_dir))
-    monkeypatch.setattr("ner_demo.models.SHIPPED_MODEL", tmp_path / "models" / "default")
+    ship_from(tmp_path / "models" / "default")
     run = _finished_run(tmp_path, "r")
     assert am.default_model_problem() is None
     assert [value for _, value in am.model_choices(tmp_path)] == [am.DEFAULT_CHOICE, str(run.best_dir)]
     assert am.resolve_choice(am.DEFAULT_CHOICE) == str(tiny_model_dir)
 
 
-def test_other_shipped_models_follow_the_default(tmp_path, monkeypatch):
+def test_other_shipped_models_follow_the_default(tmp_path, monkeypatch, ship_from):
     monkeypatch.delenv("NER_DEMO_MODEL", raising=False)
     for name in ("default", "fast", "not-a-model"):
         (tmp_path / "models" / name).mkdir(parents=True)
     for name in ("default", "fast"):
         (tmp_path / "models" / name / "config.json").write_text("{}", encoding="utf-8")
-    monkeypatch.setattr("ner_demo.models.SHIPPED_MODEL", tmp_path / "models" / "default")
+    ship_from(tmp_path / "models" / "default")
     run = _finished_run(tmp_path / "runs", "r")
     assert am.model_choices(tmp_path / "runs") == [
         ("shipped default: default", am.DEFAULT_CHOICE),

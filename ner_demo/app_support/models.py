@@ -26,7 +26,7 @@ def default_model_problem() -> str | None:
         location = default_model()
     except ModelLoadError:
         return (
-            f"The shipped model is not installed (no `{models.SHIPPED_MODEL.name}` under `models/`). "
+            f"The shipped model is not installed (no `{models.DEFAULT_SHIPPED}` under `models/`). "
             "Pick a finished training run, type a Hub id (needs internet) or a local model folder, "
             "or train one in the Train tab."
         )
@@ -40,7 +40,7 @@ def default_label() -> str:
     chosen = os.environ.get("NER_DEMO_MODEL")
     if chosen:
         return f"default: {Path(chosen).name or chosen} (NER_DEMO_MODEL)"
-    return f"shipped default: {models.SHIPPED_MODEL.name}"
+    return f"shipped default: {models.DEFAULT_SHIPPED}"
 
 
 def finished_run_models(runs_dir: str | Path) -> list[tuple[str, str]]:

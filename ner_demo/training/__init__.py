@@ -25,7 +25,8 @@ def create_run(config: TrainConfig) -> Run:
     Refused with RunBusyError, before any folder is made, while another run trains in the runs folder.
     """
     from ner_demo.training.background import create_claimed
-    from ner_demo.training.common import check_backbone_limits, distributed_state
+    from ner_demo.training.common import distributed_state
+    from ner_demo.training.limits import check_backbone_limits
 
     dist = distributed_state(config)
     if dist.is_main_process:

@@ -29,6 +29,7 @@ from pathlib import Path
 import ner_demo
 from ner_demo.errors import NerDemoError
 from ner_demo.training.config import TrainConfig
+from ner_demo.training.limits import check_backbone_limits
 from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs, without_paths, write_json_atomic
 
 ACTIVE_FILE = ".active.json"  # {run_id, pid}: the run whose process is (or was last) training
@@ -210,8 +211,6 @@ def _release(root: Path, run: Run) -> None:
 
 def start(config: TrainConfig, runs_dir: str | Path | None = None, queue: bool = False) -> Run:
     """Create a run and train it in a new process; returns at once (status: queued, then running)."""
-    from ner_demo.training.common import check_backbone_limits
-
     check_backbone_limits(config)  # a ConfigError now, not a failed run after launch
     root = Path(runs_dir or config.runs_dir)
     with _locked(root):

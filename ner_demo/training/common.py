@@ -21,6 +21,7 @@ from ner_demo.labels import LabelSet
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import Splits, encode, features_for, load_splits_for
 from ner_demo.training.hardware import Hardware, choose
+from ner_demo.training.limits import check_max_length
 from ner_demo.training.runs import Run, model_card, replace_dir, without_paths
 
 
@@ -99,52 +100,10 @@ def prepare(config: TrainConfig, run: Run) -> Setup:
     token_types = accepts_token_types(model)
     if config.casing and not (token_types and getattr(model.config, "type_vocab_size", 0) >= 2):
         raise ConfigError(f"casing=true needs a BERT-style model with 2 token types; {config.backbone} has none")
-    _check_max_length(config, getattr(model.config, "max_position_embeddings", None))
+    check_max_length(config, getattr(model.config, "max_position_embeddings", None))
     features = features_for(config)
     examples = encode(tokenizer, splits.train, splits.labels, features, config)
     return Setup(config, run, hardware, dist, tokenizer, model, splits.labels, features, splits, examples, token_types)
-
-
-def _check_max_length(config: TrainConfig, limit: int | None) -> None:
-    if limit and config.max_length > limit:
-        raise ConfigError(f"max_length={config.max_length}: the backbone {config.backbone} reads at most {limit} "
-                          f"positions; set max_length to {limit} or less (longer sentences are split into windows)")
-
-
-def backbone_positions(name: str) -> int | None:
-    """``max_position_embeddings`` from the backbone's config.json, where it can be read without a download
-    (a local folder, the offline encoder, a Hub model already in the cache); None when it cannot."""
-    import json
-
-    from ner_demo.errors import ModelLoadError
-    from ner_demo.models import resolve_backbone
-
-    try:
-        backbone = resolve_backbone(name)
-    except ModelLoadError:
-        return None  # prepare() reports it, naming the backbone
-    path = os.path.join(backbone.location, "config.json")
-    if backbone.needs_hub:
-        try:
-            from huggingface_hub import try_to_load_from_cache
-
-            path = try_to_load_from_cache(backbone.location, "config.json")
-        except Exception:  # an odd id or cache layout: not knowable here
-            return None
-        if not isinstance(path, str):
-            return None
-    try:
-        with open(path, encoding="utf-8") as fh:
-            value = json.load(fh).get("max_position_embeddings")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return value if isinstance(value, int) and value > 0 else None
-
-
-def check_backbone_limits(config: TrainConfig) -> None:
-    """Refuse, before a run folder exists, what the backbone cannot train (max_length over its positions),
-    with the message ``prepare`` gives when it finds it only at run time."""
-    _check_max_length(config, backbone_positions(config.backbone))
 
 
 def evaluate_model(

@@ -17,6 +17,7 @@ from pathlib import Path
 from ner_demo.decoding import DECODINGS
 from ner_demo.encoding import check_chunk_share
 from ner_demo.errors import ModelLoadError
+from ner_demo.models import shipped_model_dir
 from ner_demo.training.runs import replace_dir
 
 SPLITS = ("dev", "test")
@@ -169,9 +170,10 @@ def _describe_network(config: dict, model) -> str:
 
 
 def _loads_by_default(location: str) -> bool:
-    from ner_demo.models import SHIPPED_MODEL
-
-    return Path(location).resolve() == SHIPPED_MODEL.resolve()
+    try:
+        return Path(location).resolve() == shipped_model_dir().resolve()
+    except ModelLoadError:  # no shipped default here: the folder cannot be it
+        return False
 
 
 def _chunk_line(summary: dict, features) -> str:
