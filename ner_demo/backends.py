@@ -57,6 +57,23 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
+def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """``softmax(logits / temperature)`` from ``probs = softmax(logits)``, on the last axis.
+
+    ``log(probs)`` is the logits less a constant per row, and a softmax ignores such a constant, so this
+    is exactly the tempered softmax of the logits, whatever backend produced ``probs``; the order of a
+    row, and so its argmax, is unchanged. A probability that underflowed to 0 stays 0.
+
+    >>> apply_temperature(np.array([[0.8, 0.2]]), 2.0).round(4).tolist()
+    [[0.6667, 0.3333]]
+    """
+    if temperature == 1.0:
+        return probs
+    with np.errstate(divide="ignore"):
+        scaled = np.log(probs) / temperature
+    return softmax(scaled).astype(probs.dtype, copy=False)
+
+
 # ---- PyTorch -------------------------------------------------------------------------------------
 
 

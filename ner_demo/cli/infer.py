@@ -159,12 +159,21 @@ def _check_file(file: str) -> None:
         raise UsageError(f"{file}: no such file")
 
 
-def tag_corpus(tagger, corpus, quiet: bool, desc: str = "tagging") -> list[list[str]]:
-    """Predicted tags for every sentence of ``corpus``, with a progress bar on stderr unless ``quiet``."""
+def tag_corpus(tagger, corpus, quiet: bool, desc: str = "tagging", disk: bool = False) -> list[list[str]]:
+    """Predicted tags for every sentence of ``corpus`` (the model's thresholds applied), with a progress
+    bar on stderr unless ``quiet``; ``disk``: through the on-disk prediction cache."""
     from ner_demo.evaluation.model_eval import predict_corpus  # deferred with the rest of scoring
 
     with tqdm(total=len(corpus), unit="sent", desc=desc, disable=quiet or None, file=sys.stderr) as bar:
-        return predict_corpus(tagger, corpus, progress=lambda done, total: bar.update(done - bar.n))
+        return predict_corpus(tagger, corpus, progress=lambda done, total: bar.update(done - bar.n),
+                              cache=prediction_cache(disk))
+
+
+def prediction_cache(disk: bool):
+    """The process's in-memory prediction cache, or (``disk``) one that also keeps entries on disk."""
+    from ner_demo.evaluation.cache import PREDICTIONS, disk_cache
+
+    return disk_cache() if disk else PREDICTIONS
 
 
 def _evaluate(args) -> int:
@@ -191,7 +200,7 @@ def _evaluate(args) -> int:
     corpus = load_split(args.data, args.split)
     train, no_train = _training_split(args)
     tagger = load_tagger(args)
-    pred = tag_corpus(tagger, corpus, args.json)
+    pred = tag_corpus(tagger, corpus, args.json, disk=args.cache)
     gold, words = [s.tags for s in corpus], [s.words for s in corpus]
     result = evaluate(gold, pred, words)
     intervals = (bootstrap_f1(gold, pred, [s.doc_id for s in corpus], args.bootstrap, args.seed)
