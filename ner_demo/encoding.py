@@ -46,12 +46,16 @@ class InputFeatures:
     # Calibration, fitted on dev by `python -m ner_demo calibrate --write` (ner_demo.evaluation.calibration):
     # the Tagger divides the logits by ``temperature`` before the softmax (1.0: unchanged; the argmax is
     # never changed by it), and drops entities whose score is below their type's ``thresholds`` entry.
+    # ``type_temperatures``: a temperature per entity type (and "O") instead, chosen for each distribution
+    # by its most likely label's type (argmax kept too); types without one get ``temperature``.
     temperature: float = 1.0
     thresholds: dict[str, float] = field(default_factory=dict)
+    type_temperatures: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self):
         check_temperature(self.temperature)
         check_thresholds(self.thresholds)
+        check_type_temperatures(self.type_temperatures)
 
     def save(self, folder: str | Path, extra: dict | None = None) -> None:
         data = {"input_features": asdict(self), **(extra or {})}
@@ -72,9 +76,11 @@ class InputFeatures:
 
 
 def save_calibration(folder: str | Path, temperature: float | None = None,
-                     thresholds: dict[str, float] | None = None) -> Path:
-    """Write a temperature and/or per-type thresholds into ``folder``'s ``ner_demo.json``, keeping
-    everything else in it (written whole to a temporary file, then renamed: never half a file)."""
+                     thresholds: dict[str, float] | None = None,
+                     type_temperatures: dict[str, float] | None = None) -> Path:
+    """Write a temperature, per-type temperatures and/or per-type thresholds into ``folder``'s
+    ``ner_demo.json`` (None: left as they are), keeping everything else in it (written whole to a
+    temporary file, then renamed: never half a file)."""
     path = Path(folder, FEATURES_FILE)
     data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     features = dict(data.get("input_features", {}))
@@ -82,6 +88,8 @@ def save_calibration(folder: str | Path, temperature: float | None = None,
         features["temperature"] = check_temperature(temperature)
     if thresholds is not None:
         features["thresholds"] = check_thresholds(dict(thresholds))
+    if type_temperatures is not None:
+        features["type_temperatures"] = check_type_temperatures(dict(type_temperatures))
     data["input_features"] = features
     # the merged record must load: checked before the file is replaced
     InputFeatures(**{k: v for k, v in features.items() if k in {f.name for f in fields(InputFeatures)}})
@@ -102,6 +110,16 @@ def check_temperature(temperature) -> float:
             math.isfinite(temperature) and temperature > 0):
         raise ConfigError(f"temperature must be a number above 0, got {temperature!r}")
     return float(temperature)
+
+
+def check_type_temperatures(temperatures) -> dict[str, float]:
+    """``temperatures`` if it maps entity types (or "O") to temperatures above 0, else a ConfigError."""
+    if not isinstance(temperatures, dict) or not all(isinstance(k, str) for k in temperatures):
+        raise ConfigError(f"type_temperatures must map entity types to numbers above 0, got {temperatures!r}")
+    try:
+        return {label: check_temperature(value) for label, value in temperatures.items()}
+    except ConfigError as exc:
+        raise ConfigError(f"type_temperatures: {exc}") from None
 
 
 def check_thresholds(thresholds) -> dict[str, float]:

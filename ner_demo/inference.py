@@ -24,8 +24,8 @@ from ner_demo.backends import (
 )
 from ner_demo.decoding import DECODINGS, viterbi_bio
 from ner_demo.encoding import (
-    InputFeatures, Window, casing_flags, check_chunk_share, check_temperature, check_thresholds, plan_sequence,
-    sequences_for, word_pieces,
+    InputFeatures, Window, casing_flags, check_chunk_share, check_temperature, check_thresholds, check_type_temperatures,
+    plan_sequence, sequences_for, word_pieces,
 )
 from ner_demo.errors import ConfigError, InputTooLargeError, ModelLoadError
 from ner_demo.export import cached_export
@@ -193,6 +193,7 @@ class Tagger:
         chunk_share: float | None = None,
         temperature: float | None = None,
         thresholds: Mapping[str, float] | None = None,
+        type_temperatures: Mapping[str, float] | None = None,
     ):
         # The model's own unless overridden; of a window predicted per chunk of a long document (see plan).
         self.chunk_share = check_chunk_share(features.chunk_share if chunk_share is None else chunk_share)
@@ -202,8 +203,11 @@ class Tagger:
             features = replace(features, context_words=context_words)
         # The model's calibration (ner_demo.json, written by `calibrate --write`) unless overridden: a
         # temperature divides the logits before the softmax; per-type thresholds drop entities below them.
-        if temperature is not None:
-            features = replace(features, temperature=check_temperature(temperature))
+        if temperature is not None:  # one temperature given: it replaces the model's per-type ones too
+            features = replace(features, temperature=check_temperature(temperature),
+                               type_temperatures={} if type_temperatures is None else features.type_temperatures)
+        if type_temperatures is not None:
+            features = replace(features, type_temperatures=check_type_temperatures(dict(type_temperatures)))
         if thresholds is not None:
             features = replace(features, thresholds=check_thresholds(dict(thresholds)))
         if aggregation not in AGGREGATIONS:
@@ -227,6 +231,8 @@ class Tagger:
         if self.max_length < 2 * features.max_pieces_per_word + 2:
             raise ConfigError(f"max_length {self.max_length} is too small for words of {features.max_pieces_per_word} pieces")
         self.labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        # Per label, the temperature of its type (per-type temperatures), or None: one for all.
+        self._label_temperatures = label_temperatures(self.labels, features.temperature, features.type_temperatures)
         self._pool: ThreadPoolExecutor | None = None  # for backends that take concurrent calls
 
     @classmethod
@@ -250,6 +256,9 @@ class Tagger:
 
     def describe(self) -> str:
         calibration = f", temperature={self.temperature:g}" if self.temperature != 1.0 else ""
+        if self.features.type_temperatures:
+            calibration += ", type_temperatures=" + ",".join(
+                f"{k}:{v:g}" for k, v in sorted(self.features.type_temperatures.items()))
         if self.thresholds:
             calibration += ", thresholds=" + ",".join(f"{k}:{v:g}" for k, v in sorted(self.thresholds.items()))
         return (f"{self.backend.describe()}, aggregation={self.aggregation}, decoding={self.decoding}, "
@@ -262,7 +271,8 @@ class Tagger:
         return {"backend": self.backend_name, "device": self.device, "aggregation": self.aggregation,
                 "context_words": self.features.context_words, "chunk_share": self.chunk_share,
                 "max_length": self.max_length, "max_pieces_per_word": self.features.max_pieces_per_word,
-                "casing": self.features.casing, "temperature": self.temperature}
+                "casing": self.features.casing, "temperature": self.temperature,
+                "type_temperatures": dict(sorted(self.features.type_temperatures.items()))}
 
     # ---- words in, tags out ---------------------------------------------------------------------
 
@@ -391,7 +401,7 @@ class Tagger:
     def forward_windows(self, batch: list[Window]) -> np.ndarray:
         """(B, T, n_labels) probabilities of a batch of windows, at the model's temperature: the same on
         every backend, since it is applied here to what any backend returns (see apply_temperature)."""
-        return apply_temperature(self.backend(*self.batch_arrays(batch)), self.temperature)
+        return apply_temperature(self.backend(*self.batch_arrays(batch)), self.temperature, self._label_temperatures)
 
     def batch_arrays(self, batch: Sequence[Window]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(input_ids, attention_mask, token_type_ids)``, (B, T) int64, padded to the longest window."""
@@ -426,6 +436,20 @@ class Tagger:
         for k in range(end - start):  # "max": the distribution of the piece that is most sure of itself
             rows = probs[bounds[k] : bounds[k + 1]]  # (pieces, n_labels)
             dest[start + k] = rows[rows.max(axis=1).argmax()]
+
+def label_temperatures(labels: Sequence[str], temperature: float,
+                       type_temperatures: Mapping[str, float]) -> np.ndarray | None:
+    """Each label's temperature (``B-X`` and ``I-X``: type X's; ``O``: "O"'s), ``temperature`` where its
+    type has none; None without per-type temperatures.
+
+    >>> label_temperatures(["O", "B-PER", "I-PER", "B-LOC"], 1.5, {"PER": 2.0}).tolist()
+    [1.5, 2.0, 2.0, 1.5]
+    """
+    if not type_temperatures:
+        return None
+    types = [label if label == "O" else label.split("-", 1)[-1] for label in labels]
+    return np.array([type_temperatures.get(t, temperature) for t in types], dtype=np.float32)
+
 
 def drop_below(pred: WordPrediction, thresholds: Mapping[str, float], default: float = 0.0) -> WordPrediction:
     """``pred`` with every entity whose score (the mean of its words', as :class:`Entity` scores are) is

@@ -248,3 +248,22 @@ def test_calibrate_write_saves_temperature_and_thresholds(capsys, model_copy, tm
 def test_calibrate_write_without_a_model_folder_is_a_usage_error(capsys):
     assert main(["calibrate", "--write"]) == 2
     assert "--write needs --model" in capsys.readouterr().err
+
+
+def test_per_type_temperatures_keep_the_tags_and_temper_only_their_type(model_copy):
+    plain = Tagger.from_pretrained(str(model_copy), backend="torch-fp32").predict_words_scored(WORDS)
+    save_calibration(model_copy, type_temperatures={"PER": 4.0})
+    hot = Tagger.from_pretrained(str(model_copy), backend="torch-fp32").predict_words_scored(WORDS)
+    assert [p.tags for p in hot] == [p.tags for p in plain]
+    for a, b in zip(plain, hot):
+        for tag, before, after in zip(a.tags, a.scores, b.scores):
+            assert (after < before) if tag.endswith("PER") else after == pytest.approx(before, abs=1e-6)
+
+
+def test_calibrate_per_type_writes_type_temperatures(capsys, model_copy, tmp_path):
+    data = _splits(tmp_path / "data")
+    code = main(["calibrate", "--model", str(model_copy), "--precision", "fp32", "--data", str(data),
+                 "--per-type", "--write", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    # 12 words of dev: fewer than 100 predicted as any type, so none gets its own temperature
+    assert code == 0 and result["type_temperatures"] == {} and InputFeatures.load(model_copy).type_temperatures == {}

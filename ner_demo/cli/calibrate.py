@@ -33,6 +33,9 @@ def register(subparsers) -> None:
                    help="f1: choose each type's F1-optimal confidence threshold on --split (default: none)")
     p.add_argument("--no-temperature", action="store_true",
                    help="fit no temperature: keep the model's own (thresholds are chosen at it)")
+    p.add_argument("--per-type", action="store_true",
+                   help="also fit a temperature per entity type (and O), used for each word by its most likely "
+                        "label's type (the argmax entities still do not change)")
     p.add_argument("--bins", type=int, default=10, help="reliability-diagram bins for the ECE (default: 10)")
     p.add_argument("--write", action="store_true",
                    help=f"save the temperature (and thresholds) into --model's {FEATURES_FILE}")
@@ -47,6 +50,8 @@ def _calibrate(args) -> int:
 
     if args.bins < 1:
         raise UsageError(f"--bins {args.bins}: give 1 or more")
+    if args.per_type and args.no_temperature:
+        raise UsageError("--per-type fits temperatures; it cannot go with --no-temperature")
     if args.write and not args.model:
         raise UsageError("--write needs --model: the folder whose ner_demo.json gets the calibration")
     if args.write and not Path(args.model).expanduser().is_dir():
@@ -75,14 +80,16 @@ def _calibrate(args) -> int:
     result = calibrate_on(
         tagger, fit, held_out, fit_temperature=not args.no_temperature, thresholds=args.thresholds == "f1",
         model_temperature=model_features.temperature, n_bins=args.bins, cache=prediction_cache(args.cache),
-        progress=progress,
+        progress=progress, per_type=args.per_type,
     )
     written = None
     if args.write:
         from ner_demo.encoding import save_calibration
 
+        # A new global temperature replaces per-type ones fitted before it (they would no longer fit).
         written = save_calibration(args.model, None if args.no_temperature else result.temperature,
-                                   result.thresholds if args.thresholds == "f1" else None)
+                                   result.thresholds if args.thresholds == "f1" else None,
+                                   None if args.no_temperature else result.type_temperatures)
     if args.json:
         print_json({"model": args.model, "data": args.data, "split": args.split, "test": args.test,
                     **result.to_dict(), "written": None if written is None else written.name})

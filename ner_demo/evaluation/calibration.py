@@ -185,9 +185,36 @@ def word_labels(probs: Sequence[np.ndarray], gold: Sequence[Sequence[str]],
     return (np.concatenate(rows) if rows else np.zeros((0, width))), np.asarray(ids, dtype=np.int64)
 
 
-def tempered(probs: Sequence[np.ndarray], temperature: float) -> list[np.ndarray]:
-    """Each sentence's word probabilities at ``temperature`` (see :func:`ner_demo.backends.apply_temperature`)."""
-    return [apply_temperature(p, temperature) for p in probs]
+MIN_TYPE_WORDS = 100  # fewer words predicted as a type: it keeps the global temperature
+
+
+def fit_type_temperatures(probs: np.ndarray, labels: Sequence[int], names: Sequence[str],
+                          min_words: int = MIN_TYPE_WORDS) -> dict[str, float]:
+    """A temperature per type (and "O"), each fitted like :func:`fit_temperature` on the words whose most
+    likely label is of that type (``names``: the label of each column); the Tagger tempers a distribution
+    with its argmax type's temperature, so the argmax stays. Types with fewer than ``min_words`` such
+    words get none (they keep the global temperature).
+
+    >>> p = np.array([[0.9, 0.1]] * 4 + [[0.2, 0.8]] * 4)
+    >>> {t: round(v, 3) for t, v in fit_type_temperatures(p, [0, 0, 0, 1, 1, 1, 1, 1], ["O", "B-PER"], 1).items()}
+    {'O': 2.0, 'PER': 0.05}
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64)
+    types = np.array([n if n == "O" else n.split("-", 1)[-1] for n in names])
+    predicted = types[probs.argmax(axis=1)] if len(probs) else np.array([], dtype=types.dtype)
+    out = {}
+    for label in sorted(set(types.tolist())):
+        rows = predicted == label
+        if rows.sum() >= min_words:
+            out[label] = fit_temperature(probs[rows], labels[rows])
+    return out
+
+
+def tempered(probs: Sequence[np.ndarray], temperature: float, by_label: np.ndarray | None = None) -> list[np.ndarray]:
+    """Each sentence's word probabilities at ``temperature``, or at their argmax label's (``by_label``;
+    see :func:`ner_demo.backends.apply_temperature`)."""
+    return [apply_temperature(p, temperature, by_label) for p in probs]
 
 
 # ---- thresholds -------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from ner_demo.evaluation.calibration import (
     best_thresholds,
     calibration_report,
     fit_temperature as _fit_temperature,
+    fit_type_temperatures,
     nll,
     scored_entities,
     tempered,
@@ -27,6 +28,7 @@ from ner_demo.evaluation.calibration import (
 from ner_demo.evaluation.counts import entity_counts, f1_scores
 from ner_demo.evaluation.model_eval import corpus_probabilities
 from ner_demo.errors import ConfigError
+from ner_demo.inference import label_temperatures
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,13 @@ class CalibrationResult:
     temperature: float  # fitted, or the model's own when none was fitted
     fitted: bool
     splits: dict[str, SplitCalibration]  # "fit" and, when given, "held_out"
+    type_temperatures: dict[str, float] = field(default_factory=dict)  # fitted per type when asked
     thresholds: dict[str, float] = field(default_factory=dict)  # chosen on the fit split; {} when not asked
     choices: dict[str, ThresholdChoice] = field(default_factory=dict)
     curves: dict[str, ThresholdCurve] = field(default_factory=dict)  # P/R/F1 against the threshold (fit split)
 
     def to_dict(self) -> dict:
-        return {"temperature": self.temperature, "fitted": self.fitted,
+        return {"temperature": self.temperature, "fitted": self.fitted, "type_temperatures": self.type_temperatures,
                 "splits": {k: v.to_dict() for k, v in self.splits.items()}, "thresholds": self.thresholds,
                 "threshold_choices": {k: v.to_dict() for k, v in self.choices.items()},
                 "threshold_curves": {k: v.to_dict() for k, v in self.curves.items()}}
@@ -65,6 +68,9 @@ class CalibrationResult:
     def format(self, fit_name: str = "dev", held_out_name: str | None = "test") -> str:
         what = "fitted" if self.fitted else "the model's own"
         lines = [f"temperature: {self.temperature:.4f} ({what}; 1 = uncalibrated)"]
+        if self.type_temperatures:
+            lines.append("per-type temperatures (by predicted type): " + ", ".join(
+                f"{t} {v:.4f}" for t, v in sorted(self.type_temperatures.items())))
         for key, name in (("fit", fit_name), ("held_out", held_out_name)):
             split = self.splits.get(key)
             if split is None:
@@ -94,30 +100,43 @@ def _micro_f1(gold, pred) -> float:
     return float(f1_scores(counts[0], counts[1], counts[2]))
 
 
-def _split(tagger, probs, gold, temperature, thresholds, n_bins) -> tuple[SplitCalibration, list]:
+def _split(tagger, probs, gold, temperature, by_label, thresholds, n_bins) -> tuple[SplitCalibration, list]:
     rows, ids = word_labels(probs, gold, tagger.labels)
     raw = [tagger.decode_words(p, {}) for p in probs]
-    hot = [tagger.decode_words(p, {}) for p in tempered(probs, temperature)]
+    hot_probs = tempered(probs, temperature, by_label)
+    hot = [tagger.decode_words(p, {}) for p in hot_probs]
     pred_after = [p.tags for p in hot]
     after = scored_entities(gold, pred_after, [p.scores for p in hot])
-    kept = [tagger.decode_words(p, thresholds) for p in tempered(probs, temperature)] if thresholds else hot
+    kept = [tagger.decode_words(p, thresholds) for p in hot_probs] if thresholds else hot
     f1 = _micro_f1(gold, pred_after)
     return SplitCalibration(
         calibration_report(scored_entities(gold, [p.tags for p in raw], [p.scores for p in raw]), n_bins),
         calibration_report(after, n_bins),
-        nll(rows, ids, 1.0) if len(ids) else 0.0, nll(rows, ids, temperature) if len(ids) else 0.0,
+        nll(rows, ids, 1.0) if len(ids) else 0.0, _nll_at(rows, ids, temperature, by_label),
         [p.tags for p in raw] == pred_after, f1, _micro_f1(gold, [p.tags for p in kept]) if thresholds else f1,
     ), after
 
 
+def _nll_at(rows, ids, temperature, by_label) -> float:
+    if not len(ids):
+        return 0.0
+    if by_label is None:
+        return nll(rows, ids, temperature)
+    hot = tempered([rows], temperature, by_label)[0]
+    return nll(hot, ids, 1.0)
+
+
 def calibrate_on(tagger, fit: Corpus, held_out: Corpus | None = None, fit_temperature: bool = True,
                  thresholds: bool = False, model_temperature: float = 1.0, n_bins: int = N_BINS,
+                 per_type: bool = False,
                  cache: PredictionCache | None = PREDICTIONS,
                  progress: Callable[[str], Callable[[int, int], None]] | None = None) -> CalibrationResult:
     """Fit on ``fit`` and report on it and ``held_out``. ``tagger`` must run at temperature 1 with no
     thresholds (``Tagger(..., temperature=1.0, thresholds={})``): it gives the uncalibrated scores.
     ``fit_temperature=False`` keeps ``model_temperature``; ``thresholds``: choose each type's F1-optimal
-    threshold on ``fit`` at the chosen temperature. ``progress(name)`` gives a callback for that split."""
+    threshold on ``fit`` at the chosen temperature; ``per_type``: also fit a temperature per predicted type
+    (:func:`~ner_demo.evaluation.calibration.fit_type_temperatures`). ``progress(name)`` gives a callback
+    for that split."""
     if tagger.temperature != 1.0 or tagger.thresholds:
         raise ConfigError("calibrate_on needs the Tagger at temperature 1 with no thresholds")
 
@@ -133,17 +152,19 @@ def calibrate_on(tagger, fit: Corpus, held_out: Corpus | None = None, fit_temper
         if not len(ids):
             raise ConfigError("no word of the data has a gold tag the model knows: nothing to fit a temperature on")
         temperature = _fit_temperature(rows, ids)
+    types = fit_type_temperatures(rows, ids, tagger.labels) if fit_temperature and per_type else {}
+    by_label = label_temperatures(tagger.labels, temperature, types)
     chosen: dict[str, ThresholdChoice] = {}
     curves: dict[str, ThresholdCurve] = {}
     if thresholds:
-        hot = [tagger.decode_words(p, {}) for p in tempered(probs, temperature)]
+        hot = [tagger.decode_words(p, {}) for p in tempered(probs, temperature, by_label)]
         entities = scored_entities(gold, [p.tags for p in hot], [p.scores for p in hot])
         chosen = best_thresholds(entities, gold)
         curves = threshold_curves(entities, gold)
     values = {label: c.threshold for label, c in chosen.items()}
-    splits = {"fit": _split(tagger, probs, gold, temperature, values, n_bins)[0]}
+    splits = {"fit": _split(tagger, probs, gold, temperature, by_label, values, n_bins)[0]}
     if held_out is not None:
         held_probs = probabilities(held_out, "tagging (held out)")
-        splits["held_out"] = _split(tagger, held_probs, [list(s.tags) for s in held_out], temperature, values,
-                                    n_bins)[0]
-    return CalibrationResult(temperature, fit_temperature, splits, values, chosen, curves)
+        splits["held_out"] = _split(tagger, held_probs, [list(s.tags) for s in held_out], temperature, by_label,
+                                    values, n_bins)[0]
+    return CalibrationResult(temperature, fit_temperature, splits, types, values, chosen, curves)
