@@ -267,3 +267,25 @@ def test_calibrate_per_type_writes_type_temperatures(capsys, model_copy, tmp_pat
     result = json.loads(capsys.readouterr().out)
     # 12 words of dev: fewer than 100 predicted as any type, so none gets its own temperature
     assert code == 0 and result["type_temperatures"] == {} and InputFeatures.load(model_copy).type_temperatures == {}
+
+
+def test_evaluate_cache_keeps_predictions_on_disk_and_reuses_them(capsys, trained_tiny_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("NER_DEMO_HOME", str(tmp_path / "home"))
+    data = _splits(tmp_path / "data")
+    argv = ["evaluate", "--model", str(trained_tiny_dir), "--precision", "fp32", "--data", str(data),
+            "--bootstrap", "0", "--cache"]
+    assert main(argv) == 0
+    first = capsys.readouterr().out
+    entries = list((tmp_path / "home" / "cache" / "predictions").glob("*.npz"))
+    assert len(entries) == 1
+    stamp = entries[0].stat().st_mtime_ns
+    assert main(argv) == 0 and capsys.readouterr().out == first
+    assert entries[0].stat().st_mtime_ns == stamp  # read, not written again
+
+
+def test_calibrate_on_refuses_a_tagger_that_is_already_calibrated(trained_tiny_dir):
+    from ner_demo.evaluation.model_calibration import calibrate_on
+
+    tagger = Tagger.from_pretrained(str(trained_tiny_dir), backend="torch-fp32", temperature=2.0)
+    with pytest.raises(ConfigError, match="needs the Tagger at temperature 1 with no thresholds"):
+        calibrate_on(tagger, _corpus())
