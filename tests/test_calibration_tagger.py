@@ -289,3 +289,12 @@ def test_calibrate_on_refuses_a_tagger_that_is_already_calibrated(trained_tiny_d
     tagger = Tagger.from_pretrained(str(trained_tiny_dir), backend="torch-fp32", temperature=2.0)
     with pytest.raises(ConfigError, match="needs the Tagger at temperature 1 with no thresholds"):
         calibrate_on(tagger, _corpus())
+
+
+def test_evaluate_prints_the_expected_calibration_error(capsys, trained_tiny_dir, tmp_path):
+    data = _splits(tmp_path / "data")
+    assert main(["evaluate", "--model", str(trained_tiny_dir), "--precision", "fp32", "--data", str(data),
+                 "--bootstrap", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "expected calibration error (entities, strict, temperature 1): " in out
+    assert "over 4 predicted entities" in out

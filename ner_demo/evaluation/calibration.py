@@ -128,6 +128,20 @@ def calibration_report(entities: Sequence[ScoredEntity], n_bins: int = N_BINS) -
     )
 
 
+def format_calibration(report: CalibrationReport, temperature: float = 1.0) -> str:
+    """The ECE lines of ``evaluate``: overall, then per predicted type.
+
+    >>> print(format_calibration(calibration_report(scored_entities([["B-PER"]], [["B-PER"]], [[0.75]]))))
+    expected calibration error (entities, strict, temperature 1): 0.2500 over 1 predicted entities
+      PER      0.2500  (1; mean score 0.7500, share correct 1.0000)
+    """
+    lines = [f"expected calibration error (entities, strict, temperature {temperature:g}): "
+             f"{report.overall.ece:.4f} over {report.overall.n} predicted entities"]
+    for label, r in report.types.items():
+        lines.append(f"  {label:<8} {r.ece:.4f}  ({r.n}; mean score {r.confidence:.4f}, share correct {r.accuracy:.4f})")
+    return "\n".join(lines)
+
+
 # ---- temperature ------------------------------------------------------------------------------------
 
 
