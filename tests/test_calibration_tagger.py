@@ -298,3 +298,15 @@ def test_evaluate_prints_the_expected_calibration_error(capsys, trained_tiny_dir
     out = capsys.readouterr().out
     assert "expected calibration error (entities, strict, temperature 1): " in out
     assert "over 4 predicted entities" in out
+
+
+def test_weights_changed_in_place_miss_the_cache(trained_tiny_dir):
+    import torch
+
+    cache = PredictionCache()
+    tagger = _counting_tagger(trained_tiny_dir)
+    predict_corpus(tagger, _corpus(), cache=cache)
+    with torch.no_grad():
+        next(tagger.source_model.parameters()).add_(0.01)  # as a training step would
+    predict_corpus(tagger, _corpus(), cache=cache)
+    assert cache.misses == 2

@@ -32,15 +32,12 @@ from ner_demo.export import fingerprint
 
 CACHE_DIR = "cache"
 PREDICTIONS_DIR = "predictions"
-_FINGERPRINT_ATTR = "_ner_demo_fingerprint"
 
 
 def model_fingerprint(tagger) -> str:
     """sha256 of what the Tagger runs: a PyTorch model's weights and config (``export.fingerprint``), or
-    an ONNX export's config and graph files. Computed once per Tagger."""
-    known = getattr(tagger, _FINGERPRINT_ATTR, None)
-    if known:
-        return known
+    an ONNX export's config and graph files. Computed on every lookup (about 0.1 s for the shipped
+    model), not remembered: weights changed in place (a model being trained) must not hit old entries."""
     model = getattr(tagger, "source_model", tagger.model)
     if isinstance(model, OnnxModel):
         digest = hashlib.sha256(model.config.to_json_string(use_diff=False).encode())
@@ -49,11 +46,8 @@ def model_fingerprint(tagger) -> str:
             with open(model.folder / name, "rb") as graph:
                 for block in iter(lambda: graph.read(1 << 20), b""):
                     digest.update(block)
-        value = digest.hexdigest()
-    else:
-        value = fingerprint(model)
-    setattr(tagger, _FINGERPRINT_ATTR, value)
-    return value
+        return digest.hexdigest()
+    return fingerprint(model)
 
 
 def data_fingerprint(sentences: Sequence[Sequence[str]], doc_ids: Sequence[int] | None = None) -> str:
