@@ -24,8 +24,8 @@ from ner_demo.backends import (
 )
 from ner_demo.decoding import DECODINGS, viterbi_bio
 from ner_demo.encoding import (
-    InputFeatures, Window, casing_flags, check_chunk_share, check_temperature, check_thresholds, check_type_temperatures,
-    plan_sequence, sequences_for, word_pieces,
+    InputFeatures, Window, casing_flags, check_chunk_share, check_temperature, check_thresholds,
+    check_type_temperatures, plan_sequence, sequences_for, word_pieces,
 )
 from ner_demo.errors import ConfigError, InputTooLargeError, ModelLoadError
 from ner_demo.export import cached_export

@@ -138,7 +138,8 @@ def format_calibration(report: CalibrationReport, temperature: float = 1.0) -> s
     lines = [f"expected calibration error (entities, strict, temperature {temperature:g}): "
              f"{report.overall.ece:.4f} over {report.overall.n} predicted entities"]
     for label, r in report.types.items():
-        lines.append(f"  {label:<8} {r.ece:.4f}  ({r.n}; mean score {r.confidence:.4f}, share correct {r.accuracy:.4f})")
+        lines.append(f"  {label:<8} {r.ece:.4f}  ({r.n}; mean score {r.confidence:.4f}, "
+                     f"share correct {r.accuracy:.4f})")
     return "\n".join(lines)
 
 
