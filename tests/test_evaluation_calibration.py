@@ -123,3 +123,15 @@ def test_best_threshold_drops_the_wrong_low_scored_entity():
 def test_apply_thresholds_keeps_types_without_one():
     kept = apply_thresholds(scored_entities(GOLD, PRED, SCORES), {"ORG": 0.9})
     assert [(e.span.label, round(e.score, 2)) for e in kept] == [("PER", 0.8), ("ORG", 0.95), ("PER", 0.3)]
+
+
+def test_a_global_temperature_keeps_the_best_valid_bio_path():
+    from ner_demo.decoding import viterbi_bio
+
+    labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        probs = softmax(rng.normal(0, 2, size=(8, 5))).astype(np.float32)
+        best = list(viterbi_bio(probs, labels))
+        for t in (0.5, 1.2, 3.0):
+            assert list(viterbi_bio(apply_temperature(probs, t), labels)) == best
