@@ -310,3 +310,14 @@ def test_weights_changed_in_place_miss_the_cache(trained_tiny_dir):
         next(tagger.source_model.parameters()).add_(0.01)  # as a training step would
     predict_corpus(tagger, _corpus(), cache=cache)
     assert cache.misses == 2
+
+
+def test_calibrate_no_temperature_chooses_thresholds_at_the_models_own(capsys, model_copy, tmp_path):
+    data = _splits(tmp_path / "data")
+    save_calibration(model_copy, temperature=2.0)
+    code = main(["calibrate", "--model", str(model_copy), "--precision", "fp32", "--data", str(data),
+                 "--no-temperature", "--thresholds", "f1", "--write", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    features = InputFeatures.load(model_copy)
+    assert code == 0 and (result["temperature"], result["fitted"]) == (2.0, False)
+    assert features.temperature == 2.0 and features.thresholds == result["thresholds"]

@@ -80,7 +80,7 @@ def _calibrate(args) -> int:
     result = calibrate_on(
         tagger, fit, held_out, fit_temperature=not args.no_temperature, thresholds=args.thresholds == "f1",
         model_temperature=model_features.temperature, n_bins=args.bins, cache=prediction_cache(args.cache),
-        progress=progress, per_type=args.per_type,
+        progress=progress, per_type=args.per_type, model_type_temperatures=model_features.type_temperatures,
     )
     written = None
     if args.write:

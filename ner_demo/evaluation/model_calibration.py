@@ -128,16 +128,16 @@ def _nll_at(rows, ids, temperature, by_label) -> float:
 
 def calibrate_on(tagger, fit: Corpus, held_out: Corpus | None = None, fit_temperature: bool = True,
                  thresholds: bool = False, model_temperature: float = 1.0, n_bins: int = N_BINS,
-                 per_type: bool = False,
+                 per_type: bool = False, model_type_temperatures: dict[str, float] | None = None,
                  cache: PredictionCache | None = PREDICTIONS,
                  progress: Callable[[str], Callable[[int, int], None]] | None = None) -> CalibrationResult:
     """Fit on ``fit`` and report on it and ``held_out``. ``tagger`` must run at temperature 1 with no
     thresholds (``Tagger(..., temperature=1.0, thresholds={})``): it gives the uncalibrated scores.
-    ``fit_temperature=False`` keeps ``model_temperature``; ``thresholds``: choose each type's F1-optimal
-    threshold on ``fit`` at the chosen temperature; ``per_type``: also fit a temperature per predicted type
+    ``fit_temperature=False`` keeps ``model_temperature`` (and ``model_type_temperatures``); ``thresholds``:
+    choose each type's F1-optimal threshold on ``fit`` at the chosen temperature; ``per_type``: also fit a temperature per predicted type
     (:func:`~ner_demo.evaluation.calibration.fit_type_temperatures`). ``progress(name)`` gives a callback
     for that split."""
-    if tagger.temperature != 1.0 or tagger.thresholds:
+    if tagger.temperature != 1.0 or tagger.thresholds or tagger.features.type_temperatures:
         raise ConfigError("calibrate_on needs the Tagger at temperature 1 with no thresholds")
 
     def probabilities(corpus, name):
@@ -152,7 +152,10 @@ def calibrate_on(tagger, fit: Corpus, held_out: Corpus | None = None, fit_temper
         if not len(ids):
             raise ConfigError("no word of the data has a gold tag the model knows: nothing to fit a temperature on")
         temperature = _fit_temperature(rows, ids)
-    types = fit_type_temperatures(rows, ids, tagger.labels) if fit_temperature and per_type else {}
+    if fit_temperature:
+        types = fit_type_temperatures(rows, ids, tagger.labels) if per_type else {}
+    else:
+        types = dict(model_type_temperatures or {})
     by_label = label_temperatures(tagger.labels, temperature, types)
     chosen: dict[str, ThresholdChoice] = {}
     curves: dict[str, ThresholdCurve] = {}
