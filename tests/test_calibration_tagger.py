@@ -321,3 +321,9 @@ def test_calibrate_no_temperature_chooses_thresholds_at_the_models_own(capsys, m
     features = InputFeatures.load(model_copy)
     assert code == 0 and (result["temperature"], result["fitted"]) == (2.0, False)
     assert features.temperature == 2.0 and features.thresholds == result["thresholds"]
+
+
+def test_an_explicit_threshold_outside_zero_to_one_is_refused(trained_tiny_dir):
+    tagger = Tagger.from_pretrained(str(trained_tiny_dir), backend="torch-fp32")
+    with pytest.raises(ConfigError, match="threshold must be between 0 and 1, got 1.5"):
+        tagger.predict(TEXT, threshold=1.5)
