@@ -57,6 +57,29 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
+def apply_temperature(probs: np.ndarray, temperature: float, by_label: np.ndarray | None = None) -> np.ndarray:
+    """``softmax(logits / temperature)`` from ``probs = softmax(logits)``, on the last axis.
+
+    ``log(probs)`` is the logits less a constant per row, and a softmax ignores such a constant, so this
+    is exactly the tempered softmax of the logits, whatever backend produced ``probs``; the order of a
+    row, and so its argmax, is unchanged. A probability that underflowed to 0 stays 0. ``by_label``
+    (n_labels,): each row's temperature is that of its argmax label instead (per-type temperatures),
+    which keeps every row's argmax too.
+
+    >>> apply_temperature(np.array([[0.8, 0.2]]), 2.0).round(4).tolist()
+    [[0.6667, 0.3333]]
+    >>> apply_temperature(np.array([[0.8, 0.2], [0.2, 0.8]]), 1.0, np.array([1.0, 2.0])).round(4).tolist()
+    [[0.8, 0.2], [0.3333, 0.6667]]
+    """
+    if by_label is not None:
+        temperature = np.asarray(by_label, dtype=np.float32)[probs.argmax(axis=-1)][..., None]
+    elif temperature == 1.0:
+        return probs
+    with np.errstate(divide="ignore"):
+        scaled = np.log(probs) / temperature
+    return softmax(scaled).astype(probs.dtype, copy=False)
+
+
 # ---- PyTorch -------------------------------------------------------------------------------------
 
 

@@ -9,8 +9,11 @@ exactly one window, so merging needs no voting and nothing is dropped.
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
-from dataclasses import asdict, dataclass, fields
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
 
@@ -40,6 +43,19 @@ class InputFeatures:
     # How much of each window a long document's chunk predicts (see plan_sequence), the Tagger's default:
     # a speed knob chosen when the model is shipped (a fast model trades a little dev F1 for fewer windows).
     chunk_share: float = 0.5
+    # Calibration, fitted on dev by `python -m ner_demo calibrate --write` (ner_demo.evaluation.calibration):
+    # the Tagger divides the logits by ``temperature`` before the softmax (1.0: unchanged; the argmax is
+    # never changed by it), and drops entities whose score is below their type's ``thresholds`` entry.
+    # ``type_temperatures``: a temperature per entity type (and "O") instead, chosen for each distribution
+    # by its most likely label's type (argmax kept too); types without one get ``temperature``.
+    temperature: float = 1.0
+    thresholds: dict[str, float] = field(default_factory=dict)
+    type_temperatures: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self):
+        check_temperature(self.temperature)
+        check_thresholds(self.thresholds)
+        check_type_temperatures(self.type_temperatures)
 
     def save(self, folder: str | Path, extra: dict | None = None) -> None:
         data = {"input_features": asdict(self), **(extra or {})}
@@ -53,7 +69,68 @@ class InputFeatures:
             return cls()
         data = json.loads(path.read_text(encoding="utf-8")).get("input_features", {})
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        try:
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except ConfigError as exc:
+            raise ConfigError(f"{path.name}: {exc}") from None
+
+
+def save_calibration(folder: str | Path, temperature: float | None = None,
+                     thresholds: dict[str, float] | None = None,
+                     type_temperatures: dict[str, float] | None = None) -> Path:
+    """Write a temperature, per-type temperatures and/or per-type thresholds into ``folder``'s
+    ``ner_demo.json`` (None: left as they are), keeping everything else in it (written whole to a
+    temporary file, then renamed: never half a file)."""
+    path = Path(folder, FEATURES_FILE)
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    features = dict(data.get("input_features", {}))
+    if temperature is not None:
+        features["temperature"] = check_temperature(temperature)
+    if thresholds is not None:
+        features["thresholds"] = check_thresholds(dict(thresholds))
+    if type_temperatures is not None:
+        features["type_temperatures"] = check_type_temperatures(dict(type_temperatures))
+    data["input_features"] = features
+    # the merged record must load: checked before the file is replaced
+    InputFeatures(**{k: v for k, v in features.items() if k in {f.name for f in fields(InputFeatures)}})
+    fd, staging = tempfile.mkstemp(prefix=f".{FEATURES_FILE}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(data, indent=2) + "\n")
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def check_temperature(temperature) -> float:
+    """``temperature`` if it is a finite number above 0, else a ConfigError."""
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not (
+            math.isfinite(temperature) and temperature > 0):
+        raise ConfigError(f"temperature must be a number above 0, got {temperature!r}")
+    return float(temperature)
+
+
+def check_type_temperatures(temperatures) -> dict[str, float]:
+    """``temperatures`` if it maps entity types (or "O") to temperatures above 0, else a ConfigError."""
+    if not isinstance(temperatures, dict) or not all(isinstance(k, str) for k in temperatures):
+        raise ConfigError(f"type_temperatures must map entity types to numbers above 0, got {temperatures!r}")
+    try:
+        return {label: check_temperature(value) for label, value in temperatures.items()}
+    except ConfigError as exc:
+        raise ConfigError(f"type_temperatures: {exc}") from None
+
+
+def check_thresholds(thresholds) -> dict[str, float]:
+    """``thresholds`` if it maps entity types to numbers in [0, 1], else a ConfigError."""
+    if not isinstance(thresholds, dict):
+        raise ConfigError(f"thresholds must map entity types to numbers between 0 and 1, got {thresholds!r}")
+    for label, value in thresholds.items():
+        if (not isinstance(label, str) or isinstance(value, bool) or not isinstance(value, (int, float))
+                or not 0 <= value <= 1):
+            raise ConfigError(f"threshold of {label!r} must be a number between 0 and 1, got {value!r}")
+    return {label: float(value) for label, value in thresholds.items()}
 
 
 def check_chunk_share(share: float) -> float:

@@ -15,20 +15,23 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
-from ner_demo.backends import BACKENDS, Backend, OnnxBackend, OnnxModel, TorchBackend, is_onnx_folder, load_onnx_model
+from ner_demo.backends import (
+    BACKENDS, Backend, OnnxBackend, OnnxModel, TorchBackend, apply_temperature, is_onnx_folder, load_onnx_model,
+)
 from ner_demo.decoding import DECODINGS, viterbi_bio
 from ner_demo.encoding import (
-    InputFeatures, Window, casing_flags, check_chunk_share, plan_sequence, sequences_for, word_pieces,
+    InputFeatures, Window, casing_flags, check_chunk_share, check_temperature, check_thresholds,
+    check_type_temperatures, plan_sequence, sequences_for, word_pieces,
 )
 from ner_demo.errors import ConfigError, InputTooLargeError, ModelLoadError
 from ner_demo.export import cached_export
 from ner_demo.models import Backbone, load_tokenizer, load_trained
 from ner_demo.scripts import script_warning
-from ner_demo.spans import Entity, Word, split_words, word_tags_to_entities
+from ner_demo.spans import Entity, Word, iob2_word_spans, split_words, word_tags_to_entities
 
 # torch is deferred into the functions that need it (pick_device, pick_precision): importing the Tagger
 # must not import torch, so that serving an ONNX export can start without it.
@@ -188,6 +191,9 @@ class Tagger:
         decoding: str | None = None,
         context_words: int | None = None,
         chunk_share: float | None = None,
+        temperature: float | None = None,
+        thresholds: Mapping[str, float] | None = None,
+        type_temperatures: Mapping[str, float] | None = None,
     ):
         # The model's own unless overridden; of a window predicted per chunk of a long document (see plan).
         self.chunk_share = check_chunk_share(features.chunk_share if chunk_share is None else chunk_share)
@@ -195,6 +201,15 @@ class Tagger:
             if context_words < 0:
                 raise ConfigError(f"context_words must be 0 or more, got {context_words}")
             features = replace(features, context_words=context_words)
+        # The model's calibration (ner_demo.json, written by `calibrate --write`) unless overridden: a
+        # temperature divides the logits before the softmax; per-type thresholds drop entities below them.
+        if temperature is not None:  # one temperature given: it replaces the model's per-type ones too
+            features = replace(features, temperature=check_temperature(temperature),
+                               type_temperatures={} if type_temperatures is None else features.type_temperatures)
+        if type_temperatures is not None:
+            features = replace(features, type_temperatures=check_type_temperatures(dict(type_temperatures)))
+        if thresholds is not None:
+            features = replace(features, thresholds=check_thresholds(dict(thresholds)))
         if aggregation not in AGGREGATIONS:
             raise ConfigError(f"aggregation {aggregation!r} is not one of {', '.join(AGGREGATIONS)}")
         if batch_size is not None and batch_size < 1:
@@ -203,6 +218,7 @@ class Tagger:
         self.precision = name.split("-", 1)[1]  # fp32 / bf16 / fp16 / int8, whatever runs it
         self.backend: Backend = _make_backend(model, name, self.device, tokenizer)
         self.model = getattr(self.backend, "model", model)  # the quantised copy for torch-int8
+        self.source_model = model  # what was loaded (its weights fingerprint a prediction cache's entries)
         self.tokenizer = tokenizer
         self.features = features
         self.aggregation = aggregation
@@ -215,6 +231,8 @@ class Tagger:
         if self.max_length < 2 * features.max_pieces_per_word + 2:
             raise ConfigError(f"max_length {self.max_length} is too small for words of {features.max_pieces_per_word} pieces")
         self.labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        # Per label, the temperature of its type (per-type temperatures), or None: one for all.
+        self._label_temperatures = label_temperatures(self.labels, features.temperature, features.type_temperatures)
         self._pool: ThreadPoolExecutor | None = None  # for backends that take concurrent calls
 
     @classmethod
@@ -227,9 +245,34 @@ class Tagger:
     def backend_name(self) -> str:
         return self.backend.name
 
+    @property
+    def temperature(self) -> float:
+        return self.features.temperature
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Per-type confidence thresholds applied by default (empty: none)."""
+        return dict(self.features.thresholds)
+
     def describe(self) -> str:
+        calibration = f", temperature={self.temperature:g}" if self.temperature != 1.0 else ""
+        if self.features.type_temperatures:
+            calibration += ", type_temperatures=" + ",".join(
+                f"{k}:{v:g}" for k, v in sorted(self.features.type_temperatures.items()))
+        if self.thresholds:
+            calibration += ", thresholds=" + ",".join(f"{k}:{v:g}" for k, v in sorted(self.thresholds.items()))
         return (f"{self.backend.describe()}, aggregation={self.aggregation}, decoding={self.decoding}, "
-                f"context_words={self.features.context_words}, chunk_share={self.chunk_share:g}")
+                f"context_words={self.features.context_words}, chunk_share={self.chunk_share:g}{calibration}")
+
+    def settings(self) -> dict:
+        """What decides the word probabilities besides the weights and the words: a prediction cache's key
+        (ner_demo.evaluation.cache). Thresholds and decoding are applied after the probabilities, so they
+        are not in it."""
+        return {"backend": self.backend_name, "device": self.device, "aggregation": self.aggregation,
+                "context_words": self.features.context_words, "chunk_share": self.chunk_share,
+                "max_length": self.max_length, "max_pieces_per_word": self.features.max_pieces_per_word,
+                "casing": self.features.casing, "temperature": self.temperature,
+                "type_temperatures": dict(sorted(self.features.type_temperatures.items()))}
 
     # ---- words in, tags out ---------------------------------------------------------------------
 
@@ -239,8 +282,18 @@ class Tagger:
         return [p.tags for p in self.predict_words_scored(sentences, doc_ids)]
 
     def predict_words_scored(
-        self, sentences: Sequence[Sequence[str]], doc_ids: Sequence[int] | None = None
+        self, sentences: Sequence[Sequence[str]], doc_ids: Sequence[int] | None = None,
+        thresholds: Mapping[str, float] | None = None,
     ) -> list[WordPrediction]:
+        """Tags and scores; entities below their type's threshold (``thresholds``, default the model's
+        own; ``{}`` none) become O."""
+        return [self.decode_words(p, thresholds) for p in self.word_probabilities(sentences, doc_ids)]
+
+    def word_probabilities(
+        self, sentences: Sequence[Sequence[str]], doc_ids: Sequence[int] | None = None
+    ) -> list[np.ndarray]:
+        """Per sentence, its words' (n_words, n_labels) label probabilities (temperature applied),
+        before decoding and thresholds: what a prediction cache keeps."""
         sequences, targets = sequences_for(sentences, doc_ids, self.features.context_words)
         # A document (context models) is read whole, in overlapping windows that each predict a middle
         # chunk with context on both sides: each word is read about twice, not once per sentence that
@@ -248,23 +301,33 @@ class Tagger:
         # words/s (BENCHMARKS.md, "The shipped model: levers tried"). Without context a sequence is one
         # sentence anyway.
         probs, _ = self._word_probabilities(sequences)
-        out = []
-        for seq_probs, seq_targets in zip(probs, targets):
-            for start, end in seq_targets:
-                out.append(self._decode(seq_probs[start:end]))
-        return out
+        return [seq_probs[start:end] for seq_probs, seq_targets in zip(probs, targets) for start, end in seq_targets]
+
+    def decode_words(self, probs: np.ndarray, thresholds: Mapping[str, float] | None = None,
+                     default: float = 0.0) -> WordPrediction:
+        """One sentence's tags from its word probabilities: the Tagger's decoding, then entities below
+        their type's threshold (``thresholds``, default the model's own; ``default`` for types without
+        one) turned into O."""
+        return drop_below(self._decode(probs), self.thresholds if thresholds is None else thresholds, default)
 
     # ---- text in, entities out -------------------------------------------------------------------
 
-    def predict(self, text: str) -> list[Entity]:
-        return self.tag_texts([text])[0].entities
+    def predict(self, text: str, threshold: float | None = None) -> list[Entity]:
+        return self.tag_texts([text], threshold)[0].entities
 
-    def predict_many(self, texts: Sequence[str]) -> list[list[Entity]]:
-        return [t.entities for t in self.tag_texts(texts)]
+    def predict_many(self, texts: Sequence[str], threshold: float | None = None) -> list[list[Entity]]:
+        return [t.entities for t in self.tag_texts(texts, threshold)]
 
-    def tag_texts(self, texts: Sequence[str]) -> list[TaggedText]:
+    def tag_texts(self, texts: Sequence[str], threshold: float | None = None) -> list[TaggedText]:
         """Entities with character offsets into each text; empty text gives no entities. Each result's
-        ``warnings`` say when it should not be trusted (a text mostly in a non-Latin script)."""
+        ``warnings`` say when it should not be trusted (a text mostly in a non-Latin script).
+
+        Entities below their type's threshold (the model's ``thresholds``) are dropped, and their words
+        tagged O; ``threshold`` given: that one threshold for every type instead (0: keep all).
+        """
+        if threshold is not None and not 0 <= threshold <= 1:
+            raise ConfigError(f"threshold must be between 0 and 1, got {threshold}")
+        per_type, default = (self.thresholds, 0.0) if threshold is None else ({}, threshold)
         for i, text in enumerate(texts):
             if len(text) > MAX_TEXT_CHARS:
                 raise InputTooLargeError(
@@ -275,7 +338,7 @@ class Tagger:
         probs, n_windows = self._word_probabilities(sequences)
         results = []
         for text, ws, p, n in zip(texts, words, probs, n_windows):
-            pred = self._decode(p)
+            pred = self.decode_words(p, per_type, default)
             entities = word_tags_to_entities(text, ws, pred.tags, pred.scores)
             warning = script_warning(text)
             results.append(TaggedText(text, ws, entities, pred.tags, n, [warning] if warning else []))
@@ -336,8 +399,9 @@ class Tagger:
         return self._pool.map(self.forward_windows, batches)
 
     def forward_windows(self, batch: list[Window]) -> np.ndarray:
-        """(B, T, n_labels) probabilities of a batch of windows."""
-        return self.backend(*self.batch_arrays(batch))
+        """(B, T, n_labels) probabilities of a batch of windows, at the model's temperature: the same on
+        every backend, since it is applied here to what any backend returns (see apply_temperature)."""
+        return apply_temperature(self.backend(*self.batch_arrays(batch)), self.temperature, self._label_temperatures)
 
     def batch_arrays(self, batch: Sequence[Window]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(input_ids, attention_mask, token_type_ids)``, (B, T) int64, padded to the longest window."""
@@ -372,6 +436,37 @@ class Tagger:
         for k in range(end - start):  # "max": the distribution of the piece that is most sure of itself
             rows = probs[bounds[k] : bounds[k + 1]]  # (pieces, n_labels)
             dest[start + k] = rows[rows.max(axis=1).argmax()]
+
+def label_temperatures(labels: Sequence[str], temperature: float,
+                       type_temperatures: Mapping[str, float]) -> np.ndarray | None:
+    """Each label's temperature (``B-X`` and ``I-X``: type X's; ``O``: "O"'s), ``temperature`` where its
+    type has none; None without per-type temperatures.
+
+    >>> label_temperatures(["O", "B-PER", "I-PER", "B-LOC"], 1.5, {"PER": 2.0}).tolist()
+    [1.5, 2.0, 2.0, 1.5]
+    """
+    if not type_temperatures:
+        return None
+    types = [label if label == "O" else label.split("-", 1)[-1] for label in labels]
+    return np.array([type_temperatures.get(t, temperature) for t in types], dtype=np.float32)
+
+
+def drop_below(pred: WordPrediction, thresholds: Mapping[str, float], default: float = 0.0) -> WordPrediction:
+    """``pred`` with every entity whose score (the mean of its words', as :class:`Entity` scores are) is
+    below its type's threshold tagged O; types without one in ``thresholds`` get ``default``.
+
+    >>> drop_below(WordPrediction(["B-PER", "O", "B-LOC"], [0.4, 0.9, 0.8]), {"PER": 0.5}).tags
+    ['O', 'O', 'B-LOC']
+    """
+    if not thresholds and default <= 0:
+        return pred
+    tags = list(pred.tags)
+    for span in iob2_word_spans(tags):
+        score = sum(pred.scores[span.start : span.end]) / (span.end - span.start)
+        if score < thresholds.get(span.label, default):
+            tags[span.start : span.end] = ["O"] * (span.end - span.start)
+    return WordPrediction(tags, pred.scores)
+
 
 def _make_backend(model, name: str, device: str, tokenizer) -> Backend:
     if name.startswith("torch-"):

@@ -13,6 +13,7 @@ import torch
 from tiny_models import build_tiny_model
 
 from ner_demo.encoding import InputFeatures, training_examples
+from ner_demo.evaluation.cache import PREDICTIONS
 from ner_demo.labels import LabelSet
 from ner_demo.models import load_trained, save_model
 
@@ -21,6 +22,14 @@ torch.set_num_threads(1)  # the suite runs on 2 cores; one thread per process av
 # set before any test or test app starts, so subprocesses inherit it.
 os.environ["NER_DEMO_EXPORTS"] = tempfile.mkdtemp(prefix="ner_demo-test-exports-")
 atexit.register(shutil.rmtree, os.environ["NER_DEMO_EXPORTS"], True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_prediction_cache():
+    """Each test starts with an empty in-process prediction cache: what one test tagged must not make
+    another's evaluation a cache hit (which reports no tagging progress)."""
+    PREDICTIONS.clear()
+    yield
 
 PEOPLE = ["John", "Mary", "Angela", "Pedro", "Li"]
 PLACES = ["Paris", "Berlin", "Tokyo", "Lagos", "Lima"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 import pytest
 from app_harness import write_conll_file
 
@@ -17,6 +18,7 @@ from ner_demo.app_support import tagging as tg
 from ner_demo.data.conll import Corpus, Sentence
 from ner_demo.errors import DataFormatError
 from ner_demo.evaluation.model_eval import predict_corpus
+from ner_demo.inference import WordPrediction
 
 DEV_TINY = Path(__file__).parent / "data" / "dev_tiny.conll"
 TAG_APIS = ("tag", "tag_submit", "decode", "tag_file")
@@ -94,17 +96,20 @@ def test_progress_comes_in_small_chunks_only_when_watched():
         def __init__(self):
             self.calls = 0
 
-        def predict_words(self, sentences, doc_ids=None):
+        def word_probabilities(self, sentences, doc_ids=None):
             self.calls += 1
-            return [["O"] * len(s) for s in sentences]
+            return [np.ones((len(s), 1), dtype=np.float32) for s in sentences]
+
+        def decode_words(self, probs, thresholds=None):
+            return WordPrediction(["O"] * len(probs), [1.0] * len(probs))
 
     corpus = Corpus([Sentence(("a",), ("O",)) for _ in range(1000)])  # one document: no -DOCSTART- lines
     seen = []
     tagger = Counting()
-    predict_corpus(tagger, corpus, progress=lambda done, total: seen.append(done))
+    predict_corpus(tagger, corpus, progress=lambda done, total: seen.append(done), cache=None)
     assert seen == [128, 256, 384, 512, 640, 768, 896, 1000]
     tagger = Counting()
-    predict_corpus(tagger, corpus)
+    predict_corpus(tagger, corpus, cache=None)
     assert tagger.calls == 1  # unwatched: one chunk of up to 2048 sentences keeps batches full
 
 

@@ -53,6 +53,13 @@ def add_data_options(parser) -> None:
                         help="bootstrap resamples of the documents (of the sentences when there is one document) "
                              "for the 95%% intervals and p-values; 0: none (default: 1000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap's draws (default: 0)")
+    add_cache_flag(parser)
+
+
+def add_cache_flag(parser) -> None:
+    parser.add_argument("--cache", action="store_true",
+                        help="keep the predictions on disk, under $NER_DEMO_HOME/cache/predictions, and reuse them "
+                             "when the same model is run the same way on the same data again")
 
 
 def add_model_options(parser, model: bool = True) -> None:

@@ -34,9 +34,9 @@ def _compare(args) -> int:
     corpus = load_split(args.data, args.split)
     gold, words = [s.tags for s in corpus], [s.words for s in corpus]
     tagger_a = load_tagger(args, args.model_a)
-    pred_a = tag_corpus(tagger_a, corpus, args.json, "tagging with A")
+    pred_a = tag_corpus(tagger_a, corpus, args.json, "tagging with A", disk=args.cache)
     tagger_b = load_tagger(args, args.model_b)
-    pred_b = tag_corpus(tagger_b, corpus, args.json, "tagging with B")
+    pred_b = tag_corpus(tagger_b, corpus, args.json, "tagging with B", disk=args.cache)
     strict_a, strict_b = evaluate(gold, pred_a).strict, evaluate(gold, pred_b).strict
     test = (paired_bootstrap(gold, pred_a, pred_b, [s.doc_id for s in corpus], args.bootstrap, args.seed)
             if args.bootstrap else None)

@@ -159,18 +159,33 @@ def _check_file(file: str) -> None:
         raise UsageError(f"{file}: no such file")
 
 
-def tag_corpus(tagger, corpus, quiet: bool, desc: str = "tagging") -> list[list[str]]:
-    """Predicted tags for every sentence of ``corpus``, with a progress bar on stderr unless ``quiet``."""
-    from ner_demo.evaluation.model_eval import predict_corpus  # deferred with the rest of scoring
+def tag_corpus(tagger, corpus, quiet: bool, desc: str = "tagging", disk: bool = False) -> list[list[str]]:
+    """Predicted tags for every sentence of ``corpus`` (the model's thresholds applied), with a progress
+    bar on stderr unless ``quiet``; ``disk``: through the on-disk prediction cache."""
+    return [p.tags for p in tag_corpus_scored(tagger, corpus, quiet, desc, disk)]
+
+
+def tag_corpus_scored(tagger, corpus, quiet: bool, desc: str = "tagging", disk: bool = False):
+    """:func:`tag_corpus` with each word's score: ``WordPrediction`` per sentence."""
+    from ner_demo.evaluation.model_eval import predict_corpus_scored  # deferred with the rest of scoring
 
     with tqdm(total=len(corpus), unit="sent", desc=desc, disable=quiet or None, file=sys.stderr) as bar:
-        return predict_corpus(tagger, corpus, progress=lambda done, total: bar.update(done - bar.n))
+        return predict_corpus_scored(tagger, corpus, progress=lambda done, total: bar.update(done - bar.n),
+                                     cache=prediction_cache(disk))
+
+
+def prediction_cache(disk: bool):
+    """The process's in-memory prediction cache, or (``disk``) one that also keeps entries on disk."""
+    from ner_demo.evaluation.cache import PREDICTIONS, disk_cache
+
+    return disk_cache() if disk else PREDICTIONS
 
 
 def _evaluate(args) -> int:
     # deferred: scoring imports seqeval, nervaluate and numpy, seconds that `predict` must not pay
     from ner_demo.evaluation import evaluate, format_report
     from ner_demo.evaluation.bootstrap import bootstrap_f1
+    from ner_demo.evaluation.calibration import calibration_report, format_calibration, scored_entities
     from ner_demo.evaluation.generalisation import (
         length_tables,
         overlap,
@@ -191,7 +206,8 @@ def _evaluate(args) -> int:
     corpus = load_split(args.data, args.split)
     train, no_train = _training_split(args)
     tagger = load_tagger(args)
-    pred = tag_corpus(tagger, corpus, args.json)
+    scored = tag_corpus_scored(tagger, corpus, args.json, disk=args.cache)
+    pred = [p.tags for p in scored]
     gold, words = [s.tags for s in corpus], [s.words for s in corpus]
     result = evaluate(gold, pred, words)
     intervals = (bootstrap_f1(gold, pred, [s.doc_id for s in corpus], args.bootstrap, args.seed)
@@ -201,13 +217,14 @@ def _evaluate(args) -> int:
     seen = None if train is None else training_surfaces([s.words for s in train], [s.tags for s in train])
     buckets = ([] if seen is None else [seen_unseen(gold, pred, words, seen)])
     buckets += length_tables(gold, pred, words, tokenizer_pieces(tagger.tokenizer))
+    calibration = calibration_report(scored_entities(gold, pred, [p.scores for p in scored]))
     if args.json:
         print_json({"model": args.model, "data": args.data, "split": args.split, "tagger": tagger.describe(),
                     **result.to_dict(), "bootstrap": None if intervals is None else intervals.to_dict(),
                     "schemes": [row.to_dict() for row in schemes],
                     "scheme_differences": [d.to_dict() for d in differences],
                     "overlap": None if seen is None else overlap(gold, words, seen).to_dict(),
-                    "buckets": [table.to_dict() for table in buckets]})
+                    "buckets": [table.to_dict() for table in buckets], "calibration": calibration.to_dict()})
         return 0
     print(f"model: {args.model or 'shipped default'} ({tagger.describe()})")
     print(f"data: {args.data} {args.split}: {result.n_sentences} sentences, {result.n_tokens} tokens")
@@ -224,6 +241,8 @@ def _evaluate(args) -> int:
         print(format_overlap(overlap(gold, words, seen)))
     for table in buckets:
         print(format_buckets(table))
+    print()
+    print(format_calibration(calibration, tagger.temperature))
     print()
     print(headline(result.strict.micro.f1, intervals))
     for error in result.errors[: args.errors]:

@@ -2,6 +2,9 @@
 an entity-level confusion matrix and a categorised error list; bootstrap intervals and a paired test
 (:mod:`.bootstrap`, :mod:`.significance`), seen/unseen and length buckets (:mod:`.generalisation`), and
 every scoring scheme side by side with nervaluate (:mod:`.schemes`). Text tables: :mod:`.tables`.
+Calibration (entity-level reliability and ECE, temperatures, per-type thresholds): :mod:`.calibration`,
+fitted on a corpus by :func:`calibrate_on` (:mod:`.model_calibration`); tagging a corpus goes through
+the prediction cache of :mod:`.cache` (:func:`predict_corpus`, :func:`corpus_probabilities`).
 
 Plotly figures built from these results live in :mod:`ner_demo.evaluation.plots`, imported on
 demand so that scoring does not load plotly.
@@ -18,6 +21,21 @@ from ner_demo.evaluation.analysis import (
     entity_errors,
 )
 from ner_demo.evaluation.bootstrap import BootstrapResult, Interval, bootstrap_f1
+from ner_demo.evaluation.cache import PREDICTIONS, PredictionCache, disk_cache, prediction_key
+from ner_demo.evaluation.calibration import (
+    CalibrationReport,
+    Reliability,
+    ScoredEntity,
+    ThresholdChoice,
+    ThresholdCurve,
+    best_thresholds,
+    calibration_report,
+    fit_temperature,
+    fit_type_temperatures,
+    reliability,
+    scored_entities,
+    threshold_curves,
+)
 from ner_demo.evaluation.generalisation import (
     BucketScore,
     BucketTable,
@@ -28,17 +46,22 @@ from ner_demo.evaluation.generalisation import (
     training_surfaces,
 )
 from ner_demo.evaluation.metrics import EvaluationResult, Scores, TypeScore, evaluate, format_report
+from ner_demo.evaluation.model_calibration import CalibrationResult, SplitCalibration, calibrate_on
+from ner_demo.evaluation.model_eval import corpus_probabilities, predict_corpus, predict_corpus_scored
 from ner_demo.evaluation.schemes import SCHEMES, SchemeDifference, SchemeScore, scheme_differences, scheme_scores
 from ner_demo.evaluation.significance import Difference, Disagreement, PairedTest, disagreements, paired_bootstrap
 
 __all__ = [
     "ERROR_KINDS",
     "MISSED",
+    "PREDICTIONS",
     "SCHEMES",
     "SPURIOUS",
     "BootstrapResult",
     "BucketScore",
     "BucketTable",
+    "CalibrationReport",
+    "CalibrationResult",
     "ConfusionMatrix",
     "Difference",
     "Disagreement",
@@ -47,22 +70,41 @@ __all__ = [
     "Interval",
     "Overlap",
     "PairedTest",
+    "PredictionCache",
+    "Reliability",
     "SchemeDifference",
     "SchemeScore",
+    "ScoredEntity",
     "Scores",
+    "SplitCalibration",
+    "ThresholdChoice",
+    "ThresholdCurve",
     "TypeScore",
     "analyse",
+    "best_thresholds",
     "bootstrap_f1",
+    "calibrate_on",
+    "calibration_report",
     "confusion_matrix",
+    "corpus_probabilities",
     "disagreements",
+    "disk_cache",
     "entity_errors",
     "evaluate",
+    "fit_temperature",
+    "fit_type_temperatures",
     "format_report",
     "length_tables",
     "overlap",
     "paired_bootstrap",
+    "predict_corpus",
+    "predict_corpus_scored",
+    "prediction_key",
+    "reliability",
     "scheme_differences",
     "scheme_scores",
+    "scored_entities",
     "seen_unseen",
+    "threshold_curves",
     "training_surfaces",
 ]
