@@ -11,7 +11,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from ner_demo.app import messages as msg
+import ner_demo.app.messages as msg
 from ner_demo.app.model_cache import ModelCache, initial_choice, model_choices
 from ner_demo.app.tag_format import fresh_output_dir
 from ner_demo.errors import NerDemoError

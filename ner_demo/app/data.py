@@ -7,7 +7,7 @@ import functools
 
 import gradio as gr
 
-from ner_demo.app import data_format as ds
+import ner_demo.app.data_format as ds
 from ner_demo.app.common import INFER, LIGHT, SERIAL, friendly
 from ner_demo.app.tag_format import color_map
 from ner_demo.data.sources import fetch_conll2003 as fetch

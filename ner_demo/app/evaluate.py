@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ner_demo.app import data_format as ds
-from ner_demo.app import evaluate_format as ev
+import ner_demo.app.data_format as ds
+import ner_demo.app.evaluate_format as ev
 from ner_demo.app.common import LIGHT, MODELS, friendly, model_name, model_picker, picker_update, wire
 from ner_demo.evaluation.plots import compare_runs_bar, confusion_heatmap, per_type_bar
 

@@ -7,7 +7,7 @@ import inspect
 
 import gradio as gr
 
-from ner_demo.app import tag_format as tg
+import ner_demo.app.tag_format as tg
 from ner_demo.app.batching import ItemError, isolated_batch
 from ner_demo.app.common import INFER, INFERENCE_CONCURRENCY, LIGHT, MODELS, friendly, model_name, model_picker, out_dir
 from ner_demo.app.common import picker_update, wire

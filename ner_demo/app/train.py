@@ -12,8 +12,8 @@ import functools
 
 import gradio as gr
 
-from ner_demo.app import data_format as ds
-from ner_demo.app import train_format as tr
+import ner_demo.app.data_format as ds
+import ner_demo.app.train_format as tr
 from ner_demo.app.common import LIGHT, SERIAL, friendly, runs_dir, wire
 from ner_demo.errors import NerDemoError
 from ner_demo.models import OFFLINE_ENCODER
