@@ -31,7 +31,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -r req
 
 def _real_assets() -> bool:
     """Whether the shipped model and the real CoNLL-2003 are both here (for the README's screenshots)."""
-    from ner_demo.app_support.datasets import conll2003_present
+    from ner_demo.app.data_format import conll2003_present
     from ner_demo.models import SHIPPED_MODEL
 
     return (SHIPPED_MODEL / "config.json").is_file() and conll2003_present()
