@@ -235,12 +235,12 @@ def test_train_a_tiny_run_and_watch_it(page, tiny_model_dir):
         backbone = page.locator("#train-backbone input")
         backbone.fill("offline-minilm" if real else str(tiny_model_dir))
         backbone.press("Enter")
-        page.get_by_label("Learning rate").fill("0.0001" if real else "0.003")
-        page.get_by_label("Batch size").fill("8")
+        page.locator("#train-learning-rate input").fill("0.0001" if real else "0.003")  # one input per TrainConfig field
+        page.locator("#train-batch-size input").fill("8")
         steps = "150" if real else "45"  # tiny: 3 epochs of 15 steps, so three dev F1 points
-        page.get_by_label("Max steps (0: epochs decide)").fill(steps)
-        page.get_by_label("Max length (subwords)").fill("64")
-        page.get_by_label("Train sentences (0: all)").fill("400" if real else "0")
+        page.locator("#train-max-steps input").fill(steps)
+        page.locator("#train-max-length input").fill("64")
+        page.locator("#train-limit-train-sentences input").fill("400" if real else "")  # empty: every sentence
         page.locator("#start-button").click()
         progress = page.locator("#train-progress")
         progress.get_by_text(re.compile(rf"step \d+/{steps}")).wait_for()
