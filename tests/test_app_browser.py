@@ -240,7 +240,7 @@ def test_train_a_tiny_run_and_watch_it(page, tiny_model_dir):
         steps = "150" if real else "45"  # tiny: 3 epochs of 15 steps, so three dev F1 points
         page.locator("#train-max-steps input").fill(steps)
         page.locator("#train-max-length input").fill("64")
-        page.locator("#train-limit-train-sentences input").fill("400" if real else "")  # empty: every sentence
+        page.locator("#train-limit-train-sentences input").fill("400" if real else "0")  # 0: every sentence
         page.locator("#start-button").click()
         progress = page.locator("#train-progress")
         progress.get_by_text(re.compile(rf"step \d+/{steps}")).wait_for()

@@ -163,3 +163,11 @@ def test_a_handlers_own_gr_error_prints_no_traceback():
     with pytest.raises(gr.Error, match="Upload a .txt") as caught:
         tag_tab.tag_file(None, "(default)", "first", 0.0, True)
     assert caught.value.print_exception is False
+
+
+def test_the_four_tabs_share_one_tab_bar(config):
+    """Each tab module builds its own tab; they must still sit in one bar (a second bar was made when a
+    tab's events came between two tabs, and the Tag tab's model list stopped refreshing)."""
+    bars = [c for c in config["components"] if c["type"] == "tabs"]
+    tabs = [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
+    assert len(bars) == 1 and tabs == ["Tag", "Evaluate", "Train", "Data"]

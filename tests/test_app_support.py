@@ -352,7 +352,7 @@ def test_distribution_figure_has_a_bar_group_per_split():
 
 def test_config_from_form_maps_the_uploads_and_empty_inputs(tmp_path):
     values = {"backbone": " offline-minilm ", "dataset": tr.DATASET_UPLOAD, "train_file": "t.conll",
-              "dev_file": "d.conll", "epochs": 2, "max_steps": None, "limit_train_sentences": None, "name": ""}
+              "dev_file": "d.conll", "epochs": 2, "max_steps": 0, "limit_train_sentences": None, "name": ""}
     cfg = tr.config_from_form(values, tmp_path)
     assert (cfg.backbone, cfg.train_file, cfg.dev_file, cfg.max_steps, cfg.limit_train_sentences) == \
         ("offline-minilm", "t.conll", "d.conll", None, None)

@@ -139,7 +139,7 @@ def elem_id(name: str) -> str:
 
 def _input(f: tr.FormField):
     """A component for one TrainConfig field, from its type, default, choices and help."""
-    common = {"label": f.label, "info": f.help + (" Empty: not set." if f.optional else ""), "elem_id": elem_id(f.name)}
+    common = {"label": f.label, "info": f.help + (" 0: not set." if f.optional else ""), "elem_id": elem_id(f.name)}
     if f.name == "backbone":  # suggestions, and any Hub id or local folder
         return gr.Dropdown(choices=tr.BACKBONE_SUGGESTIONS, value=f.default, allow_custom_value=True, **common)
     if f.name == "dataset":  # the datasets this app can train on; uploads go in train_file / dev_file
@@ -152,7 +152,8 @@ def _input(f: tr.FormField):
     if f.kind == "choice":
         return gr.Radio(list(f.choices), value=f.default, **common)
     if f.kind in ("int", "float"):
-        return gr.Number(f.default, precision=0 if f.kind == "int" else None, **common)
+        value = 0 if f.default is None else f.default  # a number box shows 0 for None anyway: 0 means not set
+        return gr.Number(value, precision=0 if f.kind == "int" else None, **common)
     return gr.Textbox(value="" if f.default is None else str(f.default), **common)
 
 

@@ -77,7 +77,7 @@ class FormField:
     name: str
     kind: str  # "bool", "int", "float", "str" or "choice"
     default: Any
-    optional: bool  # ``int | None``: empty means "not set"
+    optional: bool  # ``int | None``: 0 or empty means "not set" (such fields are at least 1 when set)
     help: str
     choices: tuple[str, ...]
     group: str
@@ -130,7 +130,8 @@ def grouped(form: Sequence[FormField]) -> list[tuple[str, str, list[FormField]]]
 def config_from_form(values: Mapping[str, Any], runs_dir: str | Path, config_cls: type = TrainConfig) -> TrainConfig:
     """A TrainConfig from the form's values, one per form field (see :func:`form_fields`), validated by
     ``TrainConfig.from_dict``: the messages are the CLI's. ``dataset`` is the dataset radio's value
-    (:func:`dataset_choices`); an empty optional input means "not set"; an empty name is "app".
+    (:func:`dataset_choices`); an optional input (``int | None``) left at 0 or empty means "not set" (a
+    number box always shows a number, and those fields are at least 1 when set); an empty name is "app".
 
     >>> values = {"backbone": " offline-minilm ", "dataset": DATASET_MULTINERD_FIVE, "epochs": 1}
     >>> cfg = config_from_form(values, "runs")
@@ -138,7 +139,7 @@ def config_from_form(values: Mapping[str, Any], runs_dir: str | Path, config_cls
     ('offline-minilm', 'multinerd', 'five', 1, 'app')
     """
     optional = {f.name for f in form_fields(config_cls) if f.optional}
-    data = {k: (None if k in optional and (v is None or v == "") else v) for k, v in values.items()}
+    data = {k: (None if k in optional and v in (None, "", 0) else v) for k, v in values.items()}
     choice = data.pop("dataset", DATASET_CONLL)
     train_file, dev_file = data.pop("train_file", None), data.pop("dev_file", None)
     data.update(dataset=DATASET_CONLL, train_file=None, dev_file=None)
