@@ -166,8 +166,8 @@ def test_a_handlers_own_gr_error_prints_no_traceback():
 
 
 def test_the_four_tabs_share_one_tab_bar(config):
-    """Each tab module builds its own tab; they must still sit in one bar (a second bar was made when a
-    tab's events came between two tabs, and the Tag tab's model list stopped refreshing)."""
+    """Each tab module builds its own tab; they must still sit in one bar (a second bar was made when the
+    Tag tab's API endpoints, blocks to gradio, came between two tabs, and its model list stopped refreshing)."""
     bars = [c for c in config["components"] if c["type"] == "tabs"]
     tabs = [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
     assert len(bars) == 1 and tabs == ["Tag", "Evaluate", "Train", "Data"]

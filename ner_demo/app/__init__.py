@@ -54,9 +54,9 @@ def build() -> gr.Blocks:
     # Uploads and served copies of downloads live in gradio's cache: cleared hourly of day-old files.
     with gr.Blocks(title="ner_demo", delete_cache=(3600, 86400)) as demo:
         gr.Markdown("# ner_demo\nNamed-entity recognition: tag text, read evaluations, train models, browse data.")
-        with gr.Tabs():  # one tab bar: the events a tab wires between tabs would otherwise start a second one
-            for tab in (tag, evaluate, train, data):
-                tab.build(demo)
+        for tab in (tag, evaluate, train, data):
+            tab.build(demo)
+        tag.build_api()  # after the tabs: an endpoint between two tabs would start a second tab bar
     return demo
 
 

@@ -146,6 +146,11 @@ def build(demo: gr.Blocks) -> None:
     wire(batch_button.click, tag_file, [batch_file, tag_model, aggregation, threshold, batch_lines],
          [batch_summary, batch_table, batch_output], api_name="tag_file", status=batch_summary, **INFER)
     tab.select(picker_update, None, tag_model, api_name="refresh_tag_models", **LIGHT)
+    demo.load(model_notice_update, None, model_notice, api_name="load_model_notice", **LIGHT)
+
+
+def build_api() -> None:
+    """The endpoints without components, /entities and /noop. Call it after the tabs: gradio makes each
+    one a block, and a block between two tabs would start a second tab bar."""
     gr.api(entities, api_name="entities", batch=True, max_batch_size=ENTITIES_MAX_BATCH, **INFER)
     gr.api(noop, api_name="noop", concurrency_limit=INFERENCE_CONCURRENCY)
-    demo.load(model_notice_update, None, model_notice, api_name="load_model_notice", **LIGHT)
