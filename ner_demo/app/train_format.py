@@ -14,7 +14,6 @@ from ner_demo.models import OFFLINE_ENCODER, resolve_backbone
 from ner_demo.training.config import TrainConfig, base_type, field_types
 from ner_demo.training.runs import RunInfo
 
-DEFAULTS = TrainConfig()
 DATASET_CONLL = "conll2003"
 DATASET_MULTINERD_ALL = "multinerd:all"
 DATASET_MULTINERD_FIVE = "multinerd:five"

@@ -31,17 +31,18 @@ MIN_MAX_LENGTH = 34  # the Tagger's floor: 2 * InputFeatures.max_pieces_per_word
 class TrainConfig:
     # --- what to train on --------------------------------------------------------------------------
     name: str = field(
-        default="", metadata={"group": "data", "help": "Short run name, part of the run id (default: derived from the config file)."}
+        default="", metadata={"group": "data",
+                              "help": "Short run name, part of the run id (default: derived from the config file)."}
     )
     backbone: str = field(
         default="distilbert-base-cased",
-        metadata={"group": "backbone", 
+        metadata={"group": "backbone",
             "help": "Encoder to fine-tune: a Hub id, a local model folder, or 'offline-minilm' (bundled, no internet)."
         },
     )
     dataset: str = field(
         default="conll2003",
-        metadata={"group": "data", 
+        metadata={"group": "data",
             "help": "'conll2003' (local cache, see `fetch-data`), 'multinerd', or a folder with train/dev files."
         },
     )
@@ -53,7 +54,7 @@ class TrainConfig:
     )
     label_subset: str = field(
         default="all",
-        metadata={"group": "data", 
+        metadata={"group": "data",
             "help": "'all', 'five' (MultiNERD's PER/ORG/LOC/ANIM/DIS), or a comma list of entity types to keep; "
             "the others become O."
         },
@@ -61,83 +62,109 @@ class TrainConfig:
     limit_train_sentences: int | None = field(
         default=None, metadata={"group": "data", "help": "Use only the first N train sentences (quick trials)."}
     )
-    limit_dev_sentences: int | None = field(default=None, metadata={"group": "data", "help": "Use only the first N dev sentences."})
+    limit_dev_sentences: int | None = field(default=None, metadata={"group": "data",
+                                                                    "help": "Use only the first N dev sentences."})
     # --- input features ------------------------------------------------------------------------------
     max_length: int = field(
-        default=128, metadata={"group": "features", "help": "Subword window length; longer sentences are split into windows, not truncated."}
+        default=128, metadata={"group": "features",
+                               "help": "Subword window length; longer sentences are split into windows, not truncated."}
     )
     casing: bool = field(
         default=False,
-        metadata={"group": "features", "help": "Mark capitalised words in token_type_ids (helps uncased encoders; BERT-style models only)."},
+        metadata={"group": "features",
+                  "help": "Mark capitalised words in token_type_ids (helps uncased encoders; BERT-style models only)."},
     )
     context_words: int = field(
-        default=0, metadata={"group": "features", "help": "Read up to N words of neighbouring document text on each side."}
+        default=0, metadata={"group": "features",
+                             "help": "Read up to N words of neighbouring document text on each side."}
     )
     context_dropout: float = field(
         default=0.0,
-        metadata={"group": "features", "help": "Share of train sentences (drawn with the seed) read without document context, so one "
+        metadata={"group": "features",
+                  "help": "Share of train sentences (drawn with the seed) read without document context, so one "
                   "model also tags well with context off (fewer tokens); on CoNLL-2003 it cost the context gain "
                   "(BENCHMARKS.md)."},
     )
     encoder_layers: str = field(
         default="",
-        metadata={"group": "backbone", "help": "Keep only these encoder layers, a comma list of indices: '0,2,4' keeps every other layer "
+        metadata={"group": "backbone",
+                  "help": "Keep only these encoder layers, a comma list of indices: '0,2,4' keeps every other layer "
                   "of a 6-layer encoder (a smaller, faster model); empty keeps them all."},
     )
     all_subwords: bool = field(
-        default=False, metadata={"group": "features", "help": "Train on every subword, not only each word's first piece."}
+        default=False, metadata={"group": "features",
+                                 "help": "Train on every subword, not only each word's first piece."}
     )
     # --- optimisation ----------------------------------------------------------------------------
     learning_rate: float = field(default=5e-5, metadata={"group": "optimisation", "help": "Peak AdamW learning rate."})
-    batch_size: int = field(default=16, metadata={"group": "optimisation", "help": "Sentences (windows) per step and per process."})
-    eval_batch_size: int = field(default=64, metadata={"group": "optimisation", "help": "Windows per forward pass during dev evaluation."})
+    batch_size: int = field(default=16, metadata={"group": "optimisation",
+                                                  "help": "Sentences (windows) per step and per process."})
+    eval_batch_size: int = field(default=64, metadata={"group": "optimisation",
+                                                       "help": "Windows per forward pass during dev evaluation."})
     epochs: int = field(default=3, metadata={"group": "optimisation", "help": "Passes over the train split."})
     max_steps: int | None = field(
-        default=None, metadata={"group": "optimisation", "help": "Stop after this many optimizer steps (overrides epochs)."}
+        default=None, metadata={"group": "optimisation",
+                                "help": "Stop after this many optimizer steps (overrides epochs)."}
     )
     weight_decay: float = field(
-        default=0.01, metadata={"group": "optimisation", "help": "AdamW weight decay (not applied to biases and LayerNorm)."}
+        default=0.01, metadata={"group": "optimisation",
+                                "help": "AdamW weight decay (not applied to biases and LayerNorm)."}
     )
     warmup_ratio: float = field(
-        default=0.1, metadata={"group": "optimisation", "help": "Fraction of steps with a linear learning-rate warm-up."}
+        default=0.1, metadata={"group": "optimisation",
+                               "help": "Fraction of steps with a linear learning-rate warm-up."}
     )
     grad_clip: float = field(
-        default=1.0, metadata={"group": "optimisation", "help": "Clip the gradient norm to this value; 0 turns clipping off."}
+        default=1.0, metadata={"group": "optimisation",
+                               "help": "Clip the gradient norm to this value; 0 turns clipping off."}
     )
-    seed: int = field(default=42, metadata={"group": "optimisation", "help": "Seed for the head's initialisation, batch order and dropout."})
+    seed: int = field(default=42, metadata={"group": "optimisation",
+                                            "help": "Seed for the head's initialisation, batch order and dropout."})
     freeze_encoder: bool = field(
-        default=False, metadata={"group": "optimisation", "help": "Train only the classification head; the encoder's outputs are computed once."}
+        default=False, metadata={"group": "optimisation",
+                                 "help": "Train only the classification head; the encoder's outputs are computed once."}
     )
-    class_weighted_loss: bool = field(default=False, metadata={"group": "optimisation", "help": "Weight the loss by inverse label frequency."})
+    class_weighted_loss: bool = field(default=False, metadata={"group": "optimisation",
+                                                               "help": "Weight the loss by inverse label frequency."})
     group_by_length: bool = field(
-        default=True, metadata={"group": "optimisation", "help": "Batch windows of similar length together (less padding, faster)."}
+        default=True, metadata={"group": "optimisation",
+                                "help": "Batch windows of similar length together (less padding, faster)."}
     )
     loss_reduction: str = field(
         default="fixed",
-        metadata={"group": "optimisation", "choices": LOSS_REDUCTIONS, "help": "'batch-mean': the loss is the mean over a batch's labelled tokens (the HF convention); "
+        metadata={"group": "optimisation", "choices": LOSS_REDUCTIONS,
+                  "help": "'batch-mean': the loss is the mean over a batch's labelled tokens (the HF convention); "
                   "'fixed': their sum over a constant, the mean labelled tokens per batch of the train split, so "
                   "every token weighs the same in whichever batch it lands (length grouping otherwise up-weights "
                   "the tokens of short sentences; BENCHMARKS.md has the dev F1 of both)."},
     )
     early_stopping_patience: int = field(
-        default=0, metadata={"group": "optimisation", "help": "Stop after N epochs without a better dev strict F1; 0 turns it off."}
+        default=0, metadata={"group": "optimisation",
+                             "help": "Stop after N epochs without a better dev strict F1; 0 turns it off."}
     )
     average_from: float = field(
         default=0.0,
-        metadata={"group": "optimisation", "help": "Average the weights over the end of training (custom engine): from this share of the "
+        metadata={"group": "optimisation",
+                  "help": "Average the weights over the end of training (custom engine): from this share of the "
                   "steps on, a running mean of the weights is taken every `average_every` steps, and dev "
                   "evaluation and best/ use it. 0 turns it off; 0.67 averages the last of 3 epochs."},
     )
-    average_every: int = field(default=10, metadata={"group": "optimisation", "help": "Steps between two weights folded into the average."})
+    average_every: int = field(default=10, metadata={"group": "optimisation",
+                                                     "help": "Steps between two weights folded into the average."})
     # --- engine and hardware -----------------------------------------------------------------------
     engine: str = field(
-        default="custom", metadata={"group": "engine", "choices": ENGINES, "help": "'custom' (our loop) or 'trainer' (the Hugging Face Trainer)."}
+        default="custom", metadata={"group": "engine", "choices": ENGINES,
+                                    "help": "'custom' (our loop) or 'trainer' (the Hugging Face Trainer)."}
     )
-    precision: str = field(default="auto", metadata={"group": "engine", "choices": PRECISIONS, "help": "'auto', 'fp32', 'bf16' or 'fp16' (autocast)."})
-    device: str = field(default="auto", metadata={"group": "engine", "choices": DEVICES, "help": "'auto', 'cpu', 'cuda' or 'mps'."})
-    threads: int = field(default=0, metadata={"group": "engine", "help": "torch CPU threads per process; 0 keeps torch's default."})
+    precision: str = field(default="auto", metadata={"group": "engine", "choices": PRECISIONS,
+                                                     "help": "'auto', 'fp32', 'bf16' or 'fp16' (autocast)."})
+    device: str = field(default="auto", metadata={"group": "engine", "choices": DEVICES,
+                                                  "help": "'auto', 'cpu', 'cuda' or 'mps'."})
+    threads: int = field(default=0, metadata={"group": "engine",
+                                              "help": "torch CPU threads per process; 0 keeps torch's default."})
     # --- bookkeeping ----------------------------------------------------------------------------
-    runs_dir: str = field(default="runs", metadata={"group": "engine", "form": False, "help": "Folder that holds one sub-folder per run."})
+    runs_dir: str = field(default="runs", metadata={"group": "engine", "form": False,
+                                                    "help": "Folder that holds one sub-folder per run."})
     log_every: int = field(
         default=50,
         metadata={"group": "engine", "help": "Write loss, lr and tokens/s every N steps, at most: a run logs every "
@@ -146,9 +173,11 @@ class TrainConfig:
     )
     checkpoint_every: int = field(
         default=200,
-        metadata={"group": "engine", "help": "Also checkpoint every N steps inside an epoch; 0 checkpoints at epoch ends only."},
+        metadata={"group": "engine",
+                  "help": "Also checkpoint every N steps inside an epoch; 0 checkpoints at epoch ends only."},
     )
-    keep_checkpoints: int = field(default=2, metadata={"group": "engine", "help": "Complete checkpoints kept on disk (newest first)."})
+    keep_checkpoints: int = field(default=2, metadata={"group": "engine",
+                                                       "help": "Complete checkpoints kept on disk (newest first)."})
 
     def __post_init__(self) -> None:
         for f in fields(self):  # every field with choices in its metadata: a new one is checked as well
