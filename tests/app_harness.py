@@ -16,6 +16,7 @@ from typing import Iterator
 
 from conftest import synthetic_sentences
 
+from ner_demo.app.train_format import DATASET_CONLL, form_fields
 from ner_demo.data.conll import Sentence, write_conll
 
 TAG_SENTENCE = "John met Mary in Paris ."  # words the tiny trained model knows: PER, PER, LOC
@@ -65,6 +66,15 @@ def stop_runs(runs_dir: Path, timeout: float = 60.0) -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
+def train_form(**values) -> list:
+    """The inputs of the start_training endpoint: one value per Train form field (TrainConfig's fields,
+    in their order: ``train_format.form_names``); the fields not named keep their defaults."""
+    defaults = {f.name: f.default for f in form_fields()} | {"dataset": DATASET_CONLL}
+    unknown = set(values) - set(defaults)
+    assert not unknown, f"not Train form fields: {sorted(unknown)}"
+    return [values.get(name, defaults[name]) for name in defaults]
+
+
 @contextlib.contextmanager
 def running_app(root: Path, model: str | None, data_home: Path | None, **launch_kwargs) -> Iterator[str]:
     """The app on a free port of 127.0.0.1; yields its URL. ``None`` keeps the real model / data.
@@ -76,7 +86,7 @@ def running_app(root: Path, model: str | None, data_home: Path | None, **launch_
         env["NER_DEMO_HOME"] = str(data_home)
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
-    import app
+    import ner_demo.app as app
 
     demo = app.build()
     port = free_port()

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from app_harness import TAG_SENTENCE, running_app, write_conll_file, write_fake_conll2003
+from app_harness import TAG_SENTENCE, running_app, train_form, write_conll_file, write_fake_conll2003
 
 gradio_client = pytest.importorskip("gradio_client")
 DEFAULT = "(default)"
@@ -57,14 +57,14 @@ def _highlight_types(value) -> dict[str, str]:
 
 
 def test_every_event_has_an_api_name():
-    import app
+    import ner_demo.app as app
 
     dependencies = app.build().config["dependencies"]
     assert dependencies and all(d.get("api_name") for d in dependencies)
 
 
 def test_missing_shipped_model_is_announced_in_the_tag_tab(tmp_path, monkeypatch, ship_from):
-    import app
+    import ner_demo.app as app
 
     monkeypatch.delenv("NER_DEMO_MODEL", raising=False)
     monkeypatch.setenv("NER_DEMO_RUNS", str(tmp_path / "runs"))
@@ -276,23 +276,23 @@ def test_data_errors_name_the_upload_never_its_server_path(app_url, tmp_path):
 
 
 def test_a_failed_load_clears_the_previous_dataset():
-    import app
+    import ner_demo.app as app
 
     config = app.build().config
     load = next(d for d in config["dependencies"] if d["api_name"] == "load_data")
     clear = next(d for d in config["dependencies"] if d["api_name"] == "clear_data")
     assert clear["trigger_only_on_failure"] and clear["trigger_after"] == load["id"]
     assert clear["outputs"] == load["outputs"]  # every output of the load: stats, charts, key, sentence
-    assert app.clear_data()[:6] == (None, None, None, None, "", None)
+    assert app.data.clear_data()[:6] == (None, None, None, None, "", None)
 
 
 # ---- Train ----------------------------------------------------------------------------------------
 
 
 def _form(backbone: str, max_steps: int, name: str) -> list:
-    """The Train form's inputs, in order (see app.build: train_form)."""
-    return [backbone, "conll2003", None, None, name, 3e-3, 8, 1, max_steps, 64, 0.0, 0.01, 42, 0,
-            "custom", False, 0, "fp32"]
+    """The Train form's inputs for a short run on CoNLL-2003 (the fake one of the fixture)."""
+    return train_form(backbone=backbone, name=name, learning_rate=3e-3, batch_size=8, epochs=1, max_steps=max_steps,
+                      max_length=64, warmup_ratio=0.0, precision="fp32")
 
 
 def _wait(client, run_id: str, done, timeout: float = 120.0) -> str:

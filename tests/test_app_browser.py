@@ -31,7 +31,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -r req
 
 def _real_assets() -> bool:
     """Whether the shipped model and the real CoNLL-2003 are both here (for the README's screenshots)."""
-    from ner_demo.app_support.datasets import conll2003_present
+    from ner_demo.app.data_format import conll2003_present
     from ner_demo.errors import ModelLoadError
     from ner_demo.models import shipped_model_dir
 
@@ -240,12 +240,12 @@ def test_train_a_tiny_run_and_watch_it(page, tiny_model_dir):
         backbone = page.locator("#train-backbone input")
         backbone.fill("offline-minilm" if real else str(tiny_model_dir))
         backbone.press("Enter")
-        page.get_by_label("Learning rate").fill("0.0001" if real else "0.003")
-        page.get_by_label("Batch size").fill("8")
+        page.locator("#train-learning-rate input").fill("0.0001" if real else "0.003")  # one input per TrainConfig field
+        page.locator("#train-batch-size input").fill("8")
         steps = "150" if real else "45"  # tiny: 3 epochs of 15 steps, so three dev F1 points
-        page.get_by_label("Max steps (0: epochs decide)").fill(steps)
-        page.get_by_label("Max length (subwords)").fill("64")
-        page.get_by_label("Train sentences (0: all)").fill("400" if real else "0")
+        page.locator("#train-max-steps input").fill(steps)
+        page.locator("#train-max-length input").fill("64")
+        page.locator("#train-limit-train-sentences input").fill("400" if real else "0")  # 0: every sentence
         page.locator("#start-button").click()
         progress = page.locator("#train-progress")
         progress.get_by_text(re.compile(rf"step \d+/{steps}")).wait_for()

@@ -13,8 +13,11 @@ import numpy as np
 import pytest
 from app_harness import write_conll_file
 
-import app
-from ner_demo.app_support import tagging as tg
+import ner_demo.app as app
+from ner_demo.app import common
+from ner_demo.app import evaluate as evaluate_tab
+from ner_demo.app import tag as tag_tab
+from ner_demo.app import tag_format as tg
 from ner_demo.data.conll import Corpus, Sentence
 from ner_demo.errors import DataFormatError
 from ner_demo.evaluation.model_eval import predict_corpus
@@ -56,13 +59,13 @@ def test_the_cleaner_blanks_results_and_says_why():
     with gr.Blocks() as blocks:
         note, table, picker, cards = gr.Markdown(), gr.Dataframe(), gr.Dropdown(), gr.HTML()
         button = gr.Button()
-        app.wire(button.click, lambda: None, None, [note, table, picker], api_name="x", status=note)
-        app.wire(button.click, lambda: None, None, [cards, table], api_name="y", status=cards)
+        common.wire(button.click, lambda: None, None, [note, table, picker], api_name="x", status=note)
+        common.wire(button.click, lambda: None, None, [cards, table], api_name="y", status=cards)
         number, timer = gr.Number(), gr.Timer()
-        app.wire(button.click, lambda n: None, [number], [table, number, timer], api_name="z")
+        common.wire(button.click, lambda n: None, [number], [table, number, timer], api_name="z")
     cleaners = [f.fn for f in blocks.fns.values() if f.name.startswith("cleared")]
-    assert cleaners[0]() == [app.FAILED_NOTE, None, gr.skip()]  # a picker keeps its choice
-    assert cleaners[1]() == [f'<p class="ner-status-failed">{app.FAILED_NOTE}</p>', None]
+    assert cleaners[0]() == [common.FAILED_NOTE, None, gr.skip()]  # a picker keeps its choice
+    assert cleaners[1]() == [f'<p class="ner-status-failed">{common.FAILED_NOTE}</p>', None]
     assert cleaners[2]() == [None, gr.skip(), gr.skip()]  # what the user typed stays, and so does a timer
 
 
@@ -79,7 +82,7 @@ class Recorder:
 def test_evaluate_reports_each_phase_before_the_first_sentence(tmp_path, trained_tiny_dir):
     upload = write_conll_file(tmp_path / "dev.conll", n=300)
     recorder = Recorder()
-    outputs = app.evaluate(str(trained_tiny_dir), "uploaded file", str(upload), progress=recorder)
+    outputs = evaluate_tab.evaluate(str(trained_tiny_dir), "uploaded file", str(upload), progress=recorder)
     descs = [desc for _, desc in recorder.calls]
     assert descs[:3] == ["reading the data", "loading the model", "tagging"]
     assert recorder.calls[2][0] == (0, 300)
@@ -116,14 +119,14 @@ def test_progress_comes_in_small_chunks_only_when_watched():
 def test_empty_text_is_an_error_not_zero_entities(trained_tiny_dir):
     for text in ("", "   \n\t"):
         with pytest.raises(gr.Error, match="no text to tag") as caught:
-            app.tag(text, str(trained_tiny_dir), "first", 0.0)
+            tag_tab.tag(text, str(trained_tiny_dir), "first", 0.0)
         assert caught.value.print_exception is False
         with pytest.raises(gr.Error, match="no text to tag"):
-            app.decode(text, str(trained_tiny_dir), "first")
+            tag_tab.decode(text, str(trained_tiny_dir), "first")
 
 
 def test_tag_draws_labelled_spans_with_scores(trained_tiny_dir):
-    markup, rows, status, _, _ = app.tag("John met Mary in Paris .", str(trained_tiny_dir), "first", 0.0)
+    markup, rows, status, _, _ = tag_tab.tag("John met Mary in Paris .", str(trained_tiny_dir), "first", 0.0)
     assert tg.highlighted_text(markup) == "John met Mary in Paris ."
     assert ['John', 'PER', 0, 4] == rows[0][:4]
     assert f'title="PER {rows[0][4]:.2f}"' in markup and '<span class="ner-label">PER</span>' in markup
@@ -131,26 +134,26 @@ def test_tag_draws_labelled_spans_with_scores(trained_tiny_dir):
 
 
 def test_tag_warns_under_the_latency_when_the_text_is_not_latin_script(trained_tiny_dir):
-    _, _, status, _, _ = app.tag("Владимир Путин посетил Москву .", str(trained_tiny_dir), "first", 0.0)
+    _, _, status, _, _ = tag_tab.tag("Владимир Путин посетил Москву .", str(trained_tiny_dir), "first", 0.0)
     assert "are Cyrillic, not Latin script" in status.split("\n", 1)[1]
 
 
 def test_errors_are_numbered_from_one(trained_tiny_dir):
-    outputs = app.evaluate(str(trained_tiny_dir), "uploaded file", str(DEV_TINY), progress=Recorder())
+    outputs = evaluate_tab.evaluate(str(trained_tiny_dir), "uploaded file", str(DEV_TINY), progress=Recorder())
     run, first, caption = outputs[8], outputs[9], outputs[12]
     assert run.result.errors, "the tiny model makes errors on dev_tiny.conll's unseen names"
     assert first == 1 and outputs[6][0][0] == 1 and caption.startswith("Error #1 of ")
     last = len(run.result.errors)
-    assert app.error_detail(run, last)[2].startswith(f"Error #{last} of {last}:")
+    assert evaluate_tab.error_detail(run, last)[2].startswith(f"Error #{last} of {last}:")
     for none in (0, None, last + 1, -1):
-        gold, pred, caption = app.error_detail(run, none)
+        gold, pred, caption = evaluate_tab.error_detail(run, none)
         assert (gold, pred) == ("", "") and caption.startswith("No error selected")
 
 
 def test_a_message_names_an_upload_by_its_file_name_and_prints_no_traceback():
     upload = "/tmp/gradio/5e1f0c2d9a/my data.conll"
 
-    @app.friendly
+    @common.friendly
     def handler(path):
         raise DataFormatError(path, 3, "x Y", "last column 'Y' is not a tag")
 
@@ -163,5 +166,13 @@ def test_a_message_names_an_upload_by_its_file_name_and_prints_no_traceback():
 
 def test_a_handlers_own_gr_error_prints_no_traceback():
     with pytest.raises(gr.Error, match="Upload a .txt") as caught:
-        app.tag_file(None, "(default)", "first", 0.0, True)
+        tag_tab.tag_file(None, "(default)", "first", 0.0, True)
     assert caught.value.print_exception is False
+
+
+def test_the_four_tabs_share_one_tab_bar(config):
+    """Each tab module builds its own tab; they must still sit in one bar (a second bar was made when the
+    Tag tab's API endpoints, blocks to gradio, came between two tabs, and its model list stopped refreshing)."""
+    bars = [c for c in config["components"] if c["type"] == "tabs"]
+    tabs = [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
+    assert len(bars) == 1 and tabs == ["Tag", "Evaluate", "Train", "Data"]

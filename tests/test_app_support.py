@@ -1,20 +1,20 @@
-"""ner_demo.app_support: what the app shows, computed without Gradio."""
+"""The app's *_format modules (and its messages, model cache): what the app shows, computed without Gradio."""
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
-import sys
 
 import pytest
 from app_harness import write_conll_file, write_fake_conll2003
 
-from ner_demo.app_support import datasets as ds
-from ner_demo.app_support import evaluating as ev
-from ner_demo.app_support import messages as msg
-from ner_demo.app_support import models as am
-from ner_demo.app_support import tagging as tg
-from ner_demo.app_support import training as tr
+from ner_demo.app import data_format as ds
+from ner_demo.app import evaluate_format as ev
+from ner_demo.app import messages as msg
+from ner_demo.app import model_cache as am
+from ner_demo.app import tag_format as tg
+from ner_demo.app import train_format as tr
 from ner_demo.data.conll import parse_conll
 from ner_demo.errors import ConfigError, DataFormatError, DatasetUnavailableError, ModelLoadError, NerDemoError
 from ner_demo.evaluation import evaluate
@@ -26,10 +26,12 @@ JOHN = Entity("PER", 0, 4, "John", 0.9)
 PARIS = Entity("LOC", 17, 22, "Paris", 0.4)
 
 
-def test_no_gradio_import():
-    assert "gradio" not in {name.split(".")[0] for name in sys.modules if name.startswith("ner_demo.app_support")}
+def test_the_format_modules_do_not_import_gradio():
     for module in (ds, ev, am, msg, tg, tr):
-        assert "gradio" not in open(module.__file__, encoding="utf-8").read()
+        tree = ast.parse(open(module.__file__, encoding="utf-8").read())
+        names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        assert [n for n in names if n.split(".")[0] == "gradio"] == [], module.__name__
 
 
 # ---- tagging ----------------------------------------------------------------------------------------
@@ -348,16 +350,25 @@ def test_distribution_figure_has_a_bar_group_per_split():
 # ---- training ----------------------------------------------------------------------------------------
 
 
-def test_build_config_maps_the_form(tmp_path):
-    cfg = tr.build_config(backbone=" offline-minilm ", dataset=tr.DATASET_UPLOAD, train_file="t.conll",
-                          dev_file="d.conll", epochs=2, max_steps=0, limit_train_sentences=0, runs_dir=tmp_path)
+def test_config_from_form_maps_the_uploads_and_empty_inputs(tmp_path):
+    values = {"backbone": " offline-minilm ", "dataset": tr.DATASET_UPLOAD, "train_file": "t.conll",
+              "dev_file": "d.conll", "epochs": 2, "max_steps": 0, "limit_train_sentences": None, "name": ""}
+    cfg = tr.config_from_form(values, tmp_path)
     assert (cfg.backbone, cfg.train_file, cfg.dev_file, cfg.max_steps, cfg.limit_train_sentences) == \
         ("offline-minilm", "t.conll", "d.conll", None, None)
     assert cfg.runs_dir == str(tmp_path) and cfg.name == "app"
+
+
+def test_config_from_form_needs_both_uploads():
     with pytest.raises(ConfigError, match="upload both a train and a dev"):
-        tr.build_config(backbone="offline-minilm", dataset=tr.DATASET_UPLOAD, train_file="t.conll")
-    with pytest.raises(ConfigError, match="learning_rate"):
-        tr.build_config(backbone="offline-minilm", dataset=tr.DATASET_CONLL, learning_rate=2.0)
+        tr.config_from_form({"backbone": "offline-minilm", "dataset": tr.DATASET_UPLOAD, "train_file": "t.conll"}, "runs")
+
+
+def test_config_from_form_says_what_the_cli_says():
+    with pytest.raises(ConfigError, match=r"^learning_rate=2.0: must be between 0 and 1"):
+        tr.config_from_form({"backbone": "offline-minilm", "dataset": tr.DATASET_CONLL, "learning_rate": 2.0}, "runs")
+    with pytest.raises(ConfigError, match=r"^the Train form: epochs=1.5: expected int"):
+        tr.config_from_form({"backbone": "offline-minilm", "dataset": tr.DATASET_CONLL, "epochs": 1.5}, "runs")
 
 
 def test_multinerd_is_offered_only_with_the_hub():

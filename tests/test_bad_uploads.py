@@ -13,10 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
-from app_harness import TAG_SENTENCE, running_app, write_conll_file
+from app_harness import TAG_SENTENCE, running_app, train_form, write_conll_file
 from http_support import call, upload, upload_status
 
-from ner_demo.app_support.tagging import MAX_BATCH_BYTES, read_texts, tag_batch
+from ner_demo.app.tag_format import MAX_BATCH_BYTES, read_texts, tag_batch
+from ner_demo.app.train_format import DATASET_UPLOAD
 from ner_demo.data.sources import load_split
 from ner_demo.errors import DataFormatError, InputTooLargeError, NerDemoError, TagSchemeError
 from ner_demo.training.data_prep import load_splits_for
@@ -183,14 +184,14 @@ def test_app_data_tab_refuses_a_bad_file(app_url, tmp_path):
 
 
 def test_app_training_refuses_a_bad_file_before_making_a_run(app_url, app_root, tmp_path, trained_tiny_dir):
-    from ner_demo.app_support.training import DATASET_UPLOAD
     from ner_demo.training.runs import list_runs
 
     content, line, words = BAD_CONLL["latin1.conll"]
     bad_train = upload(app_url, write(tmp_path, "latin1.conll", content))
     good_dev = upload(app_url, write_conll_file(tmp_path / "dev.conll", n=5))
-    form = [str(trained_tiny_dir), DATASET_UPLOAD, bad_train, good_dev, "bad", 5e-5, 4, 1, 2, 64, 0.0, 0.0, 1, 0,
-            "custom", False, 0, "fp32"]  # fmt: skip
+    form = train_form(backbone=str(trained_tiny_dir), dataset=DATASET_UPLOAD, train_file=bad_train, dev_file=good_dev,
+                      name="bad", batch_size=4, epochs=1, max_steps=2, max_length=64, warmup_ratio=0.0,
+                      weight_decay=0.0, seed=1, precision="fp32")  # fmt: skip
     message = _error(*call(app_url, "start_training", form))
     assert_names_file_line_problem(message, "latin1.conll", line, words)
     assert list_runs(app_root / "runs") == []  # refused up front: no run folder, nothing queued

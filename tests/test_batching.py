@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ner_demo.app_support.batching import ItemError, isolated_batch
+from ner_demo.app.batching import ItemError, isolated_batch
 from ner_demo.errors import InputTooLargeError
 
 

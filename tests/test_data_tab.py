@@ -1,4 +1,4 @@
-"""The Data tab's core (ner_demo.app_support.datasets): the process-wide dataset cache, how uploads are
+"""The Data tab's core (ner_demo.app.data_format): the process-wide dataset cache, how uploads are
 named, and the length charts, on tiny fixtures."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from app_harness import write_conll_file, write_fake_conll2003
 
-from ner_demo.app_support import datasets as ds
+from ner_demo.app import data_format as ds
 from ner_demo.data.conll import parse_conll
 from ner_demo.data.stats import length_stats
 from ner_demo.errors import DataFormatError, DatasetUnavailableError

@@ -21,7 +21,7 @@ from app_harness import TAG_SENTENCE, running_app
 from fuzz_corpus import BIG_CHARS, FAMILIES, N_TEXTS, fuzz_corpus
 from http_support import call
 
-from ner_demo.app_support.tagging import highlighted_text
+from ner_demo.app.tag_format import highlighted_text
 from ner_demo.errors import InputTooLargeError
 from ner_demo.inference import AGGREGATIONS, MAX_TEXT_CHARS, Tagger
 from ner_demo.spans import split_words

@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("training", ("ner_demo.training",)),
     ("annotation", ("ner_demo.annotation",)),
     ("cli", ("ner_demo.cli", "ner_demo.__main__")),
-    ("app", ("app", "ner_demo.app", "ner_demo.app_support")),
+    ("app", ("app", "ner_demo.app")),  # the Gradio layer: one module per tab, formatting beside it
 ]
 
 # Known violations in code being restructured elsewhere; each entry is (importer, imported), both as
@@ -41,6 +41,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("ner_demo/training/loop.py", "ner_demo/training/common.py"):
         "issue 15: fixed when training/ is restructured",
     ("ner_demo/training/trainer_engine.py", "ner_demo/training/common.py"):
+        "issue 15: fixed when training/ is restructured",
+    # common.run_training ends a run through background.end_run, and background checks the backbone
+    # with common.check_backbone_limits (came with the issue-14 merge).
+    ("ner_demo/training/common.py", "ner_demo/training/background.py"):
         "issue 15: fixed when training/ is restructured",
 }
 

@@ -1,4 +1,4 @@
-"""pyproject.toml: the package, its pins (those of requirements.txt) and its console script."""
+"""pyproject.toml: the package, its pins (those of requirements.txt) and its console scripts."""
 
 from __future__ import annotations
 
@@ -27,6 +27,13 @@ def test_the_dev_extra_is_requirements_dev_txt():
 def test_the_console_script_is_the_cli():
     module, _, name = PROJECT["scripts"]["ner-demo"].partition(":")
     assert getattr(importlib.import_module(module), name).__module__ == "ner_demo.cli"
+
+
+def test_the_app_console_script_is_what_app_py_runs():
+    import app
+
+    module, _, name = PROJECT["scripts"]["ner-demo-app"].partition(":")
+    assert getattr(importlib.import_module(module), name) is app.main
 
 
 def test_python_3_11_or_later():

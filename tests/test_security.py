@@ -42,7 +42,7 @@ GRADIO_ADVISORIES = {
 @pytest.fixture()
 def launched(monkeypatch):
     """Run app.main() without serving: the arguments it would launch with."""
-    import app
+    import ner_demo.app as app
 
     seen: dict = {}
     monkeypatch.setattr(app, "build", lambda: "demo")

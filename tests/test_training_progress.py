@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from app_harness import train_form
 from training_support import DEV, TRAIN, build_model, tiny_config
 
-from ner_demo.app_support import training as tr
+from ner_demo.app import train as train_tab
+from ner_demo.app import train_format as tr
 from ner_demo.training import Run, list_runs, resume, train
 from ner_demo.training.callbacks import Callback
 
@@ -116,23 +118,21 @@ def test_the_train_tabs_log_handler_strips_escape_codes(model_dir, tmp_path, mon
     from ner_demo.training.config import TrainConfig
 
     monkeypatch.setenv("NER_DEMO_RUNS", str(tmp_path / "runs"))
-    import app
-
     run = Run.create(TrainConfig(name="r", backbone=str(model_dir), train_file=str(TRAIN), dev_file=str(DEV)),
-                     tmp_path / "runs")  # fmt: skip
+                     tmp_path / "runs")
     run.log_path.write_text("\x1b[32mdev @ step 5\x1b[0m: strict F1 0.5\n", encoding="utf-8")
-    assert app.run_log(run.id) == "dev @ step 5: strict F1 0.5"
+    assert train_tab.run_log(run.id) == "dev @ step 5: strict F1 0.5"
 
 
 def test_the_train_tab_refuses_max_length_5000_and_makes_no_run(model_dir, tmp_path, monkeypatch):
     import gradio as gr
 
     monkeypatch.setenv("NER_DEMO_RUNS", str(tmp_path / "runs"))
-    import app
-
+    form = train_form(backbone=str(model_dir), dataset=tr.DATASET_UPLOAD, train_file=str(TRAIN), dev_file=str(DEV),
+                      name="long", learning_rate=3e-3, batch_size=4, epochs=1, max_length=5000, warmup_ratio=0.0,
+                      weight_decay=0.0, seed=1)
     with pytest.raises(gr.Error, match="max_length=5000: the backbone .* reads at most 128 positions"):
-        app.start_training(str(model_dir), tr.DATASET_UPLOAD, str(TRAIN), str(DEV), "long", 3e-3, 4, 1, 0, 5000,
-                           0.0, 0.0, 1, 0, "custom", False, 0, "auto")  # fmt: skip
+        train_tab.start_training(*form)
     assert list_runs(tmp_path / "runs") == []
 
 

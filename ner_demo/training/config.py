@@ -31,130 +31,158 @@ MIN_MAX_LENGTH = 34  # the Tagger's floor: 2 * InputFeatures.max_pieces_per_word
 class TrainConfig:
     # --- what to train on --------------------------------------------------------------------------
     name: str = field(
-        default="", metadata={"help": "Short run name, part of the run id (default: derived from the config file)."}
+        default="", metadata={"group": "data",
+                              "help": "Short run name, part of the run id (default: derived from the config file)."}
     )
     backbone: str = field(
         default="distilbert-base-cased",
-        metadata={
+        metadata={"group": "backbone",
             "help": "Encoder to fine-tune: a Hub id, a local model folder, or 'offline-minilm' (bundled, no internet)."
         },
     )
     dataset: str = field(
         default="conll2003",
-        metadata={
+        metadata={"group": "data",
             "help": "'conll2003' (local cache, see `fetch-data`), 'multinerd', or a folder with train/dev files."
         },
     )
     train_file: str | None = field(
-        default=None, metadata={"help": "A CoNLL file used as the train split instead of `dataset`'s."}
+        default=None, metadata={"group": "data", "help": "A CoNLL file used as the train split instead of `dataset`'s."}
     )
     dev_file: str | None = field(
-        default=None, metadata={"help": "A CoNLL file used as the dev split instead of `dataset`'s."}
+        default=None, metadata={"group": "data", "help": "A CoNLL file used as the dev split instead of `dataset`'s."}
     )
     label_subset: str = field(
         default="all",
-        metadata={
+        metadata={"group": "data",
             "help": "'all', 'five' (MultiNERD's PER/ORG/LOC/ANIM/DIS), or a comma list of entity types to keep; "
             "the others become O."
         },
     )
     limit_train_sentences: int | None = field(
-        default=None, metadata={"help": "Use only the first N train sentences (quick trials)."}
+        default=None, metadata={"group": "data", "help": "Use only the first N train sentences (quick trials)."}
     )
-    limit_dev_sentences: int | None = field(default=None, metadata={"help": "Use only the first N dev sentences."})
+    limit_dev_sentences: int | None = field(default=None, metadata={"group": "data",
+                                                                    "help": "Use only the first N dev sentences."})
     # --- input features ------------------------------------------------------------------------------
     max_length: int = field(
-        default=128, metadata={"help": "Subword window length; longer sentences are split into windows, not truncated."}
+        default=128, metadata={"group": "features",
+                               "help": "Subword window length; longer sentences are split into windows, not truncated."}
     )
     casing: bool = field(
         default=False,
-        metadata={"help": "Mark capitalised words in token_type_ids (helps uncased encoders; BERT-style models only)."},
+        metadata={"group": "features",
+                  "help": "Mark capitalised words in token_type_ids (helps uncased encoders; BERT-style models only)."},
     )
     context_words: int = field(
-        default=0, metadata={"help": "Read up to N words of neighbouring document text on each side."}
+        default=0, metadata={"group": "features",
+                             "help": "Read up to N words of neighbouring document text on each side."}
     )
     context_dropout: float = field(
         default=0.0,
-        metadata={"help": "Share of train sentences (drawn with the seed) read without document context, so one "
-                  "model also tags well with context off (fewer tokens). Measured on CoNLL-2003 dev at 0.5: 0.9346 "
-                  "with context, 0.9351 without; the context gain (0.9405 without dropout) was gone."},
+        metadata={"group": "features",
+                  "help": "Share of train sentences (drawn with the seed) read without document context, so one "
+                  "model also tags well with context off (fewer tokens); on CoNLL-2003 it cost the context gain "
+                  "(BENCHMARKS.md)."},
     )
     encoder_layers: str = field(
         default="",
-        metadata={"help": "Keep only these encoder layers, a comma list of indices: '0,2,4' keeps every other layer "
+        metadata={"group": "backbone",
+                  "help": "Keep only these encoder layers, a comma list of indices: '0,2,4' keeps every other layer "
                   "of a 6-layer encoder (a smaller, faster model); empty keeps them all."},
     )
     all_subwords: bool = field(
-        default=False, metadata={"help": "Train on every subword, not only each word's first piece."}
+        default=False, metadata={"group": "features",
+                                 "help": "Train on every subword, not only each word's first piece."}
     )
     # --- optimisation ----------------------------------------------------------------------------
-    learning_rate: float = field(default=5e-5, metadata={"help": "Peak AdamW learning rate."})
-    batch_size: int = field(default=16, metadata={"help": "Sentences (windows) per step and per process."})
-    eval_batch_size: int = field(default=64, metadata={"help": "Windows per forward pass during dev evaluation."})
-    epochs: int = field(default=3, metadata={"help": "Passes over the train split."})
+    learning_rate: float = field(default=5e-5, metadata={"group": "optimisation", "help": "Peak AdamW learning rate."})
+    batch_size: int = field(default=16, metadata={"group": "optimisation",
+                                                  "help": "Sentences (windows) per step and per process."})
+    eval_batch_size: int = field(default=64, metadata={"group": "optimisation",
+                                                       "help": "Windows per forward pass during dev evaluation."})
+    epochs: int = field(default=3, metadata={"group": "optimisation", "help": "Passes over the train split."})
     max_steps: int | None = field(
-        default=None, metadata={"help": "Stop after this many optimizer steps (overrides epochs)."}
+        default=None, metadata={"group": "optimisation",
+                                "help": "Stop after this many optimizer steps (overrides epochs)."}
     )
     weight_decay: float = field(
-        default=0.01, metadata={"help": "AdamW weight decay (not applied to biases and LayerNorm)."}
+        default=0.01, metadata={"group": "optimisation",
+                                "help": "AdamW weight decay (not applied to biases and LayerNorm)."}
     )
     warmup_ratio: float = field(
-        default=0.1, metadata={"help": "Fraction of steps with a linear learning-rate warm-up."}
+        default=0.1, metadata={"group": "optimisation",
+                               "help": "Fraction of steps with a linear learning-rate warm-up."}
     )
     grad_clip: float = field(
-        default=1.0, metadata={"help": "Clip the gradient norm to this value; 0 turns clipping off."}
+        default=1.0, metadata={"group": "optimisation",
+                               "help": "Clip the gradient norm to this value; 0 turns clipping off."}
     )
-    seed: int = field(default=42, metadata={"help": "Seed for the head's initialisation, batch order and dropout."})
+    seed: int = field(default=42, metadata={"group": "optimisation",
+                                            "help": "Seed for the head's initialisation, batch order and dropout."})
     freeze_encoder: bool = field(
-        default=False, metadata={"help": "Train only the classification head; the encoder's outputs are computed once."}
+        default=False, metadata={"group": "optimisation",
+                                 "help": "Train only the classification head; the encoder's outputs are computed once."}
     )
-    class_weighted_loss: bool = field(default=False, metadata={"help": "Weight the loss by inverse label frequency."})
+    class_weighted_loss: bool = field(default=False, metadata={"group": "optimisation",
+                                                               "help": "Weight the loss by inverse label frequency."})
     group_by_length: bool = field(
-        default=True, metadata={"help": "Batch windows of similar length together (less padding, faster)."}
+        default=True, metadata={"group": "optimisation",
+                                "help": "Batch windows of similar length together (less padding, faster)."}
     )
     loss_reduction: str = field(
         default="fixed",
-        metadata={"help": "'batch-mean': the loss is the mean over a batch's labelled tokens (the HF convention); "
+        metadata={"group": "optimisation", "choices": LOSS_REDUCTIONS,
+                  "help": "'batch-mean': the loss is the mean over a batch's labelled tokens (the HF convention); "
                   "'fixed': their sum over a constant, the mean labelled tokens per batch of the train split, so "
                   "every token weighs the same in whichever batch it lands (length grouping otherwise up-weights "
-                  "the tokens of short sentences: measured on CoNLL-2003 dev, 0.9339 with 'batch-mean' vs 0.9372 'fixed', "
-                  "and 0.9382 for ungrouped Trainer batches)."},
+                  "the tokens of short sentences; BENCHMARKS.md has the dev F1 of both)."},
     )
     early_stopping_patience: int = field(
-        default=0, metadata={"help": "Stop after N epochs without a better dev strict F1; 0 turns it off."}
+        default=0, metadata={"group": "optimisation",
+                             "help": "Stop after N epochs without a better dev strict F1; 0 turns it off."}
     )
     average_from: float = field(
         default=0.0,
-        metadata={"help": "Average the weights over the end of training (custom engine): from this share of the "
+        metadata={"group": "optimisation",
+                  "help": "Average the weights over the end of training (custom engine): from this share of the "
                   "steps on, a running mean of the weights is taken every `average_every` steps, and dev "
                   "evaluation and best/ use it. 0 turns it off; 0.67 averages the last of 3 epochs."},
     )
-    average_every: int = field(default=10, metadata={"help": "Steps between two weights folded into the average."})
+    average_every: int = field(default=10, metadata={"group": "optimisation",
+                                                     "help": "Steps between two weights folded into the average."})
     # --- engine and hardware -----------------------------------------------------------------------
     engine: str = field(
-        default="custom", metadata={"help": "'custom' (our loop) or 'trainer' (the Hugging Face Trainer)."}
+        default="custom", metadata={"group": "engine", "choices": ENGINES,
+                                    "help": "'custom' (our loop) or 'trainer' (the Hugging Face Trainer)."}
     )
-    precision: str = field(default="auto", metadata={"help": "'auto', 'fp32', 'bf16' or 'fp16' (autocast)."})
-    device: str = field(default="auto", metadata={"help": "'auto', 'cpu', 'cuda' or 'mps'."})
-    threads: int = field(default=0, metadata={"help": "torch CPU threads per process; 0 keeps torch's default."})
+    precision: str = field(default="auto", metadata={"group": "engine", "choices": PRECISIONS,
+                                                     "help": "'auto', 'fp32', 'bf16' or 'fp16' (autocast)."})
+    device: str = field(default="auto", metadata={"group": "engine", "choices": DEVICES,
+                                                  "help": "'auto', 'cpu', 'cuda' or 'mps'."})
+    threads: int = field(default=0, metadata={"group": "engine",
+                                              "help": "torch CPU threads per process; 0 keeps torch's default."})
     # --- bookkeeping ----------------------------------------------------------------------------
-    runs_dir: str = field(default="runs", metadata={"help": "Folder that holds one sub-folder per run."})
+    runs_dir: str = field(default="runs", metadata={"group": "engine", "form": False,
+                                                    "help": "Folder that holds one sub-folder per run."})
     log_every: int = field(
         default=50,
-        metadata={"help": "Write loss, lr and tokens/s every N steps, at most: a run logs every "
+        metadata={"group": "engine", "help": "Write loss, lr and tokens/s every N steps, at most: a run logs every "
                   "min(N, max(1, total_steps // 50)) steps, so a short run still draws a curve of about 50 points "
                   "(a 20-step run logs every step)."},
     )
     checkpoint_every: int = field(
         default=200,
-        metadata={"help": "Also checkpoint every N steps inside an epoch; 0 checkpoints at epoch ends only."},
+        metadata={"group": "engine",
+                  "help": "Also checkpoint every N steps inside an epoch; 0 checkpoints at epoch ends only."},
     )
-    keep_checkpoints: int = field(default=2, metadata={"help": "Complete checkpoints kept on disk (newest first)."})
+    keep_checkpoints: int = field(default=2, metadata={"group": "engine",
+                                                       "help": "Complete checkpoints kept on disk (newest first)."})
 
     def __post_init__(self) -> None:
-        _choice("engine", self.engine, ENGINES)
-        _choice("precision", self.precision, PRECISIONS)
-        _choice("device", self.device, DEVICES)
+        for f in fields(self):  # every field with choices in its metadata: a new one is checked as well
+            if "choices" in f.metadata:
+                _choice(f.name, getattr(self, f.name), f.metadata["choices"])
         for key in ("max_length", "batch_size", "eval_batch_size", "epochs", "log_every", "keep_checkpoints",
                     "average_every"):
             _at_least(key, getattr(self, key), 1)
@@ -182,8 +210,6 @@ class TrainConfig:
             raise ConfigError(f"average_from={self.average_from}: weight averaging is part of the custom engine; "
                               "use engine=custom or average_from=0")
         self.layer_indices()  # a bad encoder_layers fails here, naming the value
-        if self.loss_reduction not in LOSS_REDUCTIONS:
-            raise ConfigError(f"loss_reduction={self.loss_reduction!r}: use one of {', '.join(LOSS_REDUCTIONS)}")
         for key in ("weight_decay", "grad_clip"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"{key}={getattr(self, key)}: must not be negative")
@@ -239,7 +265,7 @@ class TrainConfig:
                 close = difflib.get_close_matches(str(key), known, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise ConfigError(f"{source}: unknown key {key!r}{hint}")
-        types = _field_types()
+        types = field_types(cls)
         values = {key: _check_type(key, value, types[key], source) for key, value in data.items()}
         return cls(**values)
 
@@ -269,7 +295,7 @@ class TrainConfig:
 
     def with_overrides(self, assignments: Sequence[str]) -> "TrainConfig":
         """Apply ``key=value`` strings (from ``--set``); values are coerced to the field's type."""
-        types = _field_types()
+        types = field_types(type(self))
         data = self.to_dict()
         for item in assignments:
             key, sep, raw = item.partition("=")
@@ -281,19 +307,25 @@ class TrainConfig:
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise ConfigError(f"--set {item!r}: unknown key {key!r}{hint}")
             data[key] = coerce(key, raw.strip(), types[key])
-        return TrainConfig(**data)
+        return type(self)(**data)
 
-    @staticmethod
-    def describe_fields() -> str:
-        """One line per key with its default and help, for ``--help``."""
-        return "\n".join(
-            f"  {f.name} (default {f.default!r}): {f.metadata.get('help', '')}" for f in fields(TrainConfig)
-        )
+    @classmethod
+    def describe_fields(cls) -> str:
+        """One line per key with its default, choices and help, for ``--help``: read from the fields, so a
+        new field is listed with no other edit."""
+        lines = []
+        for f in fields(cls):
+            choices = f" [{' | '.join(f.metadata['choices'])}]" if "choices" in f.metadata else ""
+            lines.append(f"  {f.name} (default {f.default!r}){choices}: {f.metadata.get('help', '')}")
+        return "\n".join(lines)
 
 
-def _field_types() -> dict[str, Any]:
+def field_types(cls: type = TrainConfig) -> dict[str, Any]:
+    """Field name -> its resolved type (``int | None``...) for ``cls``, a TrainConfig or a subclass."""
     # Resolved once per call: with `from __future__ import annotations` field.type is only a string.
-    return typing.get_type_hints(TrainConfig)
+    return typing.get_type_hints(cls)
+
+
 
 
 def _choice(key: str, value: str, choices: Sequence[str]) -> None:
@@ -306,7 +338,7 @@ def _at_least(key: str, value: int, minimum: int) -> None:
         raise ConfigError(f"{key}={value}: must be at least {minimum}")
 
 
-def _base_type(annotation) -> tuple[type, bool]:
+def base_type(annotation) -> tuple[type, bool]:
     """``int | None`` -> (int, True); ``str`` -> (str, False)."""
     args = typing.get_args(annotation)
     if args:
@@ -317,7 +349,7 @@ def _base_type(annotation) -> tuple[type, bool]:
 
 def _check_type(key: str, value: Any, annotation, source: str) -> Any:
     """Values from YAML/JSON are already typed; accept ints for floats, reject anything else."""
-    base, optional = _base_type(annotation)
+    base, optional = base_type(annotation)
     if value is None and optional:
         return None
     if base is float and isinstance(value, int) and not isinstance(value, bool):
@@ -335,7 +367,7 @@ def coerce(key: str, raw: str, annotation, source: str = "--set") -> Any:
     >>> coerce("epochs", "5", int), coerce("freeze_encoder", "yes", bool), coerce("max_steps", "none", int | None)
     (5, True, None)
     """
-    base, optional = _base_type(annotation)
+    base, optional = base_type(annotation)
     if optional and raw.lower() in ("none", "null", ""):
         return None
     try:

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from ner_demo.app_support.tagging import color_map, highlight_html
+from ner_demo.app.tag_format import color_map, highlight_html
 from ner_demo.data.conll import Corpus
 from ner_demo.evaluation import ERROR_KINDS, EntityError, EvaluationResult, evaluate
 from ner_demo.evaluation.model_eval import predict_corpus

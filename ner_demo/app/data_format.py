@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from ner_demo.app_support.evaluating import words_highlight
+from ner_demo.app.evaluate_format import words_highlight
 from ner_demo.data.conll import Corpus, read_conll
 from ner_demo.data.schemes import corpus_to_iob2
 from ner_demo.data.sources import SPLITS, Splits, dataset_dir, load_split, sha256_file
@@ -100,7 +100,7 @@ def _parse(key: str, name: str, files: Mapping[str, Path]) -> LoadedData:
         corpora[split], schemes[split] = corpus_to_iob2(read_conll(path, source=path.name))
     splits = Splits(corpora, name, schemes)
     return LoadedData(key, name, splits, split_stats(splits),
-                      {split: length_stats(corpus) for split, corpus in splits.items()})  # fmt: skip
+                      {split: length_stats(corpus) for split, corpus in splits.items()})
 
 
 class DatasetCache:
@@ -209,7 +209,7 @@ def entity_distribution_figure(stats: Mapping[str, SplitStats]):
                customdata=[100 * s.entities.get(t, 0) / max(1, s.total_entities) for t in types],
                hovertemplate="%{x}: %{y:,} (%{customdata:.1f}% of " + split + ")<extra></extra>")
         for split, s in stats.items()
-    ])  # fmt: skip
+    ])
     fig.update_layout(title="Entities per type and split", barmode="group",
                       xaxis={"title": {"text": "entity type"}}, yaxis={"title": {"text": "entities"}})
     if not types:
@@ -232,7 +232,7 @@ def sentence_length_figure(lengths: Mapping[str, LengthStats]):
             line={"shape": "hvh"}, marker={"size": 4},
             name=f"{split} (mean {summary.mean:.1f}, median {summary.median}, longest {summary.longest})",
             hovertemplate=f"{split}: " + "%{x} words: %{customdata:,} sentences (%{y:.1f}%)<extra></extra>",
-        ))  # fmt: skip
+        ))
     fig.update_layout(title="Sentence lengths", xaxis={"title": {"text": "words per sentence"}},
                       yaxis={"title": {"text": "% of the split's sentences"}}, legend={"orientation": "h", "y": -0.25})
     if not any(s.sentences for s in lengths.values()):
@@ -255,7 +255,7 @@ def entity_length_figure(lengths: Mapping[str, LengthStats]):
             x=x, y=[100 * n / summary.count for n in counts], customdata=counts,
             name=f"{label} (mean {summary.mean:.2f})",
             hovertemplate=f"{label}: " + "%{x} words: %{customdata:,} entities (%{y:.1f}%)<extra></extra>",
-        ))  # fmt: skip
+        ))
     fig.update_layout(title=f"Entity lengths ({', '.join(lengths)})", barmode="group",
                       xaxis={"title": {"text": "words per entity"}, "dtick": 1},
                       yaxis={"title": {"text": "% of the type's entities"}})

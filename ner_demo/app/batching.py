@@ -34,7 +34,7 @@ class ItemError:
 
 
 def isolated_batch(fn: Callable[[list[T]], Sequence[R]], items: Sequence[T],
-                   problem: Callable[[T], str | None]) -> list[R | ItemError]:  # fmt: skip
+                   problem: Callable[[T], str | None]) -> list[R | ItemError]:
     """``fn`` on the items ``problem`` finds nothing wrong with, as one call; every other item, and
     every item that fails ``fn`` when run alone, gets its own :class:`ItemError`. Results keep the
     items' order.

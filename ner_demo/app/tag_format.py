@@ -24,7 +24,7 @@ MAX_BATCH_BYTES = 5 * 1024 * 1024
 # Colour-blind-friendly (Okabe-Ito first), fixed for the CoNLL types so a type keeps its colour.
 _KNOWN_COLOURS = {"PER": "#56B4E9", "LOC": "#009E73", "ORG": "#E69F00", "MISC": "#CC79A7"}
 _PALETTE = ["#F0E442", "#0072B2", "#D55E00", "#999999", "#8DD3C7", "#BEBADA", "#FB8072", "#80B1D3",
-            "#FDB462", "#B3DE69", "#FCCDE5", "#BC80BD", "#CCEBC5", "#FFED6F"]  # fmt: skip
+            "#FDB462", "#B3DE69", "#FCCDE5", "#BC80BD", "#CCEBC5", "#FFED6F"]
 _PREVIEW_CHARS = 120
 
 

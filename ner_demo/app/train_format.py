@@ -1,19 +1,19 @@
-"""The Train tab: its form -> TrainConfig, the Hub check for backbones, run progress, curves, runs table."""
+"""The Train tab without gradio: the form read from TrainConfig and its values back to a TrainConfig,
+the Hub check for backbones, run progress, curves and the runs table."""
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from ner_demo.errors import ConfigError, ModelLoadError
 from ner_demo.models import OFFLINE_ENCODER, resolve_backbone
-from ner_demo.training.config import TrainConfig
+from ner_demo.training.config import TrainConfig, base_type, field_types
 from ner_demo.training.runs import RunInfo
 
-DEFAULTS = TrainConfig()
 DATASET_CONLL = "conll2003"
 DATASET_MULTINERD_ALL = "multinerd:all"
 DATASET_MULTINERD_FIVE = "multinerd:five"
@@ -69,52 +69,103 @@ def backbone_problem(name: str, hub: bool | None = None) -> str | None:
             "or a local model folder instead.")
 
 
-def _positive_or_none(value: float | None) -> int | None:
-    return int(value) if value else None
+@dataclass(frozen=True)
+class FormField:
+    """One input of the Train form, read from a TrainConfig field and its metadata."""
+
+    name: str
+    kind: str  # "bool", "int", "float", "str" or "choice"
+    default: Any
+    optional: bool  # ``int | None``: 0 or empty means "not set" (such fields are at least 1 when set)
+    help: str
+    choices: tuple[str, ...]
+    group: str
+
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", " ").capitalize()
 
 
-def build_config(
-    *, backbone: str, dataset: str, train_file: str | None = None, dev_file: str | None = None, name: str = "",
-    learning_rate: float = DEFAULTS.learning_rate, batch_size: int = DEFAULTS.batch_size,
-    epochs: int = DEFAULTS.epochs, max_steps: int | None = None, max_length: int = DEFAULTS.max_length,
-    warmup_ratio: float = DEFAULTS.warmup_ratio, weight_decay: float = DEFAULTS.weight_decay,
-    seed: int = DEFAULTS.seed, limit_train_sentences: int | None = None, limit_dev_sentences: int | None = None,
-    engine: str = DEFAULTS.engine, freeze_encoder: bool = False, early_stopping_patience: int = 0,
-    precision: str = DEFAULTS.precision, runs_dir: str | Path = DEFAULTS.runs_dir,
-    log_every: int | None = None,
-) -> TrainConfig:
-    """A TrainConfig from the form's values; 0 or empty means "not set" for the optional limits.
+# The form's accordions, in order; a field whose group is not named here lands in "Other settings".
+GROUPS = {"data": "Data", "backbone": "Backbone", "features": "Inference features", "optimisation": "Optimisation",
+          "engine": "Engine, hardware and checkpoints"}
+OTHER_GROUP = "Other settings"
+CLOSED_GROUPS = ("engine",)  # open at start: every group that the tests and a first run reach for
 
-    >>> cfg = build_config(backbone="offline-minilm", dataset="multinerd:five", epochs=1, max_steps=0)
-    >>> cfg.dataset, cfg.label_subset, cfg.max_steps
-    ('multinerd', 'five', None)
+
+def form_fields(config_cls: type = TrainConfig) -> list[FormField]:
+    """The Train form's inputs, one per field of ``config_cls`` in the dataclass's order; a field with
+    ``metadata={"form": False}`` is not a form input (the app sets it, e.g. ``runs_dir``).
+
+    >>> [f.name for f in form_fields()][:3], form_fields()[0].kind
+    (['name', 'backbone', 'dataset'], 'str')
     """
-    data: dict = {"dataset": DATASET_CONLL, "label_subset": "all"}
-    if dataset in (DATASET_MULTINERD_ALL, DATASET_MULTINERD_FIVE):
-        data = {"dataset": "multinerd", "label_subset": dataset.split(":")[1]}
-    elif dataset == DATASET_UPLOAD:
+    types = field_types(config_cls)
+    out = []
+    for f in fields(config_cls):
+        if f.metadata.get("form", True) is False:
+            continue
+        base, optional = base_type(types[f.name])
+        choices = tuple(f.metadata.get("choices", ()))
+        kind = "choice" if choices else {bool: "bool", int: "int", float: "float"}.get(base, "str")
+        out.append(FormField(f.name, kind, f.default, optional, f.metadata.get("help", ""), choices,
+                             f.metadata.get("group", "")))
+    return out
+
+
+def form_names(config_cls: type = TrainConfig) -> list[str]:
+    """The names of the form's inputs, in the order the ``start_training`` endpoint takes their values."""
+    return [f.name for f in form_fields(config_cls)]
+
+
+def grouped(form: Sequence[FormField]) -> list[tuple[str, str, list[FormField]]]:
+    """(group key, title, fields) in the order of :data:`GROUPS`, then the other groups."""
+    groups: dict[str, list[FormField]] = {key: [] for key in GROUPS}
+    for f in form:
+        groups.setdefault(f.group if f.group in GROUPS else "", []).append(f)
+    return [(key, GROUPS.get(key, OTHER_GROUP), items) for key, items in groups.items() if items]
+
+
+def config_from_form(values: Mapping[str, Any], runs_dir: str | Path, config_cls: type = TrainConfig) -> TrainConfig:
+    """A TrainConfig from the form's values, one per form field (see :func:`form_fields`), validated by
+    ``TrainConfig.from_dict``: the messages are the CLI's. ``dataset`` is the dataset radio's value
+    (:func:`dataset_choices`); an optional input (``int | None``) left at 0 or empty means "not set" (a
+    number box always shows a number, and those fields are at least 1 when set); an empty name is "app".
+
+    >>> values = {"backbone": " offline-minilm ", "dataset": DATASET_MULTINERD_FIVE, "epochs": 1}
+    >>> cfg = config_from_form(values, "runs")
+    >>> cfg.backbone, cfg.dataset, cfg.label_subset, cfg.epochs, cfg.name
+    ('offline-minilm', 'multinerd', 'five', 1, 'app')
+    """
+    optional = {f.name for f in form_fields(config_cls) if f.optional}
+    data = {k: (None if k in optional and v in (None, "", 0) else v) for k, v in values.items()}
+    choice = data.pop("dataset", DATASET_CONLL)
+    train_file, dev_file = data.pop("train_file", None), data.pop("dev_file", None)
+    data.update(dataset=DATASET_CONLL, train_file=None, dev_file=None)
+    if choice in (DATASET_MULTINERD_ALL, DATASET_MULTINERD_FIVE):
+        subset = choice.split(":")[1]
+        own = (data.get("label_subset") or "all").strip()
+        if subset == "five" and own not in ("all", "five"):
+            raise ConfigError(f"label_subset={own!r}: the dataset choice 'MultiNERD, five types' sets the types; "
+                              "pick 'MultiNERD, all 15 types' to keep your own label_subset")
+        data.update(dataset="multinerd", label_subset=subset if subset == "five" else own)
+    elif choice == DATASET_UPLOAD:
         if not train_file or not dev_file:
             raise ConfigError("upload both a train and a dev CoNLL file, or pick CoNLL-2003")
-        data = {"dataset": DATASET_CONLL, "train_file": str(train_file), "dev_file": str(dev_file), "label_subset": "all"}
-    elif dataset != DATASET_CONLL:
-        raise ConfigError(f"dataset {dataset!r} is not one of {', '.join(v for _, v in dataset_choices(True))}")
-    max_steps_value = _positive_or_none(max_steps)
-    log = log_every or DEFAULTS.log_every  # a short run logs more often by itself (TrainConfig.log_every_for)
-    return TrainConfig(
-        name=(name or "").strip() or "app", backbone=(backbone or "").strip(), **data,
-        learning_rate=float(learning_rate), batch_size=int(batch_size), epochs=int(epochs),
-        max_steps=max_steps_value, max_length=int(max_length), warmup_ratio=float(warmup_ratio),
-        weight_decay=float(weight_decay), seed=int(seed),
-        limit_train_sentences=_positive_or_none(limit_train_sentences),
-        limit_dev_sentences=_positive_or_none(limit_dev_sentences),
-        engine=engine, freeze_encoder=bool(freeze_encoder), early_stopping_patience=int(early_stopping_patience or 0),
-        precision=precision, runs_dir=str(runs_dir), log_every=log,
-    )  # fmt: skip
+        data.update(train_file=str(train_file), dev_file=str(dev_file))
+    elif choice != DATASET_CONLL:
+        raise ConfigError(f"dataset {choice!r} is not one of {', '.join(v for _, v in dataset_choices(True))}")
+    for key in ("name", "backbone", "label_subset"):
+        if isinstance(data.get(key), str):
+            data[key] = data[key].strip()
+    data["name"] = data.get("name") or "app"
+    data["runs_dir"] = str(runs_dir)
+    return config_cls.from_dict(data, source="the Train form")
 
 
-def field_help(name: str) -> str:
+def field_help(name: str, config_cls: type = TrainConfig) -> str:
     """The TrainConfig help text of a field, shown under the form's inputs."""
-    for f in fields(TrainConfig):
+    for f in fields(config_cls):
         if f.name == name:
             return f.metadata.get("help", "")
     raise KeyError(name)

@@ -1,0 +1,215 @@
+"""The Train tab: a form generated from TrainConfig (one input per field, grouped by its metadata),
+a run started in the background, and its progress, curves, log and the runs table.
+
+Adding a field to TrainConfig adds its input here with no edit: :func:`train_format.form_fields` reads
+name, type, default, help, choices and group from the dataclass. The values reach the core as one dict,
+validated whole by ``TrainConfig.from_dict`` before anything is launched (the CLI's own messages).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import gradio as gr
+
+import ner_demo.app.data_format as ds
+import ner_demo.app.train_format as tr
+from ner_demo.app.common import LIGHT, SERIAL, friendly, runs_dir, wire
+from ner_demo.errors import NerDemoError
+from ner_demo.models import OFFLINE_ENCODER
+from ner_demo.training import background
+from ner_demo.training.config import TrainConfig
+from ner_demo.training.data_prep import load_splits_for
+from ner_demo.training.hardware import choose
+from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs
+
+POLL_SECONDS = 2.0
+FIELDS_PER_ROW = 4
+UPLOAD_TYPES = [".conll", ".txt", ".jsonl"]
+
+
+@functools.lru_cache(maxsize=1)
+def detected_hardware() -> str:
+    return choose("auto", "auto").description
+
+
+def check_backbone(name: str):
+    problem = tr.backbone_problem(name)
+    return gr.Markdown(f"⚠️ {problem}" if problem else "", visible=bool(problem)), gr.Button(visible=bool(problem))
+
+
+def _start(values: dict, config_cls: type) -> tuple:
+    config = tr.config_from_form(values, runs_dir(), config_cls)  # the whole config, checked before anything runs
+    problem = tr.backbone_problem(config.backbone)
+    if problem:
+        raise gr.Error(problem)
+    if config.dataset == tr.DATASET_CONLL and not config.train_file and not ds.conll2003_present():
+        raise gr.Error(ds.missing_conll2003_note().replace("**", ""))
+    if config.train_file:  # read uploads now: a bad file is reported here (file, line, problem), not by the run
+        load_splits_for(config)
+    run = background.start(config, runs_dir())
+    return _watch(run.id)
+
+
+def training_starter(config_cls: type = TrainConfig):
+    """The ``start_training`` handler of a form made from ``config_cls``: it takes one value per form
+    field, in the order of :func:`train_format.form_names`."""
+    names = tr.form_names(config_cls)
+
+    @friendly
+    def start_training(*values):
+        if len(values) != len(names):
+            raise gr.Error(f"start_training takes {len(names)} values, one per form field "
+                           f"({', '.join(names)}); got {len(values)}")
+        return _start(dict(zip(names, values)), config_cls)
+
+    return start_training
+
+
+start_training = training_starter()
+
+
+def _run_ids() -> list[str]:
+    return [r.run_id for r in reversed(list_runs(runs_dir()))]
+
+
+def _watch(run_id: str):
+    """Outputs after start/resume: the watched run, the timer on, and a first progress view."""
+    progress, figure, rows, _ = poll_run(run_id)
+    return gr.Dropdown(choices=_run_ids(), value=run_id), gr.Timer(active=True), progress, figure, rows
+
+
+def poll_run(run_id: str | None):
+    """Progress bar, curves and runs table of the watched run; the timer stops when it has ended."""
+    runs = background.checked_runs(runs_dir())  # a run whose process died is listed as failed, not running
+    rows = tr.runs_rows(runs)
+    if not run_id:
+        message = "No run selected: start one, or pick one from the list."
+        return message, tr.curves_figure([], []), rows, gr.Timer(active=False)
+    try:
+        status = background.poll(tr.known_run(run_id, runs), runs_dir())
+    except NerDemoError as exc:
+        return str(exc), tr.curves_figure([], []), rows, gr.Timer(active=False)
+    run = Run(runs_dir() / run_id)
+    figure = tr.curves_figure(run.metrics("train"), run.metrics("eval"), f"run {run_id}")
+    active = status.get("state") in ACTIVE_STATES
+    return tr.progress_html(status), figure, rows, gr.Timer(active=active)
+
+
+def _known(run_id: str | None) -> str:
+    return tr.known_run(run_id, list_runs(runs_dir()))
+
+
+@friendly
+def cancel_run(run_id: str | None):
+    background.cancel(_known(run_id), runs_dir())
+    return poll_run(run_id)
+
+
+@friendly
+def resume_run(run_id: str | None):
+    background.resume(_known(run_id), runs_dir())
+    return _watch(run_id)
+
+
+def refresh_runs(run_id: str | None):
+    ids = _run_ids()
+    value = run_id if run_id in ids else (ids[0] if ids else None)
+    return (gr.Dropdown(choices=ids, value=value), *poll_run(value))
+
+
+@friendly
+def run_log(run_id: str | None) -> str:
+    if not run_id:
+        return ""
+    path = runs_dir() / _known(run_id) / "log.txt"
+    try:
+        return tr.log_tail(path.read_text(encoding="utf-8", errors="replace"), 40)  # no raw ANSI escape codes
+    except OSError:
+        return "(no log yet)"
+
+
+# ---- the form --------------------------------------------------------------------------------------
+
+
+def elem_id(name: str) -> str:
+    """The page id of a field's input: ``learning_rate`` -> ``train-learning-rate``."""
+    return "train-" + name.replace("_", "-")
+
+
+def _input(f: tr.FormField):
+    """A component for one TrainConfig field, from its type, default, choices and help."""
+    common = {"label": f.label, "info": f.help + (" 0: not set." if f.optional else ""), "elem_id": elem_id(f.name)}
+    if f.name == "backbone":  # suggestions, and any Hub id or local folder
+        return gr.Dropdown(choices=tr.BACKBONE_SUGGESTIONS, value=f.default, allow_custom_value=True, **common)
+    if f.name == "dataset":  # the datasets this app can train on; uploads go in train_file / dev_file
+        return gr.Radio(tr.dataset_choices(False), value=tr.DATASET_CONLL, label="Dataset", elem_id=common["elem_id"],
+                        info="MultiNERD is offered when the Hugging Face Hub answers; for uploads, give both files.")
+    if f.name in ("train_file", "dev_file"):
+        return gr.File(file_types=UPLOAD_TYPES, height=120, label=f"{f.label} (for uploads)", elem_id=common["elem_id"])
+    if f.kind == "bool":
+        return gr.Checkbox(value=bool(f.default), **common)
+    if f.kind == "choice":
+        return gr.Radio(list(f.choices), value=f.default, **common)
+    if f.kind in ("int", "float"):
+        value = 0 if f.default is None else f.default  # a number box shows 0 for None anyway: 0 means not set
+        return gr.Number(value, precision=0 if f.kind == "int" else None, **common)
+    return gr.Textbox(value="" if f.default is None else str(f.default), **common)
+
+
+def build_form(config_cls: type = TrainConfig):
+    """One accordion per group of fields; returns ({field name: component}, the Hub warning, its button)."""
+    inputs: dict = {}
+    hub_warning = use_offline = None
+    for key, title, items in tr.grouped(tr.form_fields(config_cls)):
+        with gr.Accordion(title, open=key not in tr.CLOSED_GROUPS):
+            for start in range(0, len(items), FIELDS_PER_ROW):
+                with gr.Row():
+                    for f in items[start:start + FIELDS_PER_ROW]:
+                        inputs[f.name] = _input(f)
+            if "backbone" in (f.name for f in items):
+                hub_warning = gr.Markdown(visible=False, elem_id="hub-warning")
+                use_offline = gr.Button("Use the offline encoder", visible=False, size="sm")
+    return inputs, hub_warning, use_offline
+
+
+def build(demo: gr.Blocks, config_cls: type = TrainConfig) -> None:
+    """The Train tab's layout and events, inside ``demo``, with a form made from ``config_cls``."""
+    with gr.Tab("Train", id="train") as tab:
+        gr.Markdown(f"**Detected hardware:** {detected_hardware()}", elem_id="train-device")
+        inputs, hub_warning, use_offline = build_form(config_cls)
+        with gr.Row():
+            start_button = gr.Button("Start training", variant="primary", elem_id="start-button")
+            cancel_button = gr.Button("Cancel", variant="stop")
+            resume_button = gr.Button("Resume")
+            refresh_button = gr.Button("Refresh")
+        # Custom values pass the component (API callers name runs by id); handlers accept known ids only.
+        watched = gr.Dropdown(choices=_run_ids(), value=None, label="Run", allow_custom_value=True)
+        progress_view = gr.HTML(elem_id="train-progress")
+        curves = gr.Plot(label="Loss and dev F1", elem_id="train-curves")
+        runs_table = gr.Dataframe(headers=tr.RUNS_HEADERS, label="Runs", interactive=False)
+        with gr.Accordion("Log of the selected run", open=False):
+            log_button = gr.Button("Show log", size="sm")
+            log_view = gr.Code(language=None, lines=12, label="log.txt (last 40 lines)")
+        timer = gr.Timer(POLL_SECONDS, active=False)
+
+    form = [inputs[name] for name in tr.form_names(config_cls)]
+    backbone, dataset = inputs["backbone"], inputs["dataset"]
+    watch_outputs = [watched, timer, progress_view, curves, runs_table]
+    poll_outputs = [progress_view, curves, runs_table, timer]
+    backbone.change(check_backbone, backbone, [hub_warning, use_offline], api_name="check_backbone")
+    use_offline.click(lambda: OFFLINE_ENCODER, None, backbone, api_name="use_offline_encoder", **LIGHT)
+    starter = start_training if config_cls is TrainConfig else training_starter(config_cls)
+    wire(start_button.click, starter, form, watch_outputs, api_name="start_training", status=progress_view, **SERIAL)
+    wire(resume_button.click, resume_run, watched, watch_outputs, api_name="resume_training", status=progress_view,
+         **SERIAL)
+    wire(cancel_button.click, cancel_run, watched, poll_outputs, api_name="cancel_training", status=progress_view,
+         **SERIAL)
+    refresh_button.click(refresh_runs, watched, [watched, *poll_outputs], api_name="refresh_runs", **LIGHT)
+    watched.input(poll_run, watched, poll_outputs, api_name="watch_run", **LIGHT)
+    timer.tick(poll_run, watched, poll_outputs, api_name="poll_run", **LIGHT)
+    log_button.click(run_log, watched, log_view, api_name="run_log", **LIGHT)
+    tab.select(lambda: gr.Radio(choices=tr.dataset_choices(tr.hub_available())), None, dataset,
+               api_name="refresh_datasets", **LIGHT)
+    demo.load(refresh_runs, watched, [watched, *poll_outputs], api_name="load_runs", **LIGHT)
+    demo.load(check_backbone, backbone, [hub_warning, use_offline], api_name="load_backbone_check", **LIGHT)
