@@ -269,5 +269,5 @@ def test_data_tab_shows_statistics_and_sentences(page):
         page.locator("#data-load").click()
         page.locator("#data-distribution .js-plotly-plot g.trace.bars").first.wait_for()
         page.locator("#data-stats").get_by_text("sentences").wait_for()
-        page.locator("#data-sentence .token.highlighted").first.wait_for()
+        page.locator("#data-sentence mark.ner-ent").first.wait_for()
         shot(page, "data", readme="data")

@@ -105,3 +105,12 @@ def test_entity_length_figure_has_a_bar_group_per_type_over_all_splits():
 def test_length_figures_of_an_empty_split_still_draw():
     lengths = {"test": length_stats(parse_conll("a O\n"))}
     assert ds.entity_length_figure(lengths).layout.annotations[0].text == "no entities"
+
+
+def test_evaluations_of_the_same_data_share_one_corpus(home, tmp_path):
+    upload = write_conll_file(tmp_path / "mine.conll", 5)
+    first, name = ds.eval_corpus(ds.UPLOAD, str(upload))
+    assert ds.eval_corpus(ds.UPLOAD, str(upload))[0] is first and name == "mine.conll"
+    dev = ds.eval_corpus("conll2003:dev", None)[0]
+    assert ds.eval_corpus("conll2003:dev", None)[0] is dev
+    assert first.sentences[0].source == "mine.conll"  # captions name the upload, never its server folder

@@ -51,7 +51,7 @@ def test_a_failed_load_clears_the_previous_dataset(page, tmp_path, trained_tiny_
         page.get_by_role("tab", name="Data").click()
         page.locator("#data-load").click()
         page.locator("#data-stats").get_by_text("sentences").wait_for()
-        page.locator("#data-sentence .token.highlighted").first.wait_for()
+        page.locator("#data-sentence mark.ner-ent").first.wait_for()
         page.get_by_text(re.compile(r"^Sentence 1 of 120")).wait_for()
         page.locator("#data-sentence-lengths .js-plotly-plot").wait_for()
         page.locator("#data-entity-lengths .js-plotly-plot g.trace.bars").first.wait_for()
@@ -63,7 +63,7 @@ def test_a_failed_load_clears_the_previous_dataset(page, tmp_path, trained_tiny_
         page.get_by_text(re.compile(r"broken\.conll, line 2: 'Paris LOCATION'")).first.wait_for()
         page.get_by_text("Nothing loaded: see the error message, then Load again.").wait_for()
         assert page.locator("#data-stats").get_by_text("sentences").count() == 0
-        assert page.locator("#data-sentence .token.highlighted").count() == 0
+        assert page.locator("#data-sentence mark.ner-ent").count() == 0
         assert page.locator("#data-distribution .js-plotly-plot").count() == 0
 
 

@@ -32,21 +32,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("app", ("app", "ner_demo.app")),  # the Gradio layer: one module per tab, formatting beside it
 ]
 
-# Known violations in code being restructured elsewhere; each entry is (importer, imported), both as
-# files. The test fails when one of them is no longer a violation, so that this list only shrinks.
-ALLOWED: dict[tuple[str, str], str] = {
-    # The engines import their dispatcher, training/common.py, which imports them inside run_training.
-    ("ner_demo/training/frozen.py", "ner_demo/training/common.py"):
-        "issue 15: fixed when training/ is restructured",
-    ("ner_demo/training/loop.py", "ner_demo/training/common.py"):
-        "issue 15: fixed when training/ is restructured",
-    ("ner_demo/training/trainer_engine.py", "ner_demo/training/common.py"):
-        "issue 15: fixed when training/ is restructured",
-    # common.run_training ends a run through background.end_run, and background checks the backbone
-    # with common.check_backbone_limits (came with the issue-14 merge).
-    ("ner_demo/training/common.py", "ner_demo/training/background.py"):
-        "issue 15: fixed when training/ is restructured",
-}
+# Known violations, each (importer, imported) as files with the reason it is allowed; none are left. An
+# entry that stops being a violation fails the test, so that this list only shrinks.
+ALLOWED: dict[tuple[str, str], str] = {}
 
 GUI = ("gradio", "gradio_client")
 

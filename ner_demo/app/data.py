@@ -9,11 +9,18 @@ import gradio as gr
 
 import ner_demo.app.data_format as ds
 from ner_demo.app.common import INFER, LIGHT, SERIAL, friendly
-from ner_demo.app.tag_format import color_map
+from ner_demo.app.tag_format import color_map, highlight_html
 from ner_demo.data.sources import fetch_conll2003 as fetch
 
 DATASETS = ds.DatasetCache(size=3)  # CoNLL-2003 is ~90 MB in memory: sessions share copies, never hold one
-DEFAULT_TYPES = ["PER", "LOC", "ORG", "MISC"]
+
+
+def _drawn(data: ds.LoadedData, view: tuple[dict, str, int]) -> tuple[str, str, int]:
+    """A sentence view with its highlights drawn as one flowing line (the Tag tab's renderer), each type in
+    the colour it has across the whole dataset."""
+    value, caption, number = view
+    types = sorted({t for stats in data.stats.values() for t in stats.entities})
+    return highlight_html(value, color_map(types)), caption, number
 
 
 @friendly
@@ -21,7 +28,7 @@ def load_data(choice: str, upload: str | None):
     """Statistics, charts and the first sentence of a dataset; the session keeps only its key."""
     data = DATASETS.load(choice, upload)
     split = next(iter(data.splits))
-    highlight, caption, number = ds.sentence_view(data.splits[split], 1)
+    highlight, caption, number = _drawn(data, ds.sentence_view(data.splits[split], 1))
     table = gr.Dataframe(ds.stats_rows(data.stats), headers=ds.stats_headers(data.stats))
     return (table, ds.entity_distribution_figure(data.stats), ds.sentence_length_figure(data.lengths),
             ds.entity_length_figure(data.lengths), ds.splits_summary(data.splits, data.name), data.key,
@@ -34,23 +41,24 @@ def clear_data():
             "Nothing loaded: see the error message, then Load again.")
 
 
-def _split_corpus(key: str | None, split: str):
-    """The corpus of ``split`` of the session's dataset; None when nothing is loaded."""
+def _split_data(key: str | None, split: str):
+    """The session's dataset and the corpus of its ``split``; (None, None) when nothing is loaded."""
     if not key:
-        return None
-    splits = DATASETS.get(key).splits
-    if split not in splits:
-        raise gr.Error(f"no split {split!r} in this dataset; pick one of {', '.join(splits)}", print_exception=False)
-    return splits[split]
+        return None, None
+    data = DATASETS.get(key)
+    if split not in data.splits:
+        raise gr.Error(f"no split {split!r} in this dataset; pick one of {', '.join(data.splits)}",
+                       print_exception=False)
+    return data, data.splits[split]
 
 
 @friendly
 def show_sentence(key: str | None, split: str, number: float):
     """Sentence ``number`` (1-based, as the box and the caption count) of the split, with its caption."""
-    corpus = _split_corpus(key, split)
+    data, corpus = _split_data(key, split)
     if corpus is None:
         return None, "Load a dataset first.", 1
-    return ds.sentence_view(corpus, int(number or 1))
+    return _drawn(data, ds.sentence_view(corpus, int(number or 1)))
 
 
 def step_sentence(key: str | None, split: str, number: float, delta: int):
@@ -60,15 +68,15 @@ def step_sentence(key: str | None, split: str, number: float, delta: int):
 @friendly
 def find_sentence(key: str | None, split: str, number: float, query: str):
     """The next sentence after ``number`` with the word or entity type ``query`` (wrapping around)."""
-    corpus = _split_corpus(key, split)
+    data, corpus = _split_data(key, split)
     if corpus is None:
         return None, "Load a dataset first.", 1
     number = int(number or 1)
     found = ds.find_sentence(corpus, query or "", number)  # 0-based index ``number`` is the next sentence
     if found is None:
-        highlight, caption, number = ds.sentence_view(corpus, number)
+        highlight, caption, number = _drawn(data, ds.sentence_view(corpus, number))
         return highlight, f"No sentence with the word or type {query!r}. " + caption, number
-    return ds.sentence_view(corpus, found + 1)
+    return _drawn(data, ds.sentence_view(corpus, found + 1))
 
 
 @friendly
@@ -105,8 +113,7 @@ def build(demo: gr.Blocks) -> None:
             next_button = gr.Button("Next ▶")
             find_button = gr.Button("Find next")
         sentence_caption = gr.Markdown()
-        sentence_view = gr.HighlightedText(label="Gold entities", show_legend=True, color_map=color_map(DEFAULT_TYPES),
-                                           elem_id="data-sentence")
+        sentence_view = gr.HTML(label="Gold entities", elem_id="data-sentence")
 
     data_outputs = [stats_table, distribution, sentence_lengths, entity_lengths, data_note, data_key, split,
                     sentence_index, sentence_view, sentence_caption]

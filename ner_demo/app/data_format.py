@@ -18,7 +18,7 @@ from typing import Mapping
 from ner_demo.app.evaluate_format import words_highlight
 from ner_demo.data.conll import Corpus, read_conll
 from ner_demo.data.schemes import corpus_to_iob2
-from ner_demo.data.sources import SPLITS, Splits, dataset_dir, load_split, sha256_file
+from ner_demo.data.sources import SPLITS, Splits, dataset_dir, sha256_file
 from ner_demo.data.stats import LengthStats, SplitStats, corpus_stats, length_stats, merge_lengths, summarize_lengths
 from ner_demo.errors import DatasetUnavailableError
 
@@ -51,11 +51,15 @@ def eval_corpus(choice: str, upload: str | None) -> tuple[Corpus, str]:
     if choice == UPLOAD or not choice:
         if not upload:
             raise DatasetUnavailableError("no CoNLL file uploaded: upload one, or pick CoNLL-2003 dev or test")
-        return load_split(upload, "test"), Path(upload).name
+        name = Path(upload).name
+        return EVAL_CORPORA.load_files(UPLOAD, name, {UPLOADED_SPLIT: Path(upload)}).splits[UPLOADED_SPLIT], name
     name, _, split = choice.partition(":")
     if name != CONLL2003 or split not in CONLL2003_LABELS:
         raise DatasetUnavailableError(f"unknown data choice {choice!r}; pick CoNLL-2003 dev or test, or upload a file")
-    return load_split(CONLL2003, split), CONLL2003_LABELS[split]
+    if not conll2003_present():
+        raise DatasetUnavailableError(missing_conll2003_note().replace("**", ""))
+    files = {split: dataset_dir(CONLL2003) / f"{split}.txt"}
+    return EVAL_CORPORA.load_files(choice, CONLL2003_LABELS[split], files).splits[split], CONLL2003_LABELS[split]
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,11 @@ class DatasetCache:
         name, files = _read_splits(choice, upload)
         return self._get(_key(choice, name, files), choice, name, files)
 
+    def load_files(self, choice: str, name: str, files: Mapping[str, Path]) -> LoadedData:
+        """The dataset of these files (``{split: path}``, shown as ``name``), read now or found in the cache."""
+        files = dict(files)
+        return self._get(_key(choice, name, files), choice, name, files)
+
     def get(self, key: str) -> LoadedData:
         """The dataset a session's key names; read again if it was dropped and its files are unchanged."""
         found = self._cached(key)
@@ -164,6 +173,12 @@ class DatasetCache:
                 while len(self._sources) > self.remembered:
                     self._sources.popitem(last=False)
             return loaded
+
+
+# Evaluate's corpora, shared by every session's evaluation (each EvalRun refers to one of these, never
+# holds a copy of its own): with the prediction cache a repeated evaluation is instant, so per-session
+# copies would let a loop of calls fill the memory.
+EVAL_CORPORA = DatasetCache(size=3)
 
 
 def splits_summary(splits: Mapping[str, Corpus], name: str) -> str:

@@ -95,7 +95,7 @@ def _print_outcome(status: dict) -> int:
 def _train(args) -> int:
     from ner_demo.errors import ConfigError
     from ner_demo.training import background
-    from ner_demo.training.common import run_training
+    from ner_demo.training.lifecycle import run_training
     from ner_demo.training.config import TrainConfig
     from ner_demo.training.runs import Run
 

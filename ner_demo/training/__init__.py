@@ -42,7 +42,8 @@ def create_run(config: TrainConfig) -> Run:
 def train(config: TrainConfig, callbacks: Sequence = (), run: Run | None = None) -> Run:
     """Train in this process (in every process, under ``accelerate launch``); returns the run."""
     from ner_demo.training.background import finish_background
-    from ner_demo.training.common import distributed_state, run_training
+    from ner_demo.training.common import distributed_state
+    from ner_demo.training.lifecycle import run_training
 
     run = run or create_run(config)
     try:
@@ -56,7 +57,8 @@ def train(config: TrainConfig, callbacks: Sequence = (), run: Run | None = None)
 def resume(run_id: str | Path, runs_dir: str | Path = "runs", callbacks: Sequence = ()) -> Run:
     """Continue a failed or cancelled run from its newest complete checkpoint, in this process."""
     from ner_demo.training.background import check_resumable, claim_for_resume, finish_background
-    from ner_demo.training.common import distributed_state, run_training
+    from ner_demo.training.common import distributed_state
+    from ner_demo.training.lifecycle import run_training
 
     run = Run.open(str(run_id), runs_dir)
     dist = distributed_state(run.config())

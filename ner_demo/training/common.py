@@ -6,23 +6,19 @@ records how it ended (finished / cancelled / failed with the error) in status.js
 
 from __future__ import annotations
 
-import errno
-import os
 import shutil
 import time
-import traceback
 from dataclasses import dataclass
-from typing import Sequence
 
 from ner_demo.data.conll import Corpus
 from ner_demo.encoding import InputFeatures
-from ner_demo.errors import ConfigError, NerDemoError, TrainingDivergedError
+from ner_demo.errors import ConfigError, TrainingDivergedError
 from ner_demo.labels import LabelSet
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import Splits, encode, features_for, load_splits_for
 from ner_demo.training.hardware import Hardware, choose
 from ner_demo.training.limits import check_max_length
-from ner_demo.training.runs import Run, model_card, replace_dir, without_paths
+from ner_demo.training.runs import Run, model_card, replace_dir
 
 
 class Cancelled(Exception):
@@ -227,65 +223,3 @@ def total_steps_for(config: TrainConfig, steps_per_epoch: int) -> tuple[int, int
     if config.max_steps:
         return config.max_steps, -(-config.max_steps // steps_per_epoch)
     return config.epochs * steps_per_epoch, config.epochs
-
-
-# ---- the lifecycle -------------------------------------------------------------------------------
-
-
-def run_training(run: Run, resume: bool = False, callbacks: Sequence = ()) -> dict:
-    """Train ``run`` (its config.json) to the end; returns the final status.
-
-    Exceptions are recorded in status.json before they propagate, so the app (or ``runs``) can show
-    why a run failed. A cancel is not an error: the run is left resumable.
-    """
-    from ner_demo.training.background import end_run
-
-    config = run.config()
-    dist = distributed_state(config)
-    main = dist.is_main_process
-    if main:
-        run.clear_cancel()
-        # message=None: a resumed run must not keep saying "cancelled" (or anything else said before).
-        run.write_status(state="running", pid=os.getpid(), started=time.strftime("%Y-%m-%dT%H:%M:%S"),
-                         error=None, message=None, resumed=resume, processes=dist.num_processes,
-                         phase="preparing the data and the model", skipped_checkpoints=[])  # fmt: skip
-    try:
-        if config.freeze_encoder and config.engine == "custom":
-            from ner_demo.training.frozen import train_frozen as engine
-        elif config.engine == "trainer":
-            from ner_demo.training.trainer_engine import train_with_trainer as engine
-        else:
-            from ner_demo.training.loop import train_custom as engine
-        summary = engine(run, config, resume=resume, callbacks=callbacks)
-    except Cancelled:
-        if main:
-            run.clear_cancel()
-            return end_run(run, state="cancelled", phase=None,
-                           message="cancelled; Resume (or `python -m ner_demo resume`) continues from the last checkpoint")
-        return run.read_status()
-    except BaseException as exc:  # KeyboardInterrupt and SystemExit too: the status must not say "running"
-        if main:
-            end_run(run, state="failed", phase=None, error=describe_error(exc),
-                    traceback=traceback.format_exc()[-4000:])
-        raise
-    if main:
-        return end_run(run, state="finished", phase=None, finished=time.strftime("%Y-%m-%dT%H:%M:%S"), **summary)
-    return run.read_status()
-
-
-def describe_error(exc: BaseException) -> str:
-    """One line for the user: what went wrong and, for out-of-memory, what to do (no server paths)."""
-    return without_paths(_describe(exc))
-
-
-def _describe(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".strip()
-    if isinstance(exc, NerDemoError):
-        return str(exc)
-    if isinstance(exc, MemoryError) or "out of memory" in text.lower():
-        return f"out of memory ({text[:300]}); lower batch_size or max_length, or use precision=bf16"
-    # safetensors reports a full disk as SafetensorError("... No space left on device (os error 28)").
-    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or os.strerror(errno.ENOSPC) in text:
-        return (f"the disk is full ({text[:300]}); free space where the run folder is (or use another "
-                "--runs-dir), then resume: complete checkpoints are kept, half-written ones were removed")
-    return text[:1000]
