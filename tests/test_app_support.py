@@ -97,22 +97,22 @@ def test_entity_files_hold_the_table(tmp_path):
         assert list(csv.reader(fh)) == [tg.ENTITY_HEADERS, ["John", "PER", "0", "4", "0.9"]]
 
 
-def test_read_texts_by_line_whole_file_and_jsonl(tmp_path):
+def test_read_upload_texts_by_line_whole_file_and_jsonl(tmp_path):
     txt = tmp_path / "a.txt"
     txt.write_text("first text\n\nsecond text\n", encoding="utf-8")
-    assert tg.read_texts(txt) == ["first text", "second text"]
-    assert tg.read_texts(txt, lines=False) == ["first text\n\nsecond text\n"]
+    assert tg.read_upload_texts(txt) == ["first text", "second text"]
+    assert tg.read_upload_texts(txt, lines=False) == ["first text\n\nsecond text\n"]
     jsonl = tmp_path / "b.jsonl"
     jsonl.write_text('{"text": "ok"}\n{"txt": "no"}\n', encoding="utf-8")
     with pytest.raises(DataFormatError, match=r"b.jsonl, line 2: .*needs a string field 'text'"):
-        tg.read_texts(jsonl)
+        tg.read_upload_texts(jsonl)
 
 
-def test_read_texts_rejects_binary_files(tmp_path):
+def test_read_upload_texts_rejects_binary_files(tmp_path):
     path = tmp_path / "c.txt"
     path.write_bytes(b"abc\x00def")
     with pytest.raises(DataFormatError, match="NUL bytes"):
-        tg.read_texts(path)
+        tg.read_upload_texts(path)
 
 
 @pytest.fixture(scope="module")

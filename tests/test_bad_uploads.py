@@ -16,7 +16,7 @@ import pytest
 from app_harness import TAG_SENTENCE, running_app, train_form, write_conll_file
 from http_support import call, upload, upload_status
 
-from ner_demo.app.tag_format import MAX_BATCH_BYTES, read_texts, tag_batch
+from ner_demo.app.tag_format import MAX_BATCH_BYTES, read_upload_texts, tag_batch
 from ner_demo.app.train_format import DATASET_UPLOAD
 from ner_demo.data.sources import load_split
 from ner_demo.errors import DataFormatError, InputTooLargeError, NerDemoError, TagSchemeError
@@ -103,7 +103,7 @@ BAD_TEXTS: dict[str, tuple[bytes, int | None, tuple[str, ...]]] = {
 def test_bad_batch_file_is_refused_by_the_text_loader(tmp_path, name):
     content, line, words = BAD_TEXTS[name]
     with pytest.raises(DataFormatError) as caught:
-        read_texts(write(tmp_path, name, content))
+        read_upload_texts(write(tmp_path, name, content))
     assert_names_file_line_problem(str(caught.value), name, line, words)
 
 

@@ -73,7 +73,7 @@ def test_kill_9_mid_epoch_then_resume_finishes(model_dir, tmp_path, monkeypatch)
     monkeypatch.delenv(CRASH_ENV)
     status = _wait(run.id, config.runs_dir, {"failed", "finished"})
     assert status["state"] == "failed" and "killed by signal 9" in status["error"]
-    background.resume(run.id, config.runs_dir)
+    background.resume_in_background(run.id, config.runs_dir)
     status = _wait(run.id, config.runs_dir, {"finished", "failed"})
     assert status["state"] == "finished", status
     assert status["step"] == reference.read_status()["step"]

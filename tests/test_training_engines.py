@@ -18,7 +18,7 @@ from training_support import DEV, build_model, tiny_config
 from ner_demo.data import read_conll
 from ner_demo.training import Run, list_runs, resume, train
 from ner_demo.training.callbacks import Callback, CrashAt
-from ner_demo.training.common import evaluate_model
+from ner_demo.training.common import dev_scores
 
 torch.set_num_threads(1)
 TOL = 1e-6
@@ -33,7 +33,7 @@ def _untrained_f1(model_dir) -> float:
     from ner_demo.models import load_trained
 
     model, tokenizer, features = load_trained(str(model_dir))
-    return evaluate_model(model, tokenizer, features, read_conll(DEV), "cpu").strict.micro.f1
+    return dev_scores(model, tokenizer, features, read_conll(DEV), "cpu").strict.micro.f1
 
 
 def _evals(run: Run) -> list[tuple[int, float]]:

@@ -129,7 +129,7 @@ def test_kill_9_mid_checkpoint_write_never_loads_the_partial_one(model_dir, tmp_
     assert [p.name for p in complete_checkpoints(run.checkpoints_dir)] == ["step-0000020"]  # ...and ignored
     assert _wait(run.id, config.runs_dir, {"failed"})["state"] == "failed"  # a dead process is noticed
 
-    background.resume(run.id, config.runs_dir)
+    background.resume_in_background(run.id, config.runs_dir)
     status = _wait(run.id, config.runs_dir, {"finished", "failed"})
     assert status["state"] == "finished" and status["step"] == 4 * STEPS_PER_EPOCH, status
     assert _resumed_from(run) == (STEPS_PER_EPOCH, 1)  # the complete one, never the torn one

@@ -74,14 +74,14 @@ def test_the_status_names_the_phase_evaluating_dev_and_saving(model_dir, tmp_pat
     from ner_demo.training import common
 
     phases: list[str] = []
-    real = common.evaluate_model
+    real = common.dev_scores
 
-    def evaluate_model(*args, **kwargs):
+    def dev_scores(*args, **kwargs):
         (info,) = list_runs(tmp_path / "runs")
         phases.append(Run(info.path).read_status()["phase"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(common, "evaluate_model", evaluate_model)
+    monkeypatch.setattr(common, "dev_scores", dev_scores)
     watch = Watch()
     run = train(tiny_config(model_dir, tmp_path / "runs", epochs=2), callbacks=[watch])
     assert phases == ["evaluating on dev (8 sentences)"] * 2
@@ -151,7 +151,7 @@ def test_resume_in_the_background_clears_the_cancelled_message_at_once(model_dir
     run = _cancelled_run(model_dir, tmp_path / "runs")
     launched = []
     monkeypatch.setattr(background, "_launch", lambda run, resume: launched.append((run.id, resume)))
-    background.resume(run.id, tmp_path / "runs")
+    background.resume_in_background(run.id, tmp_path / "runs")
     status = run.read_status()  # what the Train tab shows right after Resume, before the process starts
     assert launched == [(run.id, True)] and status["state"] == "queued" and status.get("message") is None
     assert "cancelled" not in tr.progress_html(status)

@@ -29,7 +29,7 @@ def evaluate(model: str, data: str, upload: str | None, progress=gr.Progress()):
         else:
             progress(None, desc="scoring")
 
-    run = ev.evaluate_model(tagger, corpus, model_name(model), data_name, report)
+    run = ev.evaluate_run(tagger, corpus, model_name(model), data_name, report)
     progress(None, desc="drawing")
     types = [ev.ALL, *ev.error_types(run.result)]
     rows = ev.error_rows(run)
@@ -81,7 +81,7 @@ def compare(run: ev.EvalRun | None, model_b: str, data: str, upload: str | None,
         raise gr.Error(f"Model A was evaluated on {run_a.data}; evaluate A on {data_name} first, then compare.")
     progress(None, desc="loading model B")
     tagger_b = MODELS.tagger(model_b)
-    run_b = ev.evaluate_model(tagger_b, corpus, model_name(model_b), data_name,
+    run_b = ev.evaluate_run(tagger_b, corpus, model_name(model_b), data_name,
                               lambda done, total: progress((done, total), desc="tagging with model B", unit="sentences"))
     name_a, name_b = ev.distinct_names(run_a.model, run_b.model)
     figure = compare_runs_bar({name_a: run_a.result, name_b: run_b.result}, baseline=name_a)

@@ -36,7 +36,7 @@ class EvalRun:
         return f"{self.model} on {self.data}"
 
 
-def evaluate_model(tagger, corpus: Corpus, model: str, data: str,
+def evaluate_run(tagger, corpus: Corpus, model: str, data: str,
                    progress: Callable[[int, int], None] | None = None) -> EvalRun:
     """Predict every sentence (first subword per word, documents kept whole) and score it."""
     start = time.perf_counter()

@@ -236,7 +236,7 @@ class BatchResult:
                 f"download `{name}`.")
 
 
-def read_texts(path: str | Path, lines: bool = True) -> list[str]:
+def read_upload_texts(path: str | Path, lines: bool = True) -> list[str]:
     """Texts of an uploaded ``.txt`` or ``.jsonl``; errors name the file by its upload name."""
     return data_texts.read_texts(path, lines, source=Path(path).name)
 
@@ -289,7 +289,7 @@ def tag_batch(tagger, path: str | Path, out_dir: str | Path, lines: bool = True,
                 result.rows.append([i + 1, _preview(" ".join(sentence.words)), _entities_cell(found)])
         result.n_items = len(corpus)
     else:
-        texts = read_texts(path, lines)
+        texts = read_upload_texts(path, lines)
         tagged = [above_threshold(ents, threshold) for ents in tagger.predict_many(texts)]
         result.output = out_dir / f"{path.stem}.tagged.jsonl"
         with result.output.open("w", encoding="utf-8") as fh:

@@ -108,7 +108,7 @@ def cancel_run(run_id: str | None):
 
 @friendly
 def resume_run(run_id: str | None):
-    background.resume(_known(run_id), runs_dir())
+    background.resume_in_background(_known(run_id), runs_dir())
     return _watch(run_id)
 
 

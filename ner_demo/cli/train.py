@@ -144,7 +144,7 @@ def _resume(args) -> int:
     from ner_demo.training.runs import Run
 
     if args.background:
-        run = background.resume(args.run_id, args.runs_dir)
+        run = background.resume_in_background(args.run_id, args.runs_dir)
         print(f"resuming run {run.id} in the background")
         return 0
     run = Run.open(args.run_id, args.runs_dir)

@@ -223,7 +223,7 @@ def start(config: TrainConfig, runs_dir: str | Path | None = None, queue: bool =
     return run
 
 
-def resume(run_id: str, runs_dir: str | Path = "runs", queue: bool = False) -> Run:
+def resume_in_background(run_id: str, runs_dir: str | Path = "runs", queue: bool = False) -> Run:
     """Resume a failed or cancelled run in a new process from its newest complete checkpoint."""
     root = Path(runs_dir)
     run = Run.open(run_id, root)

@@ -15,7 +15,7 @@ from ner_demo.encoding import InputFeatures
 from ner_demo.errors import ConfigError, TrainingDivergedError
 from ner_demo.labels import LabelSet
 from ner_demo.training.config import TrainConfig
-from ner_demo.training.data_prep import Splits, encode, features_for, load_splits_for
+from ner_demo.training.data_prep import TrainingData, encode, features_for, load_splits_for
 from ner_demo.training.hardware import Hardware, choose
 from ner_demo.training.limits import check_max_length
 from ner_demo.training.runs import Run, model_card, replace_dir
@@ -37,7 +37,7 @@ class Setup:
     model: object
     labels: LabelSet
     features: InputFeatures
-    splits: Splits
+    splits: TrainingData
     train_examples: list[dict]
     token_types: bool
 
@@ -102,7 +102,7 @@ def prepare(config: TrainConfig, run: Run) -> Setup:
     return Setup(config, run, hardware, dist, tokenizer, model, splits.labels, features, splits, examples, token_types)
 
 
-def evaluate_model(
+def dev_scores(
     model,
     tokenizer,
     features: InputFeatures,
@@ -144,7 +144,7 @@ def dev_evaluation(setup: Setup, model, step: int, epoch: float, averaged: int =
     if setup.is_main:  # dev evaluation takes a while (~45 s on CoNLL-2003, CPU): say so, beside the bar at 100 %
         setup.run.write_status(phase=f"evaluating on dev ({len(setup.splits.dev)} sentences)")
     t0 = time.time()
-    result = evaluate_model(
+    result = dev_scores(
         model,
         setup.tokenizer,
         setup.features,

@@ -24,7 +24,7 @@ MEGABATCH = 50
 
 
 @dataclass
-class Splits:
+class TrainingData:
     train: Corpus
     dev: Corpus
     labels: LabelSet
@@ -62,7 +62,7 @@ def keep_types(corpus: Corpus, subset: str) -> Corpus:
     return Corpus(sentences, corpus.name)
 
 
-def load_splits_for(config: TrainConfig) -> Splits:
+def load_splits_for(config: TrainConfig) -> TrainingData:
     """Train and dev corpora (IOB2), cut to the configured limits, and the label set."""
     subset = config.label_subset
     multinerd = config.dataset.lower() == "multinerd"
@@ -92,7 +92,7 @@ def load_splits_for(config: TrainConfig) -> Splits:
     if not len(train) or not len(dev):
         raise ConfigError(f"{source}: the train and dev splits must not be empty (train {len(train)}, dev {len(dev)})")
     labels = _label_set(train, subset, multinerd or str(config.train_file).endswith(".jsonl"))
-    return Splits(train, dev, labels, source)
+    return TrainingData(train, dev, labels, source)
 
 
 def _label_set(train: Corpus, subset: str, multinerd: bool) -> LabelSet:

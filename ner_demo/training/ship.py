@@ -20,7 +20,7 @@ from ner_demo.errors import ModelLoadError
 from ner_demo.models import shipped_model_dir
 from ner_demo.training.runs import replace_dir
 
-SPLITS = ("dev", "test")
+SCORED_SPLITS = ("dev", "test")
 
 
 def _cpu_name() -> str:
@@ -33,7 +33,7 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def _score(model_dir: Path, data: str, splits=SPLITS, decoding: str | None = None, context_words: int | None = None,
+def _score(model_dir: Path, data: str, splits=SCORED_SPLITS, decoding: str | None = None, context_words: int | None = None,
            max_length: int | None = None, chunk_share: float | None = None) -> dict:
     from ner_demo.data.sources import load_split
     from ner_demo.evaluation.model_eval import evaluate_tagger
@@ -104,11 +104,11 @@ def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", c
         "decoding": decoding, "dev_strict_f1_by_decoding": {d: round(f, 4) for d, f in dev_by_decoding.items()},
         **{split: {"strict_f1": round(shipped[split].strict.micro.f1, 4), "conlleval_f1": round(shipped[split].conlleval.micro.f1, 4),
                 "fp32_strict_f1": round(fp32[split].strict.micro.f1, 4), "token_accuracy": round(shipped[split].token_accuracy, 4)}
-        for split in SPLITS},
+        for split in SCORED_SPLITS},
         "serving_backend": serving["backend"], "dev_by_backend": serving["measured"],
     }
     if alone:
-        summary["without_context"] = {split: {"strict_f1": round(alone[split].strict.micro.f1, 4)} for split in SPLITS}
+        summary["without_context"] = {split: {"strict_f1": round(alone[split].strict.micro.f1, 4)} for split in SCORED_SPLITS}
     if usual is not None:
         summary["chunk_share"] = {"value": chunk_share, "dev_strict_f1_at_0.5": round(usual.strict.micro.f1, 4)}
     card = _card(config, status, summary, shipped, features, _folder_mb(tmp), _folder_mb(best),
