@@ -122,7 +122,7 @@ def test_fixed_loss_is_the_sum_over_a_constant_and_batch_mean_the_mean():
 
     import torch
 
-    from ner_demo.training.data_prep import token_loss
+    from ner_demo.training.loss import token_loss
 
     logits = torch.zeros(1, 3, 3)  # uniform over 3 labels: ln 3 per token
     labels = torch.tensor([[0, -100, 1]])

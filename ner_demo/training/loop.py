@@ -35,7 +35,8 @@ from ner_demo.training.common import (
     total_steps_for,
 )
 from ner_demo.training.config import TrainConfig
-from ner_demo.training.data_prep import class_weights, collate, epoch_batches, labelled_tokens_per_batch, token_loss
+from ner_demo.training.data_prep import collate, epoch_batches
+from ner_demo.training.loss import class_weights, labelled_tokens_per_batch, token_loss
 from ner_demo.training.runs import Run
 
 

@@ -31,14 +31,8 @@ from ner_demo.training.common import (
     total_steps_for,
 )
 from ner_demo.training.config import TrainConfig
-from ner_demo.training.data_prep import (
-    Collator,
-    EpochSampler,
-    class_weights,
-    epoch_batches,
-    labelled_tokens_per_batch,
-    token_loss,
-)
+from ner_demo.training.data_prep import Collator, EpochSampler, epoch_batches
+from ner_demo.training.loss import class_weights, labelled_tokens_per_batch, token_loss
 from ner_demo.training.runs import Run
 
 HF_PREFIX = "checkpoint-"  # the Trainer's checkpoint folder names
