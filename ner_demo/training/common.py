@@ -18,7 +18,8 @@ from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import TrainingData, encode, features_for, load_splits_for
 from ner_demo.training.hardware import Hardware, choose
 from ner_demo.training.limits import check_max_length
-from ner_demo.training.runs import Run, model_card, replace_dir
+from ner_demo.training.cards import run_card
+from ner_demo.training.runs import Run, replace_dir
 
 
 class Cancelled(Exception):
@@ -185,7 +186,7 @@ def save_best(setup: Setup, model, record: dict) -> None:
     extra = {"trained_with": "ner_demo", "run_id": setup.run.id, "dev": _headline(record)}
     try:
         save_model(model, setup.tokenizer, tmp, setup.features, extra)
-        card = model_card(setup.config, setup.splits.summary(), record, setup.hardware.description)
+        card = run_card(setup.config, setup.splits.summary(), record, setup.hardware.description)
         (tmp / "README.md").write_text(card, encoding="utf-8")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # on a full disk, free what the half-written copy took
