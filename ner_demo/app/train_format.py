@@ -36,7 +36,7 @@ def dataset_choices(hub: bool) -> list[tuple[str, str]]:
 def hub_available(refresh: bool = False) -> bool:
     """:func:`ner_demo.data.hub_reachable`, remembered for a minute: the probe can take seconds."""
     global _hub_cache
-    from ner_demo.data.sources import hub_reachable
+    from ner_demo.data.hub import hub_reachable
 
     now = time.monotonic()
     if refresh or _hub_cache is None or now - _hub_cache[0] > _HUB_CHECK_TTL_S:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from ner_demo.cli.common import add_json_flag, print_json
-from ner_demo.data.sources import fetch_conll2003, load_splits
+from ner_demo.data.fetch import fetch_conll2003
+from ner_demo.data.sources import load_splits
 from ner_demo.data.stats import corpus_stats, format_stats_table
 
 

@@ -6,10 +6,9 @@ from ner_demo.data.multinerd import (
     parse_multinerd_jsonl, read_multinerd_jsonl, select_types,
 )  # fmt: skip
 from ner_demo.data.schemes import BIOES, IOB1, IOB2, corpus_to_iob2, detect_scheme, to_iob2
-from ner_demo.data.sources import (
-    SPLITS, FetchReport, Splits, canonical_split, data_home, dataset_dir, fetch_conll2003, hf_split_to_corpus,
-    hub_reachable, load_split, load_splits,
-)  # fmt: skip
+from ner_demo.data.fetch import FetchReport, fetch_conll2003
+from ner_demo.data.hub import hf_split_to_corpus, hub_reachable
+from ner_demo.data.sources import SPLITS, Splits, canonical_split, data_home, dataset_dir, load_split, load_splits
 from ner_demo.data.stats import SplitStats, corpus_stats, format_stats_table
 
 __all__ = [

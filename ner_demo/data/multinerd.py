@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterable, NoReturn, Sequence
 
 from ner_demo.data.conll import Corpus, Sentence, _decode
-from ner_demo.data.sources import load_hub_dataset
+from ner_demo.data.hub import load_hub_dataset
 from ner_demo.errors import ConfigError, DataFormatError
 
 # Index = tag id, as on the Babelscape/multinerd dataset card. (tner/multinerd numbers them differently.)
