@@ -148,7 +148,7 @@ def worker(args) -> dict:
         "strict_f1": round(evaluate(gold, tags).strict.micro.f1, 4), "threads": torch.get_num_threads(),
         "tags": tags, "n_words": n_words, "n_sentences": len(words), "latency_sentences": len(texts),
         "mean_latency_words": round(float(np.mean([len(w) for w in single])), 1),
-    }  # fmt: skip
+    }
 
 
 # ---- parent: prepare folders, run workers, print the table ---------------------------------------
@@ -190,7 +190,7 @@ def machine() -> dict:
     return {"date": datetime.date.today().isoformat(), "cpu": model_name, "cpu_flags": flags,
             "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
             "load_avg": [round(x, 2) for x in os.getloadavg()], "python": platform.python_version(),
-            "torch": torch.__version__, "onnxruntime": onnxruntime.__version__}  # fmt: skip
+            "torch": torch.__version__, "onnxruntime": onnxruntime.__version__}
 
 
 def run_worker(name: str, args, torch_dir: str, onnx_dir: str, out: Path) -> dict:
@@ -200,7 +200,7 @@ def run_worker(name: str, args, torch_dir: str, onnx_dir: str, out: Path) -> dic
     cmd = [sys.executable, __file__, *worker_args, "--torch-dir", torch_dir, "--onnx-dir", onnx_dir,
            "--data", args.data, "--split", args.split, "--limit", str(args.limit),
            "--batch-size", str(args.batch_size), "--latency-sentences", str(args.latency_sentences),
-           "--result", str(out)]  # fmt: skip
+           "--result", str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         return {"backend": name, "error": (done.stderr.strip().splitlines() or ["?"])[-1]}

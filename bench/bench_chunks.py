@@ -44,7 +44,7 @@ def main() -> None:
     doc_ids = [s.doc_id for s in sentences]
     n_words = sum(len(w) for w in words)
     taggers = {s: Tagger.from_pretrained(args.model or default_model(), backend=args.backend, chunk_share=s)
-               for s in args.shares}  # fmt: skip
+               for s in args.shares}
     first = taggers[args.shares[0]]
     first.predict_words(words[:64], doc_ids[:64])  # warm-up (an ONNX backend exports on first use)
     print(f"{first.describe()}; {args.split}: {len(words)} sentences, {n_words} words; "

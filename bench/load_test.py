@@ -133,7 +133,7 @@ async def load(base: str, api: str, template: list, clients: int, seconds: float
         requests_per_s=round(len(latencies) / seconds, 2),
         p50_ms=_round(percentile(ms, 50)), p95_ms=_round(percentile(ms, 95)), p99_ms=_round(percentile(ms, 99)),
         error_samples=errors[:5],
-    )  # fmt: skip
+    )
 
 
 def _round(value: float | None) -> float | None:

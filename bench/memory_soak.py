@@ -59,7 +59,7 @@ def call(url: str, api: str, data: list, session: str | None = None, timeout: fl
     """(event, payload) of one REST call: ``complete`` and the outputs, or ``error`` and its message."""
     body = {"data": data, **({"session_hash": session} if session else {})}
     request = urllib.request.Request(f"{url}gradio_api/call/{api}", json.dumps(body).encode("ascii"),
-                                     {"Content-Type": "application/json"})  # fmt: skip
+                                     {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         event_id = json.load(response)["event_id"]
     with urllib.request.urlopen(f"{url}gradio_api/call/{api}/{event_id}", timeout=timeout) as response:
@@ -77,10 +77,10 @@ def upload(url: str, path: Path) -> dict:
     """Upload a file as the page does; the FileData to pass to an event that takes a file."""
     boundary = uuid.uuid4().hex
     head = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{path.name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n").encode()  # fmt: skip
+            "Content-Type: application/octet-stream\r\n\r\n").encode()
     body = head + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
     request = urllib.request.Request(f"{url}gradio_api/upload", body,
-                                     {"Content-Type": f"multipart/form-data; boundary={boundary}"})  # fmt: skip
+                                     {"Content-Type": f"multipart/form-data; boundary={boundary}"})
     with urllib.request.urlopen(request, timeout=60) as response:
         (server_path,) = json.load(response)
     return {"path": server_path, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
@@ -88,13 +88,13 @@ def upload(url: str, path: Path) -> dict:
 
 @contextlib.contextmanager
 def app_process(port: int, env: dict[str, str] | None = None, args: tuple[str, ...] = (),
-                ready_timeout: float = 300) -> Iterator[tuple[str, subprocess.Popen]]:  # fmt: skip
+                ready_timeout: float = 300) -> Iterator[tuple[str, subprocess.Popen]]:
     """``python app.py`` on 127.0.0.1:``port``; yields (url, process) once ``/config`` answers."""
     full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "OMP_NUM_THREADS": "1",
-                **(env or {})}  # fmt: skip
+                **(env or {})}
     log = tempfile.TemporaryFile()
     process = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port), *args], cwd=REPO,
-                               env=full_env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+                               env=full_env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + ready_timeout
@@ -150,7 +150,7 @@ def browse(url: str, kind: str, upload_file: dict) -> list[tuple[str, str, objec
 
 
 def soak(url: str, pid: int, calls: int, upload_path: Path, every: int = 100, baseline: int = 10,
-         clients: int = 4, texts: tuple[str, ...] = TEXTS) -> SoakResult:  # fmt: skip
+         clients: int = 4, texts: tuple[str, ...] = TEXTS) -> SoakResult:
     """About ``calls`` REST calls cycling through :data:`MIX`; RSS recorded once ``baseline`` calls and
     then every ``every`` calls have completed (a browse is 3 calls, so a checkpoint may be passed by 2).
     A call that does not complete is recorded in ``errors`` (the soak goes on)."""
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             seconds = time.monotonic() - began
     base_calls, base = result.rss[0]
     print(f"RSS after start-up: {start:,.0f} MB; {result.calls:,} calls in {seconds:.0f} s, "
-          f"{len(result.errors)} not completed")  # fmt: skip
+          f"{len(result.errors)} not completed")
     print(f"{'calls':>7}  {'RSS MB':>8}  {'vs ' + str(base_calls):>8}")
     for n, mb in result.rss:
         print(f"{n:>7,}  {mb:>8,.0f}  {mb - base:>+8,.0f}")

@@ -136,7 +136,7 @@ def _error(event: str, payload) -> str:
 
 
 @pytest.mark.parametrize("name", ["binary.conll", "latin1.conll", "utf16.conll", "missing_column.conll",
-                                  "unknown_tag.conll", "iob1_mixed_iob2.conll", "empty.conll"])  # fmt: skip
+                                  "unknown_tag.conll", "iob1_mixed_iob2.conll", "empty.conll"])
 def test_app_evaluate_reports_the_file_line_and_problem(app_url, tmp_path, name):
     content, line, words = BAD_CONLL[name]
     file_data = upload(app_url, write(tmp_path, name, content))
@@ -191,7 +191,7 @@ def test_app_training_refuses_a_bad_file_before_making_a_run(app_url, app_root, 
     good_dev = upload(app_url, write_conll_file(tmp_path / "dev.conll", n=5))
     form = train_form(backbone=str(trained_tiny_dir), dataset=DATASET_UPLOAD, train_file=bad_train, dev_file=good_dev,
                       name="bad", batch_size=4, epochs=1, max_steps=2, max_length=64, warmup_ratio=0.0,
-                      weight_decay=0.0, seed=1, precision="fp32")  # fmt: skip
+                      weight_decay=0.0, seed=1, precision="fp32")
     message = _error(*call(app_url, "start_training", form))
     assert_names_file_line_problem(message, "latin1.conll", line, words)
     assert list_runs(app_root / "runs") == []  # refused up front: no run folder, nothing queued

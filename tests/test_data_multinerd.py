@@ -7,7 +7,7 @@ from ner_demo.data import hub
 from ner_demo.data.multinerd import (
     MULTINERD_LABELS, MULTINERD_TYPES, hf_multinerd_to_corpus, load_multinerd, multinerd_label_names,
     parse_multinerd_jsonl, read_multinerd_jsonl, select_types,
-)  # fmt: skip
+)
 from ner_demo.errors import ConfigError, DataFormatError, DatasetUnavailableError
 
 TINY = Path(__file__).parent / "data" / "multinerd_tiny.jsonl"
@@ -16,13 +16,13 @@ TINY = Path(__file__).parent / "data" / "multinerd_tiny.jsonl"
 def test_label_ids_follow_the_dataset_card():
     assert (len(MULTINERD_LABELS), MULTINERD_LABELS[5], MULTINERD_LABELS[23], MULTINERD_LABELS[25]) == (
         31, "B-LOC", "B-MYTH", "B-PLANT",
-    )  # fmt: skip
+    )
 
 
 def test_fifteen_types():
     assert MULTINERD_TYPES == (
         "PER", "ORG", "LOC", "ANIM", "BIO", "CEL", "DIS", "EVE", "FOOD", "INST", "MEDIA", "MYTH", "PLANT", "TIME", "VEHI",
-    )  # fmt: skip
+    )
 
 
 def test_non_english_lines_are_skipped():
@@ -57,7 +57,7 @@ def test_explicit_subset_is_case_insensitive():
 def test_five_label_names_in_multinerd_order():
     assert multinerd_label_names("five") == [
         "O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-ANIM", "I-ANIM", "B-DIS", "I-DIS",
-    ]  # fmt: skip
+    ]
 
 
 def test_unknown_type_in_subset_is_named():

@@ -47,7 +47,7 @@ def test_iob1_and_bioes_count_like_iob2():
 def test_to_dict():
     assert SplitStats(1, 2, 9, {"PER": 3}).to_dict() == {
         "documents": 1, "sentences": 2, "tokens": 9, "entities": {"PER": 3}, "total_entities": 3,
-    }  # fmt: skip
+    }
 
 
 def test_table_has_one_column_per_split_and_thousands_separators():

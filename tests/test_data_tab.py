@@ -95,7 +95,7 @@ def test_sentence_length_figure_has_a_line_per_split_in_percent():
 
 def test_entity_length_figure_has_a_bar_group_per_type_over_all_splits():
     lengths = {"train": length_stats(parse_conll("New B-LOC\nYork I-LOC\nAda B-PER\n")),
-               "dev": length_stats(parse_conll("Rome B-LOC\n"))}  # fmt: skip
+               "dev": length_stats(parse_conll("Rome B-LOC\n"))}
     fig = ds.entity_length_figure(lengths)
     assert [t.name for t in fig.data] == ["LOC (mean 1.50)", "PER (mean 1.00)"]
     assert list(fig.data[0].x) == [1, 2] and list(fig.data[0].y) == [50.0, 50.0] and list(fig.data[1].y) == [100.0, 0.0]

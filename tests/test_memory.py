@@ -58,7 +58,7 @@ def test_rss_levels_off_over_hundreds_of_rest_calls(tmp_path, trained_tiny_dir):
     _big_fake_conll2003(tmp_path / "home")
     upload = write_conll_file(tmp_path / "upload.conll", n=300)
     env = {"NER_DEMO_MODEL": str(trained_tiny_dir), "NER_DEMO_HOME": str(tmp_path / "home"),
-           "NER_DEMO_RUNS": str(tmp_path / "runs")}  # fmt: skip
+           "NER_DEMO_RUNS": str(tmp_path / "runs")}
     with memory_soak.app_process(free_port(), env, ("--max-sessions", str(SESSIONS))) as (url, process):
         result = memory_soak.soak(url, process.pid, CALLS, upload, every=100, baseline=10, clients=4)
     assert result.errors == []

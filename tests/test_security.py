@@ -126,7 +126,7 @@ def _cookies(url: str, user: str, password: str) -> str:
 
 LOGGED_OUT_PATHS = ("/", "/?page=", "/?deep_link=x", "/gradio_api/runs", "/gradio_api/runs/", "/config",
                     "/gradio_api/info", "/gradio_api/openapi.json", "/openapi.json", "/info", "/monitoring",
-                    "/gradio_api/deep_link")  # fmt: skip
+                    "/gradio_api/deep_link")
 
 
 def test_the_login_page_shows_no_api_no_paths_no_run_ids(tmp_path_factory, trained_tiny_dir):
@@ -136,7 +136,7 @@ def test_the_login_page_shows_no_api_no_paths_no_run_ids(tmp_path_factory, train
     (root / "runs" / run_id / "config.json").write_text('{"engine": "custom", "backbone": "x"}', encoding="utf-8")
     (root / "runs" / run_id / "status.json").write_text('{"state": "failed", "error": "x"}', encoding="utf-8")
     secrets = [run_id.encode(), str(root).encode(), str(trained_tiny_dir).encode(), str(REPO).encode(),
-               b"/entities", b"parameter_name"]  # fmt: skip
+               b"/entities", b"parameter_name"]
     with running_app(root, str(trained_tiny_dir), None, auth=("ana", "s3cret")) as url:
         for path in LOGGED_OUT_PATHS:
             status, body = raw_get(url, path)

@@ -33,7 +33,7 @@ def model_dir(tmp_path_factory):
 
 def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([PYTHON, "-m", "ner_demo", *args], cwd=REPO, env=subprocess_env(),
-                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def _sets(config) -> list[str]:
@@ -131,7 +131,7 @@ def test_ddp_two_cpu_processes(model_dir, tmp_path):
         port = str(probe.getsockname()[1])
     cmd = [PYTHON, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
            "--main_process_port", port, "--mixed_precision", "no", "--dynamo_backend", "no",
-           "-m", "ner_demo", "train", *_sets(config)]  # fmt: skip
+           "-m", "ner_demo", "train", *_sets(config)]
     done = subprocess.run(cmd, cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     (path,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]  # beside .lock, the slot's lock file
@@ -175,7 +175,7 @@ def _zombie_children() -> list[int]:
             continue
         try:
             fields = dict(line.split(":\t", 1) for line in open(f"/proc/{status.name}/status").read().splitlines()
-                          if ":\t" in line)  # fmt: skip
+                          if ":\t" in line)
         except OSError:
             continue
         if fields.get("PPid", "").strip() == str(os.getpid()) and fields.get("State", "").startswith("Z"):
@@ -217,7 +217,7 @@ def test_runs_lists_a_kill_9d_run_as_failed_not_running(model_dir, tmp_path):
 
 def _foreground(config, *extra: str, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen([PYTHON, "-m", "ner_demo", "train", *_sets(config), *extra], cwd=REPO,
-                            env=env or subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            env=env or subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_running(runs_dir, timeout: float = 90) -> Run:

@@ -21,7 +21,7 @@ from ner_demo.training.checkpoints import (
     prune,
     save_checkpoint,
     verify,
-)  # fmt: skip
+)
 
 torch.set_num_threads(1)
 
@@ -157,7 +157,7 @@ def test_resume_falls_back_past_a_checkpoint_whose_weights_do_not_verify(tmp_pat
     _scribble(tmp_path / "step-0000004" / "optimizer.safetensors")
     said = []
     found, state, skipped, note = load_newest_verified(tmp_path, lambda f: load_checkpoint(f, model, optimizer),
-                                                       say=said.append)  # fmt: skip
+                                                       say=said.append)
     assert (found.name, state.step, note) == ("step-0000002", 2, "sha256")
     reason = "optimizer.safetensors does not match its recorded sha256 (changed on disk after it was written)"
     assert skipped == [{"checkpoint": "step-0000004", "reason": reason}]

@@ -190,7 +190,7 @@ def test_frozen_encoder_trains_only_the_head(model_dir, tmp_path):
 
 def test_class_weights_all_subwords_and_early_stopping(model_dir, tmp_path):
     run = train(tiny_config(model_dir, tmp_path, class_weighted_loss=True, all_subwords=True,
-                            early_stopping_patience=1, learning_rate=1e-6, epochs=6))  # fmt: skip
+                            early_stopping_patience=1, learning_rate=1e-6, epochs=6))
     status = run.read_status()
     assert status["state"] == "finished" and status["stopped"] == "early_stopping"
     assert status["step"] < 30
@@ -215,7 +215,7 @@ class _Snapshots(Callback):
 
     def on_epoch_end(self, loop, record: dict) -> None:
         self.final = {"record": record, "mean": [m.clone() for m in loop.average.mean or []],
-                      "model": [p.detach().clone() for p in loop.average.params]}  # fmt: skip
+                      "model": [p.detach().clone() for p in loop.average.params]}
 
 
 def test_weight_average_is_the_mean_of_the_tail_and_leaves_training_weights_alone(model_dir, tmp_path):

@@ -69,7 +69,7 @@ def assert_nothing_corrupt(run: Run) -> None:
     json.loads(run.config_path.read_text(encoding="utf-8"))
     run.metrics()
     leftovers = [p.name for p in run.path.rglob("*") if p.name.startswith((".best.tmp", TMP_PREFIX))
-                 or re.match(r"\..*\.tmp$", p.name)]  # fmt: skip
+                 or re.match(r"\..*\.tmp$", p.name)]
     assert leftovers == [], leftovers
     for folder in run.checkpoints_dir.glob("step-*"):
         assert is_complete(folder), f"{folder} is a step folder without a valid {MARKER}"
@@ -122,7 +122,7 @@ def test_kill_9_mid_checkpoint_write_never_loads_the_partial_one(model_dir, tmp_
     victim = 2 * STEPS_PER_EPOCH  # the checkpoint at the end of epoch 2
     child = subprocess.run([PYTHON, str(REPO / "tests" / "fault_hooks.py"), "kill-in-checkpoint", str(victim), "--",
                             "train", "--run-dir", str(run.path)], cwd=REPO, env=subprocess_env(),
-                           capture_output=True, text=True, timeout=120)  # fmt: skip
+                           capture_output=True, text=True, timeout=120)
     assert child.returncode == -signal.SIGKILL, child.stdout[-1500:] + child.stderr[-1500:]
     partial = run.checkpoints_dir / f"{TMP_PREFIX}step-{victim:07d}"
     assert partial.is_dir() and not (partial / MARKER).exists()  # the torn write is on disk...
@@ -201,7 +201,7 @@ def test_a_garbled_state_json_makes_the_cli_resume_fall_back_and_say_so(model_di
     run = _crashed_with_three_checkpoints(model_dir, tmp_path / "runs")
     _garble(run.checkpoints_dir / "step-0000060" / "state.json")
     done = subprocess.run([PYTHON, "-m", "ner_demo", "resume", run.id, "--runs-dir", str(tmp_path / "runs")], cwd=REPO,
-                          env=subprocess_env(), capture_output=True, text=True, timeout=180)  # fmt: skip
+                          env=subprocess_env(), capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "JSONDecodeError" not in done.stdout + done.stderr
     assert ("skipped checkpoint step-0000060: state.json does not match its recorded sha256 (changed on disk after "
@@ -240,7 +240,7 @@ def small_disk(tmp_path, monkeypatch):
     folder.mkdir()
     try:
         mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(folder)],
-                                 capture_output=True, timeout=20).returncode == 0  # fmt: skip
+                                 capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         mounted = False
     if not mounted:

@@ -96,10 +96,10 @@ def test_a_20_step_run_logs_every_step_so_its_loss_curve_has_20_points(model_dir
 
 def test_progress_view_names_the_phase_instead_of_an_eta_of_0_s():
     view = tr.progress_html({"run_id": "r", "state": "running", "step": 20, "total_steps": 20, "eta_s": 0,
-                             "phase": "evaluating on dev (3250 sentences)"})  # fmt: skip
+                             "phase": "evaluating on dev (3250 sentences)"})
     assert "evaluating on dev (3250 sentences)" in view and "ETA" not in view
     training = tr.progress_html({"run_id": "r", "state": "running", "step": 5, "total_steps": 20, "eta_s": 9,
-                                 "phase": "training, epoch 1 of 4"})  # fmt: skip
+                                 "phase": "training, epoch 1 of 4"})
     assert "training, epoch 1 of 4" in training and "ETA 9 s" in training
 
 

@@ -35,7 +35,7 @@ def tiny_config(model_dir: Path, runs_dir: Path, **changes) -> TrainConfig:
         name="tiny", backbone=str(model_dir), train_file=str(TRAIN), dev_file=str(DEV), max_length=48,
         learning_rate=3e-3, batch_size=4, eval_batch_size=16, epochs=6, warmup_ratio=0.0, log_every=2,
         checkpoint_every=3, threads=1, runs_dir=str(runs_dir),
-    )  # fmt: skip
+    )
     values.update(changes)
     return TrainConfig(**values)
 

@@ -4,7 +4,7 @@ from ner_demo.data.conll import DOCSTART, Corpus, Sentence, format_conll, parse_
 from ner_demo.data.multinerd import (
     FIVE_TYPES, MULTINERD_LABELS, MULTINERD_TYPES, hf_multinerd_to_corpus, load_multinerd, multinerd_label_names,
     parse_multinerd_jsonl, read_multinerd_jsonl, select_types,
-)  # fmt: skip
+)
 from ner_demo.data.schemes import BIOES, IOB1, IOB2, corpus_to_iob2, detect_scheme, to_iob2
 from ner_demo.data.fetch import FetchReport, fetch_conll2003
 from ner_demo.data.hub import hf_split_to_corpus, hub_reachable
@@ -18,7 +18,7 @@ __all__ = [
     "format_conll", "format_stats_table", "hf_multinerd_to_corpus", "hf_split_to_corpus", "hub_reachable",
     "multinerd_label_names", "load_multinerd", "load_split", "load_splits", "parse_conll", "parse_multinerd_jsonl",
     "read_conll", "read_multinerd_jsonl", "select_types", "to_iob2", "write_conll",
-]  # fmt: skip
+]
 
 
 def __getattr__(name: str):

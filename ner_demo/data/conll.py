@@ -71,7 +71,7 @@ class Corpus:
 
 
 _UTF16_32_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32", b"\xff\xfe": "UTF-16",
-                  b"\xfe\xff": "UTF-16"}  # fmt: skip
+                  b"\xfe\xff": "UTF-16"}
 
 
 def _wide_encoding(data: bytes) -> str | None:

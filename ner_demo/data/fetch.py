@@ -91,7 +91,7 @@ def _pip_download(spec: str, dest: Path) -> Path:
         # A wheel only: an sdist would make pip run its setup.py just to read the metadata.
         "--only-binary", ":all:", "--disable-pip-version-check", "--timeout", "60",
         spec, "-d", str(dest),
-    ]  # fmt: skip
+    ]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -49,7 +49,7 @@ def corpus_to_dataset(corpus: Corpus, label_names: Sequence[str]) -> datasets.Da
                     sentence.source, line, f"{word} {tag}",
                     f"tag {tag!r} is not in the label set ({', '.join(names)}); "
                     f"convert the file to those labels or train with a label set that includes it",
-                )  # fmt: skip
+                )
             ids.append(label2id[tag])
         columns["words"].append(list(sentence.words))
         columns["tags"].append(ids)

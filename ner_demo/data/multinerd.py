@@ -23,13 +23,13 @@ MULTINERD_LABELS: tuple[str, ...] = (
     "B-BIO", "I-BIO", "B-CEL", "I-CEL", "B-DIS", "I-DIS", "B-EVE", "I-EVE",
     "B-FOOD", "I-FOOD", "B-INST", "I-INST", "B-MEDIA", "I-MEDIA", "B-MYTH", "I-MYTH",
     "B-PLANT", "I-PLANT", "B-TIME", "I-TIME", "B-VEHI", "I-VEHI",
-)  # fmt: skip
+)
 MULTINERD_TYPES: tuple[str, ...] = tuple(label[2:] for label in MULTINERD_LABELS[1::2])
 FIVE_TYPES: tuple[str, ...] = ("PER", "ORG", "LOC", "DIS", "ANIM")
 MULTINERD_HUB_ID = "Babelscape/multinerd"
 # Hub split -> our split name; the Hub repo stores one JSONL per language and split.
 _HUB_SPLITS = {"train": ("train", "train/train_{lang}.jsonl"), "dev": ("validation", "val/val_{lang}.jsonl"),
-               "test": ("test", "test/test_{lang}.jsonl")}  # fmt: skip
+               "test": ("test", "test/test_{lang}.jsonl")}
 
 
 def select_types(subset: str | Sequence[str] = "all") -> tuple[str, ...]:

@@ -152,7 +152,7 @@ def _launch(run: Run, resume: bool) -> None:
     env["PYTHONUNBUFFERED"] = "1"  # log.txt fills as it goes
     with open(run.log_path, "ab") as log:
         child = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 env=env, start_new_session=True)  # fmt: skip
+                                 env=env, start_new_session=True)
     _children[child.pid] = child
     threading.Thread(target=_reap, args=(child,), name=f"reap-{run.id}", daemon=True).start()
     write_json_atomic(root / ACTIVE_FILE, {"run_id": run.id, "pid": child.pid})

@@ -83,7 +83,7 @@ class Progress:
             "kind": "train", "step": step, "epoch": round(step / self.steps_per_epoch, 4), "loss": loss,
             "lr": lr, "tokens_per_s": round(tokens / max(now - self.t_window, 1e-9), 1),
             "elapsed_s": round(self.elapsed_before + now - self.t_start, 2),
-        }  # fmt: skip
+        }
         if self.is_main:
             self.run.log_metrics(record)
             self.status(step, lr, record)

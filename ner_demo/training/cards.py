@@ -34,7 +34,7 @@ def run_card(config: TrainConfig, data: dict, metrics: dict, hardware: str) -> s
     """README.md for a run's ``best/``: what it was trained on, how, and how well it does on dev."""
     per_type = metrics.get("per_type", {})
     rows = "\n".join(f"| {t} | {s['precision']:.4f} | {s['recall']:.4f} | {s['f1']:.4f} | {s['support']} |"
-                     for t, s in per_type.items())  # fmt: skip
+                     for t, s in per_type.items())
     config_lines = config_yaml(config.to_dict())
     labels = ", ".join(data.get("labels", []))
     return f"""{front_matter("ner", "token-classification", "ner_demo")}

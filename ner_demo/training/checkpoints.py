@@ -215,7 +215,7 @@ def sha256_of(path: Path) -> str:
 def _manifest(folder: Path, files: list[Path], step: int) -> dict:
     names = [str(p.relative_to(folder)) for p in files]
     return {"step": step, "files": {n: p.stat().st_size for n, p in zip(names, files)},
-            "sha256": {n: sha256_of(p) for n, p in zip(names, files)}}  # fmt: skip
+            "sha256": {n: sha256_of(p) for n, p in zip(names, files)}}
 
 
 def mark_complete(folder: str | Path, step: int) -> None:
@@ -343,7 +343,7 @@ SET_ASIDE_PREFIX = "corrupt-"
 
 
 def load_newest_verified(root: str | Path, load: Callable[[Path], object], prefix: str = PREFIX,
-                         say: Callable[[str], None] = print, set_aside: bool = False):  # fmt: skip
+                         say: Callable[[str], None] = print, set_aside: bool = False):
     """Try the complete checkpoints under ``root``, newest first: the first that verifies (sha256) and
     loads (``load(folder)``) wins. Returns (folder or None, what load returned, skipped, note): skipped
     lists {"checkpoint", "reason"} for every newer one passed over (each also said through ``say``);

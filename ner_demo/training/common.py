@@ -121,7 +121,7 @@ def dev_scores(
     from ner_demo.inference import Tagger
 
     tagger = Tagger(model, tokenizer, features, device=device, precision=precision,
-                    batch_size=batch_size, max_length=max_length)  # fmt: skip
+                    batch_size=batch_size, max_length=max_length)
     sentences = list(corpus)
     tags = tagger.predict_words([s.words for s in sentences], [s.doc_id for s in sentences])
     return evaluate([s.tags for s in sentences], tags, [s.words for s in sentences])
@@ -134,7 +134,7 @@ def eval_record(result, step: int, epoch: float) -> dict:
         "strict_f1": result.strict.micro.f1, "conlleval_f1": result.conlleval.micro.f1,
         "token_accuracy": result.token_accuracy,
         "per_type": {t: s.__dict__ for t, s in result.strict.per_type.items()},
-    }  # fmt: skip
+    }
 
 
 def dev_evaluation(setup: Setup, model, step: int, epoch: float, averaged: int = 0) -> dict:

@@ -120,7 +120,7 @@ def encode(tokenizer, corpus: Corpus, labels: LabelSet, features: InputFeatures,
             tokenizer, [sentences[i].words for i in chosen], [labelled[i] for i in chosen], features,
             config.max_length, doc_ids=[sentences[i].doc_id for i in chosen] if with_context else None,
             all_subwords=config.all_subwords, inside_ids=labels.inside_ids() if config.all_subwords else None,
-        )  # fmt: skip
+        )
 
     everything = range(len(sentences))
     if not config.context_dropout:
@@ -162,7 +162,7 @@ def epoch_batches(
     if group_by_length:
         mega = batch_size * MEGABATCH
         order = [i for k in range(0, len(order), mega)
-                 for i in sorted(order[k : k + mega], key=lambda j: -lengths[j])]  # fmt: skip
+                 for i in sorted(order[k : k + mega], key=lambda j: -lengths[j])]
     batches = [order[k : k + batch_size] for k in range(0, len(order), batch_size)]
     if group_by_length:
         # Shuffle, else every mega-batch would start with its longest batch; a short batch stays last,

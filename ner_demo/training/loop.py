@@ -23,7 +23,7 @@ from ner_demo.training.callbacks import (
     Progress,
     ProgressCallback,
     crash_from_env,
-)  # fmt: skip
+)
 from ner_demo.training.checkpoints import TrainState, load_checkpoint, load_newest_verified, prune, save_checkpoint
 from ner_demo.training.common import (
     Cancelled,
@@ -159,7 +159,7 @@ class CustomLoop:
         self.progress.phase("saving a checkpoint")
         with self.progress.paused():
             save_checkpoint(s.run.checkpoints_dir, self.state, self.model, self.optimizer, self.scheduler,
-                            self.scaler, self.config.to_dict(), s.rank, s.barrier, average)  # fmt: skip
+                            self.scaler, self.config.to_dict(), s.rank, s.barrier, average)
             if s.is_main:
                 prune(s.run.checkpoints_dir, self.config.keep_checkpoints)
 
@@ -182,7 +182,7 @@ class CustomLoop:
             s.run.write_status(skipped_checkpoints=skipped, resumed_from=found.name if found else None)
         if found is None:
             s.say(("no checkpoint verifies" if skipped else "no complete checkpoint yet")
-                  + ": starting from the beginning")  # fmt: skip
+                  + ": starting from the beginning")
             return
         self.state = state
         checked = "" if note == "sha256" else " (an older checkpoint: its files were checked by size only, no sha256)"
@@ -218,7 +218,7 @@ class CustomLoop:
                 loss, tokens = self.compute_loss(net, indices)
                 st = self.state
                 check_finite_loss(loss, st.step + 1, st.epoch + (st.batch_in_epoch + 1) / self.steps_per_epoch,
-                                  self.any_process)  # fmt: skip
+                                  self.any_process)
                 self.backward_and_step(loss)
                 self.state.step += 1
                 if self.average:
@@ -241,7 +241,7 @@ class CustomLoop:
         if self.state.last_eval_step != self.state.step:  # a resumed run that had already finished
             self.end_of_epoch(callbacks)
         return {"step": self.state.step, "total_steps": self.total_steps, "epoch": self.state.epoch,
-                "stopped": self.stop_reason or "completed"}  # fmt: skip
+                "stopped": self.stop_reason or "completed"}
 
     def backward_and_step(self, loss) -> None:
         import torch

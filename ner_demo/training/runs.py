@@ -250,7 +250,7 @@ def list_runs(runs_dir: str | Path = "runs") -> list[RunInfo]:
             config.get("dataset", "?") if not config.get("train_file") else Path(config["train_file"]).name,
             status.get("created", ""), int(status.get("step", 0)), int(status.get("total_steps", 0)),
             best.get("strict_f1"), status.get("error"), str(path),
-        ))  # fmt: skip
+        ))
     return out
 
 

@@ -61,7 +61,7 @@ def train_with_trainer(run: Run, config: TrainConfig, resume: bool = False, call
     checkpoint = None
     if resume:  # the newest checkpoint that verifies (sha256) and whose JSON parts parse; the Trainer loads it
         checkpoint, _, skipped, note = load_newest_verified(output_dir, _parse_json_parts, HF_PREFIX, setup.say,
-                                                            set_aside=setup.is_main)  # fmt: skip
+                                                            set_aside=setup.is_main)
         if setup.is_main:
             run.write_status(skipped_checkpoints=skipped, resumed_from=checkpoint.name if checkpoint else None)
         if checkpoint is not None:
@@ -69,7 +69,7 @@ def train_with_trainer(run: Run, config: TrainConfig, resume: bool = False, call
             setup.say(f"resuming from {checkpoint.name}{checked}")
         else:
             setup.say(("no checkpoint verifies" if skipped else "no complete checkpoint yet")
-                      + ": starting from the beginning")  # fmt: skip
+                      + ": starting from the beginning")
     if setup.is_main:
         run.truncate_metrics(_step_of(checkpoint))
     setup.say(f"{setup.hardware.description}; {setup.world} process(es); HF Trainer")
