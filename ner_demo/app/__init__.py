@@ -23,7 +23,7 @@ from ner_demo.app.model_cache import DEFAULT_CHOICE, default_model_problem
 from ner_demo.errors import NerDemoError
 
 MAX_FILE_SIZE = "20mb"  # uploads: CoNLL-2003 train is 3.3 MB; batch files beyond this should use the CLI
-MAX_SESSIONS = 100  # sessions whose state the server keeps (see launch): bounds its memory (~25 MB of configs)
+MAX_SESSIONS = 100  # sessions whose state the server keeps (see launch): bounds its memory (a copy of the page's config each)
 
 CSS = """
 .ner-cards {display: flex; gap: 12px; flex-wrap: wrap}
@@ -64,7 +64,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, ma
            **kwargs):
     """Queue and serving settings shared by ``main`` and the tests.
 
-    ``max_sessions``: gradio keeps each session's state and a copy of the page's config (~0.25 MB) for
+    ``max_sessions``: gradio keeps each session's state and a copy of the page's config for
     its last ``max_sessions`` sessions (it would keep 10,000), and every REST call without a session
     is a new one; beyond that the least recently used session's state is dropped. The login page and
     FastAPI's own schema route (``/openapi.json``) show nothing of the app (HideApiFromLoginPage).

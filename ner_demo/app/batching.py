@@ -2,7 +2,7 @@
 
 The app's ``/entities`` endpoint is a gradio batch function: the requests that queue up together
 come in as one list, and one Tagger call for all of them amortises both the model and gradio's
-per-event cost (BENCHMARKS.md: 1.8x the no-op's requests/s). But gradio answers a batch that raises
+per-event cost (BENCHMARKS.md: the load test of ``/entities`` against the no-op). But gradio answers a batch that raises
 with that one error for every request in it, so one client's bad request (a number, an over-cap
 text) failed the others and showed them its message. :func:`isolated_batch` is the one place that
 keeps them apart: each item is checked on its own; the good ones run as one call; if that call

@@ -12,7 +12,7 @@ from ner_demo.app.common import INFER, LIGHT, SERIAL, friendly
 from ner_demo.app.tag_format import color_map, highlight_html
 from ner_demo.data.fetch import fetch_conll2003 as fetch
 
-DATASETS = ds.DatasetCache(size=3)  # CoNLL-2003 is ~90 MB in memory: sessions share copies, never hold one
+DATASETS = ds.DatasetCache(size=3)  # CoNLL-2003 is large in memory: sessions share copies, never hold one
 
 
 def _drawn(data: ds.LoadedData, view: tuple[dict, str, int]) -> tuple[str, str, int]:

@@ -3,7 +3,7 @@ charts of entity types and lengths, and a sentence browser with gold highlights.
 
 Loaded datasets live in one :class:`DatasetCache` per process, by key (what was loaded + its
 content's sha256), a few at most: a session keeps only the key, so many sessions browsing CoNLL-2003
-share one copy of it instead of each holding its own ~90 MB.
+share one copy of it instead of each holding its own (a large corpus takes much memory).
 """
 
 from __future__ import annotations

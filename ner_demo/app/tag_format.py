@@ -199,7 +199,7 @@ def fresh_output_dir(root: str | Path, max_age_s: float = 3600.0, sweep_every_s:
     """A new folder under ``root`` for one request's downloads. Folders older than ``max_age_s`` are
     removed on the way (the web server copies returned files into its own cache when it sends them),
     at most once every ``sweep_every_s``: listing thousands of folders on every request made each one
-    slower the busier the app had been (32 ms a call after a load test, against 1 ms for the rest)."""
+    slower the busier the app had been (BENCHMARKS.md, session 2: the profile after a load test)."""
     import shutil
     import tempfile
     import time

@@ -22,7 +22,7 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # `datasets` (pyarrow, pandas) takes ~1 s to import: only code that builds datasets pays for it.
+    # `datasets` (pyarrow, pandas) is slow to import: only code that builds datasets pays for it.
     if name == "corpus_to_dataset":
         from ner_demo.data.hf import corpus_to_dataset
 

@@ -19,7 +19,7 @@ def hub_reachable(timeout: float = 3.0) -> bool:
         return False
     if any(os.environ.get(var) for var in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
         return True  # behind a proxy a direct probe proves nothing; let load_dataset find out
-    # load_dataset retries for ~25 s before giving up offline; a socket probe answers in seconds.
+    # load_dataset retries for a long while before giving up offline; a socket probe answers in seconds.
     url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
     port = url.port or (443 if url.scheme == "https" else 80)
     try:

@@ -142,7 +142,7 @@ def dev_evaluation(setup: Setup, model, step: int, epoch: float, averaged: int =
 
     ``averaged``: how many weight snapshots the model's (averaged) weights are the mean of; 0 for plain weights.
     """
-    if setup.is_main:  # dev evaluation takes a while (~45 s on CoNLL-2003, CPU): say so, beside the bar at 100 %
+    if setup.is_main:  # dev evaluation takes a while on a CPU (BENCHMARKS.md, Training): say so, beside the bar at 100 %
         setup.run.write_status(phase=f"evaluating on dev ({len(setup.splits.dev)} sentences)")
     t0 = time.time()
     result = dev_scores(

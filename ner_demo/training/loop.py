@@ -68,8 +68,8 @@ class CustomLoop:
         self.steps_per_epoch = len(self.batches_for_epoch(0))
         self.total_steps, self.epochs = total_steps_for(cfg, self.steps_per_epoch)
         groups = param_groups(self.trainable_module(), cfg.weight_decay)
-        # The fused kernel: on a 2-core CPU, 4x faster than the default for-each AdamW on a 22.7M-parameter
-        # encoder (28 vs 120 ms a step), a quarter of the step time at batch 16.
+        # The fused kernel: on a CPU, several times faster than the default for-each AdamW and a large share
+        # of the step time (BENCHMARKS.md, "Engine throughput").
         fused = setup.hardware.device_type in ("cpu", "cuda")
         self.optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate, fused=fused or None)
         warmup = int(cfg.warmup_ratio * self.total_steps)
