@@ -6,20 +6,26 @@ without a GPU that starts N CPU processes over gloo (accelerate's ``--cpu`` laun
 
 from __future__ import annotations
 
+import argparse
 import signal
 from contextlib import contextmanager
 
 from ner_demo.cli.common import add_json_flag, print_json
+from ner_demo.errors import ConfigError
+from ner_demo.training import background, create_run, resume, train
+from ner_demo.training.background import checked_runs
+from ner_demo.training.common import distributed_state
+from ner_demo.training.config import TrainConfig
+from ner_demo.training.lifecycle import run_training
+from ner_demo.training.runs import Run, format_runs_table
 
 
 def register(subparsers) -> None:
-    from ner_demo.training.config import TrainConfig
-
     p = subparsers.add_parser(
         "train",
         help="fine-tune a token-classification model (a new run under runs/)",
         description="Train with a YAML/JSON config and key=value overrides. Keys:\n" + TrainConfig.describe_fields(),
-        formatter_class=_raw(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--config", help="a YAML or JSON file of TrainConfig keys (e.g. training/conll2003_distilbert.yaml)")
     p.add_argument(
@@ -55,12 +61,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=_cancel)
 
 
-def _raw():
-    import argparse
-
-    return argparse.RawDescriptionHelpFormatter
-
-
 @contextmanager
 def _cancel_on_signals(run):
     """SIGTERM / first Ctrl-C: ask the run to stop at the next step, leaving a checkpoint to resume.
@@ -93,12 +93,6 @@ def _print_outcome(status: dict) -> int:
 
 
 def _train(args) -> int:
-    from ner_demo.errors import ConfigError
-    from ner_demo.training import background
-    from ner_demo.training.lifecycle import run_training
-    from ner_demo.training.config import TrainConfig
-    from ner_demo.training.runs import Run
-
     if args.run_dir:  # a background child: the run folder and its config already exist
         run = Run(args.run_dir)
         try:
@@ -115,9 +109,6 @@ def _train(args) -> int:
         run = background.start(config, queue=args.queue)
         print(f"started run {run.id} in the background ({run.path}); follow it with `python -m ner_demo runs`")
         return 0
-    from ner_demo.training import create_run, train
-    from ner_demo.training.common import distributed_state
-
     main = distributed_state(config).is_main_process
     run = create_run(config)
     if main:
@@ -128,9 +119,6 @@ def _train(args) -> int:
 
 
 def _runs(args) -> int:
-    from ner_demo.training.background import checked_runs
-    from ner_demo.training.runs import format_runs_table
-
     runs = checked_runs(args.runs_dir)  # a run whose process died (kill -9) is listed as failed
     if args.json:
         print_json([r.to_dict() for r in runs])
@@ -140,9 +128,6 @@ def _runs(args) -> int:
 
 
 def _resume(args) -> int:
-    from ner_demo.training import background, resume
-    from ner_demo.training.runs import Run
-
     if args.background:
         run = background.resume_in_background(args.run_id, args.runs_dir)
         print(f"resuming run {run.id} in the background")
@@ -154,8 +139,6 @@ def _resume(args) -> int:
 
 
 def _cancel(args) -> int:
-    from ner_demo.training import background
-
     status = background.cancel(args.run_id, args.runs_dir)
     print(f"run {status.get('run_id')}: {status.get('message', status.get('state'))}")
     return 0
