@@ -14,11 +14,11 @@ from ner_demo.data.conll import Corpus
 from ner_demo.encoding import InputFeatures
 from ner_demo.errors import ConfigError, TrainingDivergedError
 from ner_demo.labels import LabelSet
+from ner_demo.training.cards import run_card
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import TrainingData, encode, features_for, load_splits_for
 from ner_demo.training.hardware import Hardware, choose
 from ner_demo.training.limits import check_max_length
-from ner_demo.training.cards import run_card
 from ner_demo.training.runs import Run, replace_dir
 
 
