@@ -594,8 +594,9 @@ class AnnotationStore:
 
 def _check_name(name: str) -> str:
     name = (name or "").strip()
-    if not name or len(name) > 200 or any(ord(c) < 32 for c in name) or ":" in name:
-        raise StoreError(f"dataset name {name!r} must be 1-200 printable characters without ':'")
+    if not name or len(name) > 200 or any(ord(c) < 32 for c in name) or ":" in name or "@" in name:
+        # ':' and '@' separate the parts of a data source: annotation:<name>@<database>
+        raise StoreError(f"dataset name {name!r} must be 1-200 printable characters without ':' or '@'")
     return name
 
 

@@ -1,0 +1,187 @@
+"""The order in which the examples are asked: pure functions over what the store holds, and
+:func:`queue_order`, which reads the store and returns the positions in the order asked.
+
+- ``order``: the dataset's order.
+- ``margin``: the lowest entity margin first; ``entropy``: the highest token entropy first (both from a
+  model's suggestions: :mod:`ner_demo.annotation.preannotate` keeps them).
+- ``diversity``: on top of ``margin`` or ``entropy``, an example whose unsure surface forms were already
+  queued or answered moves back: its priority is divided by ``1 + weight * repeats``, ``repeats`` the
+  number of times its forms were seen before; chosen greedily (lazily: a priority only ever falls).
+- ``disagreement``: where two models' suggestions differ most first (spans in one but not the other).
+- ``suspicious``: the order of a suspicious-gold review list (:func:`read_review_list`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+from ner_demo.annotation.edits import Span
+from ner_demo.annotation.store import AnnotationStore, StoreError
+from ner_demo.data.texts import _lines
+from ner_demo.errors import DataFormatError
+
+ORDERS = ("order", "margin", "entropy", "disagreement", "suspicious")
+DIVERSITY_WEIGHT = 1.0
+
+
+def priority(meta: Mapping, measure: str) -> float:
+    """Higher is asked first: ``1 - margin``, or the entropy."""
+    if measure == "margin":
+        return 1.0 - float(meta["margin"])
+    if measure == "entropy":
+        return float(meta["entropy"])
+    raise StoreError(f"uncertainty measure {measure!r} is not margin or entropy")
+
+
+def uncertainty_order(metas: Mapping[int, Mapping], measure: str, positions: Sequence[int]) -> list[int]:
+    """``positions`` by uncertainty (``measure``), most uncertain first; ties and examples without a
+    suggestion keep dataset order, the latter last."""
+    scored = sorted((-priority(metas[p], measure), p) for p in positions if p in metas and "margin" in metas[p])
+    rest = [p for p in positions if p not in {q for _, q in scored}]
+    return [p for _, p in scored] + rest
+
+
+def diverse_order(items: Iterable[tuple[int, float, Sequence[str]]], seen: Mapping[str, int] | None = None,
+                  weight: float = DIVERSITY_WEIGHT) -> list[int]:
+    """Positions of ``items`` ``(position, priority, forms)``, greedily by priority divided by
+    ``1 + weight * repeats``, where repeats counts how often the item's forms were seen already (in
+    ``seen``, or queued before it). Ties: lower position first.
+
+    >>> diverse_order([(0, 0.9, ["Paris"]), (1, 0.8, ["Paris"]), (2, 0.5, ["Lima"])])
+    [0, 2, 1]
+    """
+    counts: Counter = Counter(seen or {})
+    forms_of = {p: list(dict.fromkeys(f)) for p, _, f in items}
+    base = {p: pr for p, pr, _ in items}
+
+    def effective(p: int) -> float:
+        return base[p] / (1.0 + weight * sum(counts[f] for f in forms_of[p]))
+
+    heap = [(-effective(p), p) for p in base]
+    heapq.heapify(heap)
+    order = []
+    while heap:
+        negative, p = heapq.heappop(heap)
+        now = effective(p)
+        if heap and now < -negative and -now > heap[0][0]:  # fell below the next one: look again later
+            heapq.heappush(heap, (-now, p))
+            continue
+        order.append(p)
+        counts.update(forms_of[p])
+    return order
+
+
+def disagreement(a: Sequence[Span], b: Sequence[Span]) -> int:
+    """How many spans are in one list but not in the other (label and offsets)."""
+    return len(set(a) ^ set(b))
+
+
+def disagreement_order(a: Mapping[int, Sequence[Span]], b: Mapping[int, Sequence[Span]],
+                       positions: Sequence[int]) -> list[int]:
+    """``positions`` where both models suggested, most disagreement first (ties in dataset order), then
+    the rest in dataset order."""
+    scored = sorted((-disagreement(a[p], b[p]), p) for p in positions if p in a and p in b)
+    ranked = [p for n, p in scored if n < 0]
+    chosen = set(ranked)
+    return ranked + [p for p in positions if p not in chosen]
+
+
+# ---- the suspicious-gold review list ----------------------------------------------------------------
+
+
+def read_review_list(path: str | os.PathLike, source: str | None = None) -> list[dict]:
+    """Items of a suspicious-gold review list, a JSON object a line: each needs a sentence ``index`` (its
+    0-based position in the split) or a ``text``/``sentence`` (a string, or a list of words); ``score``
+    is kept when given. The list's own order is the order asked."""
+    path = Path(path)
+    source = source or path.name
+    if not path.is_file():
+        raise DataFormatError(source, None, None, "no such file")
+    items = []
+    for n, line in enumerate(_lines(path.read_text(encoding="utf-8")), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataFormatError(source, n, line, f"is not JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise DataFormatError(source, n, line, "is not a JSON object")
+        index = record.get("index")
+        text = record.get("text", record.get("sentence", record.get("words")))
+        if isinstance(text, list) and all(isinstance(w, str) for w in text):
+            text = " ".join(text)
+        if not (isinstance(index, int) and not isinstance(index, bool) and index >= 0) and not isinstance(text, str):
+            raise DataFormatError(source, n, line, "needs an 'index' (0 or more) or a 'text'/'sentence'")
+        items.append({"index": index if isinstance(index, int) and not isinstance(index, bool) else None,
+                      "text": text if isinstance(text, str) else None, "line": n})
+    return items
+
+
+def review_positions(items: Sequence[dict], texts: Sequence[str]) -> list[int]:
+    """Dataset positions for review-list items: by ``text`` when it matches an example's text (the first
+    unused one), else by ``index``; items that match nothing are dropped."""
+    by_text: dict[str, list[int]] = {}
+    for position, text in enumerate(texts):
+        by_text.setdefault(text, []).append(position)
+    order, used = [], set()
+    for item in items:
+        found = None
+        if item.get("text") is not None:
+            found = next((p for p in by_text.get(item["text"], ()) if p not in used), None)
+        if found is None and item.get("index") is not None and item["index"] < len(texts):
+            found = item["index"] if item["index"] not in used else None
+        if found is not None:
+            used.add(found)
+            order.append(found)
+    return order
+
+
+# ---- from the store ------------------------------------------------------------------------------------
+
+
+def queue_order(store: AnnotationStore, name: str, order: str = "order", annotator: str | None = None,
+                model: str | None = None, other_model: str | None = None, diversity: bool = False,
+                review_list: str | os.PathLike | None = None) -> list[int]:
+    """The dataset's positions in the order asked (every position once). ``model``: whose suggestions
+    rank by uncertainty (default: the latest suggestion of any); ``other_model`` for disagreement;
+    ``annotator``: whose answered examples count as seen for diversity."""
+    if order not in ORDERS:
+        raise StoreError(f"queue order {order!r} is not one of {', '.join(ORDERS)}")
+    positions = [ex.position for ex in store.examples(name)]
+    if order == "order":
+        return positions
+    if order == "suspicious":
+        if review_list is None:
+            raise StoreError("the suspicious order needs a review list (a JSONL file from the evaluation)")
+        ranked = review_positions(read_review_list(review_list), [ex.text for ex in store.examples(name)])
+        chosen = set(ranked)
+        return ranked + [p for p in positions if p not in chosen]
+    if order == "disagreement":
+        if not model or not other_model:
+            raise StoreError("the disagreement order needs two models that pre-annotated the dataset")
+        a = {p: d.spans for p, d in store.suggestions(name, model).items()}
+        b = {p: d.spans for p, d in store.suggestions(name, other_model).items()}
+        for who, found in ((model, a), (other_model, b)):
+            if not found:
+                raise StoreError(f"{who!r} has no suggestions in {name!r}; pre-annotate with it first")
+        return disagreement_order(a, b, positions)
+    metas = {p: d.meta for p, d in store.suggestions(name, model).items()}
+    if not any("margin" in m for m in metas.values()):
+        raise StoreError(f"{name!r} has no model suggestions with probabilities; pre-annotate it first")
+    if not diversity:
+        return uncertainty_order(metas, order, positions)
+    seen: Counter = Counter()
+    if annotator is not None:
+        for p in store.decided_positions(name, annotator):
+            seen.update(metas.get(p, {}).get("forms", []))
+    scored = [(p, priority(metas[p], order), metas[p].get("forms", [])) for p in positions
+              if p in metas and "margin" in metas[p]]
+    ranked = diverse_order(scored, seen)
+    chosen = set(ranked)
+    return ranked + [p for p in positions if p not in chosen]
