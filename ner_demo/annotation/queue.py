@@ -42,8 +42,9 @@ def uncertainty_order(metas: Mapping[int, Mapping], measure: str, positions: Seq
     """``positions`` by uncertainty (``measure``), most uncertain first; ties and examples without a
     suggestion keep dataset order, the latter last."""
     scored = sorted((-priority(metas[p], measure), p) for p in positions if p in metas and "margin" in metas[p])
-    rest = [p for p in positions if p not in {q for _, q in scored}]
-    return [p for _, p in scored] + rest
+    ranked = [p for _, p in scored]
+    chosen = set(ranked)
+    return ranked + [p for p in positions if p not in chosen]
 
 
 def diverse_order(items: Iterable[tuple[int, float, Sequence[str]]], seen: Mapping[str, int] | None = None,
@@ -153,13 +154,14 @@ def queue_order(store: AnnotationStore, name: str, order: str = "order", annotat
     ``annotator``: whose answered examples count as seen for diversity."""
     if order not in ORDERS:
         raise StoreError(f"queue order {order!r} is not one of {', '.join(ORDERS)}")
-    positions = [ex.position for ex in store.examples(name)]
+    texts = store.texts(name)
+    positions = list(texts)
     if order == "order":
         return positions
     if order == "suspicious":
         if review_list is None:
             raise StoreError("the suspicious order needs a review list (a JSONL file from the evaluation)")
-        ranked = review_positions(read_review_list(review_list), [ex.text for ex in store.examples(name)])
+        ranked = [positions[i] for i in review_positions(read_review_list(review_list), [texts[p] for p in positions])]
         chosen = set(ranked)
         return ranked + [p for p in positions if p not in chosen]
     if order == "disagreement":

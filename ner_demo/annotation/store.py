@@ -329,6 +329,13 @@ class AnnotationStore:
                                 .order_by(examples.c.position)).all()
         return [_example(r) for r in rows]
 
+    def texts(self, name: str) -> dict[int, str]:
+        """``{position: text}`` in dataset order: what a queue needs, without decoding the rest."""
+        with self.engine.connect() as conn:
+            dataset_id = self._dataset_id(conn, name)
+            return dict(conn.execute(select(examples.c.position, examples.c.text)
+                                     .where(examples.c.dataset_id == dataset_id).order_by(examples.c.position)).all())
+
     def example(self, name: str, position: int) -> Example:
         with self.engine.connect() as conn:
             dataset_id = self._dataset_id(conn, name)
@@ -430,13 +437,16 @@ class AnnotationStore:
             rows = conn.execute(query).all()
         return [_decision(r) for r in rows]
 
-    def latest(self, name: str, annotator: str) -> dict[int, Decision]:
-        """``{position: decision}``: ``annotator``'s latest decision on each example they decided."""
+    def latest(self, name: str, annotator: str, position: int | None = None) -> dict[int, Decision]:
+        """``{position: decision}``: ``annotator``'s latest decision on each example they decided (or on
+        the one at ``position``)."""
         with self.engine.connect() as conn:
             dataset_id = self._dataset_id(conn, name)
             newest = (select(func.max(decisions.c.id)).join(examples, examples.c.id == decisions.c.example_id)
                       .where(examples.c.dataset_id == dataset_id, decisions.c.annotator == annotator)
                       .group_by(decisions.c.example_id))
+            if position is not None:
+                newest = newest.where(examples.c.position == position)
             rows = conn.execute(select(decisions, examples.c.position)
                                 .join(examples, examples.c.id == decisions.c.example_id)
                                 .where(decisions.c.id.in_(newest))).all()
@@ -454,13 +464,16 @@ class AnnotationStore:
         """People who decided something in the dataset (no models, no import)."""
         return sorted({d.annotator for d in self.decisions(name)} - {IMPORT})
 
-    def suggestions(self, name: str, model: str | None = None) -> dict[int, Decision]:
-        """``{position: suggestion}``: the latest suggestion on each example (by ``model``, or by any)."""
+    def suggestions(self, name: str, model: str | None = None, position: int | None = None) -> dict[int, Decision]:
+        """``{position: suggestion}``: the latest suggestion on each example (by ``model``, or by any;
+        of every example, or of the one at ``position``)."""
         with self.engine.connect() as conn:
             dataset_id = self._dataset_id(conn, name)
             newest = (select(func.max(decisions.c.id)).join(examples, examples.c.id == decisions.c.example_id)
                       .where(examples.c.dataset_id == dataset_id, decisions.c.is_suggestion.is_(True))
                       .group_by(decisions.c.example_id))
+            if position is not None:
+                newest = newest.where(examples.c.position == position)
             if model is not None:
                 newest = newest.where(decisions.c.suggested_by == model)
             rows = conn.execute(select(decisions, examples.c.position)
@@ -501,13 +514,13 @@ class AnnotationStore:
     def current_spans(self, name: str, position: int, annotator: str) -> tuple[list[Span], Decision | None]:
         """What ``annotator`` sees on an example: their latest decision's spans, else the latest
         suggestion's, else the imported spans, else none; with the decision they came from."""
-        mine = self.latest(name, annotator).get(position)
+        mine = self.latest(name, annotator, position).get(position)
         if mine is not None and mine.action in ("accept", "edit"):
             return mine.spans, mine
-        suggestion = self.suggestions(name).get(position)
+        suggestion = self.suggestions(name, position=position).get(position)
         if suggestion is not None:
             return suggestion.spans, suggestion
-        given = self.latest(name, IMPORT).get(position)
+        given = self.latest(name, IMPORT, position).get(position)
         return (given.spans, given) if given is not None else ([], None)
 
     def label_all_occurrences(self, name: str, form: str, label: str, annotator: str) -> dict[str, int]:
