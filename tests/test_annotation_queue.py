@@ -61,6 +61,33 @@ def test_a_review_list_line_without_index_or_text_is_named(tmp_path):
         read_review_list(path)
 
 
+# Two items of the evaluation's review list (ner_demo.evaluation.suspicious, schema version 1), abridged to
+# the keys it always writes.
+EVALUATION_ITEMS = [
+    {"version": 1, "kind": "suspicious_gold", "rank": 1, "sentence": 2, "doc_id": 0, "text": "Paris",
+     "words": ["Paris"], "start": 0, "end": 5, "word_start": 0, "word_end": 1, "span_text": "Paris",
+     "gold_label": "PER", "suggested_label": "LOC", "suggested_start": 0, "suggested_end": 5, "score": 0.9,
+     "signals": {"model": 0.9}, "reasons": ["..."], "gold": [{"label": "PER", "start": 0, "end": 5}]},
+    {"version": 1, "kind": "suspicious_gold", "rank": 2, "sentence": 2, "doc_id": 0, "text": "Paris",
+     "words": ["Paris"], "start": 0, "end": 5, "word_start": 0, "word_end": 1, "span_text": "Paris",
+     "gold_label": "PER", "suggested_label": None, "suggested_start": 0, "suggested_end": 5, "score": 0.5,
+     "signals": {"inconsistent": 0.5}, "reasons": ["..."], "gold": [{"label": "PER", "start": 0, "end": 5}]},
+]
+
+
+def test_the_evaluations_review_list_asks_each_sentence_once(tmp_path):
+    path = tmp_path / "suspicious.jsonl"
+    path.write_text("".join(json.dumps(item) + "\n" for item in EVALUATION_ITEMS), encoding="utf-8")
+    assert review_positions(read_review_list(path), ["John", "Lima .", "Paris"]) == [2]
+
+
+def test_a_review_list_of_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "suspicious.jsonl"
+    path.write_text(json.dumps({**EVALUATION_ITEMS[0], "version": 2}) + "\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match="line 1: .*review list version 2"):
+        read_review_list(path)
+
+
 @pytest.fixture
 def store(tmp_path):
     texts = ["John lives in Paris .", "Mary met Li at Acme Corp .", "the Berlin today ."]

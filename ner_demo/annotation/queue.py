@@ -95,10 +95,21 @@ def disagreement_order(a: Mapping[int, Sequence[Span]], b: Mapping[int, Sequence
 # ---- the suspicious-gold review list ----------------------------------------------------------------
 
 
+REVIEW_KIND = "suspicious_gold"  # ner_demo.evaluation.suspicious's review list (schema version 1)
+REVIEW_VERSION = 1
+
+
+def _index(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
 def read_review_list(path: str | os.PathLike, source: str | None = None) -> list[dict]:
-    """Items of a suspicious-gold review list, a JSON object a line: each needs a sentence ``index`` (its
-    0-based position in the split) or a ``text``/``sentence`` (a string, or a list of words); ``score``
-    is kept when given. The list's own order is the order asked."""
+    """Items of a suspicious-gold review list, a JSON object a line, in the list's order (most suspicious
+    first). The evaluation's list (``ner_demo.evaluation.suspicious``, ``kind`` "suspicious_gold",
+    ``version`` 1) gives each item's sentence as ``sentence`` (its 0-based index in the split) and
+    ``text`` (its words joined by one space); a hand-made list may give ``index`` and ``text`` or
+    ``sentence`` (a string) or ``words``. An item needs an index or a text; a list of another kind or a
+    newer version is refused, naming the line."""
     path = Path(path)
     source = source or path.name
     if not path.is_file():
@@ -113,31 +124,40 @@ def read_review_list(path: str | os.PathLike, source: str | None = None) -> list
             raise DataFormatError(source, n, line, f"is not JSON ({exc.msg})") from None
         if not isinstance(record, dict):
             raise DataFormatError(source, n, line, "is not a JSON object")
-        index = record.get("index")
-        text = record.get("text", record.get("sentence", record.get("words")))
-        if isinstance(text, list) and all(isinstance(w, str) for w in text):
-            text = " ".join(text)
-        if not (isinstance(index, int) and not isinstance(index, bool) and index >= 0) and not isinstance(text, str):
-            raise DataFormatError(source, n, line, "needs an 'index' (0 or more) or a 'text'/'sentence'")
-        items.append({"index": index if isinstance(index, int) and not isinstance(index, bool) else None,
-                      "text": text if isinstance(text, str) else None, "line": n})
+        if "kind" in record and record["kind"] != REVIEW_KIND:
+            raise DataFormatError(source, n, line, f"is a {record['kind']!r} item, not {REVIEW_KIND!r}")
+        if "version" in record and record["version"] != REVIEW_VERSION:
+            raise DataFormatError(source, n, line, f"is review list version {record['version']!r}; this "
+                                                   f"ner_demo reads version {REVIEW_VERSION}")
+        index = _index(record.get("index", record.get("sentence")))
+        text = record.get("text")
+        if text is None and isinstance(record.get("sentence"), str):
+            text = record["sentence"]
+        words = record.get("words", record.get("sentence"))
+        if text is None and isinstance(words, list) and all(isinstance(w, str) for w in words):
+            text = " ".join(words)
+        if index is None and not isinstance(text, str):
+            raise DataFormatError(source, n, line, "needs an 'index' or 'sentence' (0 or more) or a 'text'")
+        items.append({"index": index, "text": text if isinstance(text, str) else None, "line": n})
     return items
 
 
 def review_positions(items: Sequence[dict], texts: Sequence[str]) -> list[int]:
-    """Dataset positions for review-list items: by ``text`` when it matches an example's text (the first
-    unused one), else by ``index``; items that match nothing are dropped."""
+    """Dataset positions (indexes into ``texts``) for review-list items, each once, in the list's order:
+    by ``index`` when the example there has the item's text (or the item has none), else the first
+    example with that text; items that match nothing are dropped (the list was made for other data)."""
     by_text: dict[str, list[int]] = {}
     for position, text in enumerate(texts):
         by_text.setdefault(text, []).append(position)
     order, used = [], set()
     for item in items:
+        index, text = item.get("index"), item.get("text")
         found = None
-        if item.get("text") is not None:
-            found = next((p for p in by_text.get(item["text"], ()) if p not in used), None)
-        if found is None and item.get("index") is not None and item["index"] < len(texts):
-            found = item["index"] if item["index"] not in used else None
-        if found is not None:
+        if index is not None and index < len(texts) and (text is None or texts[index] == text):
+            found = index
+        elif text is not None and by_text.get(text):
+            found = by_text[text][0]
+        if found is not None and found not in used:
             used.add(found)
             order.append(found)
     return order
