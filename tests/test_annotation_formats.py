@@ -124,3 +124,25 @@ def test_the_datasetdict_round_trip_gives_identical_spans(store, tmp_path):
     export_hf(store, "d", tmp_path / "hf")
     store.create_dataset("again", ["PER", "LOC", "ORG"], read_hf(tmp_path / "hf"))
     assert store.final_spans("again") == {i: s for i, (_, s) in enumerate(SAMPLE)}
+
+
+def test_an_upload_error_names_the_file_not_the_folder_it_is_kept_in(tmp_path):
+    folder = tmp_path / "server" / "uploads"
+    folder.mkdir(parents=True)
+    path = _write(folder, "t.jsonl", "[1, 2]\n")
+    with pytest.raises(DataFormatError) as caught:
+        read_examples(path)
+    assert str(caught.value).startswith("t.jsonl, line 1:") and str(folder) not in str(caught.value)
+
+
+def test_span_offsets_must_be_integers(tmp_path):
+    path = _write(tmp_path, "t.jsonl", '{"text": "Paris", "spans": [{"start": true, "end": 5, "label": "LOC"}]}\n')
+    with pytest.raises(DataFormatError, match="line 1: .*offsets must be integers"):
+        read_examples(path)
+
+
+def test_an_upload_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_bytes(b"Paris \xff\xfe\xfa\n")
+    with pytest.raises(DataFormatError, match="t.txt, line 1: is not valid UTF-8"):
+        read_examples(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ner_demo.annotation.edits import Span
-from ner_demo.annotation.source import parse_source, split_train_dev
+from ner_demo.annotation.source import load_annotation_split, parse_source, split_train_dev
 from ner_demo.annotation.store import AnnotationStore, ExampleIn, StoreError
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import load_splits_for
@@ -61,3 +61,9 @@ def test_train_config_reads_an_annotation_dataset(store, tmp_path):
     _fill(store, NAMES)
     data = load_splits_for(TrainConfig(dataset=f"annotation:d@{tmp_path / 'a.sqlite3'}"))
     assert (len(data.train) + len(data.dev), sorted(data.labels.names)) == (10, ["B-LOC", "B-PER", "I-LOC", "I-PER", "O"])
+
+
+def test_all_of_an_annotation_dataset_is_train_and_dev_together(store, tmp_path):
+    _fill(store, NAMES)
+    corpus = load_annotation_split(f"annotation:d@{tmp_path / 'a.sqlite3'}", "all")
+    assert sorted(s.words[0] for s in corpus) == sorted(NAMES)

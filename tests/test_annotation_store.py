@@ -194,3 +194,19 @@ def test_an_unreachable_server_is_named_without_its_password():
     with pytest.raises(StoreError) as caught:
         AnnotationStore.open("postgresql://me:secret@/db?host=/nonexistent-socket-folder")
     assert "cannot open the annotation database" in str(caught.value) and "secret" not in str(caught.value)
+
+
+def test_a_dataset_name_with_sql_in_it_is_only_a_name(store):
+    hostile = "x'); DROP TABLE examples; --"
+    store.create_dataset(hostile, ["PER"], [ExampleIn("John")])
+    assert ([d.name for d in store.list_datasets()], store.examples("news")[0].text) == (["news", hostile], TEXTS[0])
+
+
+def test_a_dataset_name_with_a_colon_is_refused(store):
+    with pytest.raises(StoreError, match="without ':' or '@'"):
+        store.create_dataset("a:b", ["PER"], [ExampleIn("John")])
+
+
+def test_an_annotator_cannot_pose_as_the_import(store):
+    with pytest.raises(StoreError, match="reserved for spans that came with an imported file"):
+        store.record("news", 0, "import", "accept")

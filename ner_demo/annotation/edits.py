@@ -95,10 +95,11 @@ def cuts_words(text: str, span: Span, words: Sequence[Word] | None = None) -> bo
 
 
 def add_span(text: str, spans: Sequence[Span], start: int, end: int, label: str, snap: bool = True,
-             labels: Sequence[str] | None = None) -> list[Span]:
-    """``spans`` plus a new one (snapped to words unless ``snap=False``); refused if it overlaps one."""
+             labels: Sequence[str] | None = None, words: Sequence[Word] | None = None) -> list[Span]:
+    """``spans`` plus a new one (snapped to ``words``, default :func:`split_words`'s, unless
+    ``snap=False``); refused if it overlaps one."""
     if snap:
-        start, end = snap_to_words(text, start, end)
+        start, end = snap_to_words(text, start, end, words)
     return check_spans(text, [*spans, Span(start, end, label)], labels)
 
 
@@ -123,12 +124,12 @@ def remove_span(text: str, spans: Sequence[Span], span: Span) -> list[Span]:
 
 
 def resize_span(text: str, spans: Sequence[Span], span: Span, start: int, end: int, snap: bool = True,
-                labels: Sequence[str] | None = None) -> list[Span]:
-    """``span`` moved to ``[start, end)`` (snapped to words unless ``snap=False``), keeping its label;
-    refused if the new extent overlaps another span."""
+                labels: Sequence[str] | None = None, words: Sequence[Word] | None = None) -> list[Span]:
+    """``span`` moved to ``[start, end)`` (snapped to ``words`` unless ``snap=False``), keeping its
+    label; refused if the new extent overlaps another span."""
     i = _find(spans, span)
     if snap:
-        start, end = snap_to_words(text, start, end)
+        start, end = snap_to_words(text, start, end, words)
     changed = list(spans)
     changed[i] = Span(start, end, span.label)
     return check_spans(text, changed, labels)

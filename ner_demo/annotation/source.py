@@ -77,3 +77,15 @@ def load_annotation_splits(dataset: str, seed: int = 42, dev_fraction: float = D
         train, dev = split_train_dev(store, name, seed, dev_fraction)
         where = store.describe()
     return {"train": train, "dev": dev}, f"annotation dataset {name!r} in {where} (dev: seeded {dev_fraction:.0%})"
+
+
+def load_annotation_split(dataset: str, split: str, seed: int = 42, dev_fraction: float = DEV_FRACTION) -> Corpus:
+    """One part of ``annotation:<name>[@<db>]`` for scoring a model on it: ``train``, ``dev`` (the
+    held-out part, as training splits it) or ``all`` (every final annotation)."""
+    if split not in ("train", "dev", "all"):
+        raise StoreError(f"split {split!r} of an annotation dataset is not train, dev or all")
+    splits, _ = load_annotation_splits(dataset, seed, dev_fraction)
+    if split != "all":
+        return splits[split]
+    name = parse_source(dataset)[0]
+    return Corpus(splits["train"].sentences + splits["dev"].sentences, f"annotation:{name}")
