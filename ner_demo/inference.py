@@ -25,7 +25,7 @@ from ner_demo.encoding import (
     InputFeatures, Window, casing_flags, check_chunk_share, check_temperature, check_thresholds,
     check_type_temperatures, plan_sequence, sequences_for, word_pieces,
 )
-from ner_demo.errors import ConfigError, InputTooLargeError, ModelLoadError
+from ner_demo.errors import ConfigError, InputTooLargeError
 from ner_demo.export import cached_export
 from ner_demo.models import OnnxModel, load_onnx_model, load_trained
 from ner_demo.scripts import script_warning
