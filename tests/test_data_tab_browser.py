@@ -16,7 +16,6 @@ from app_harness import running_app, write_fake_conll2003
 TIMEOUT_MS = 60_000
 
 
-
 @pytest.fixture()
 def page(browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
