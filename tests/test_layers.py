@@ -30,6 +30,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # it needs nothing of training (the loop's fine-tuning is started from the CLI and the app).
     ("annotation", ("ner_demo.annotation",)),
     ("training", ("ner_demo.training",)),
+    ("plots", ("ner_demo.plots",)),  # every plotly figure: draws evaluation, data and training results
     ("cli", ("ner_demo.cli", "ner_demo.__main__")),
     ("app", ("app", "ner_demo.app")),  # the Gradio layer: one module per tab, formatting beside it
 ]
