@@ -53,13 +53,15 @@ def card_figures(
     seed: int = DEFAULT_SEED,
     cache: PredictionCache | None = PREDICTIONS,
     progress: Callable[[str], Callable[[int, int], None]] | None = None,
+    no_train: str = "no training data given",
 ) -> dict:
     """The card's figures (see the module docstring) as a JSON-ready dict.
 
     ``tagger``: the model as it ships (its own temperature and thresholds); ``calibration_tagger``: the
     same model at temperature 1 without thresholds (may be ``tagger`` itself when the model has no
     calibration: then each split is tagged once). ``train``: where seen mentions come from (None: no
-    seen/unseen figures). ``progress(name)`` gives a callback for the tagging of that split."""
+    seen/unseen figures; ``no_train`` says why, into the dict's ``seen_unseen_skipped``). ``progress(name)``
+    gives a callback for the tagging of that split."""
 
     def tag(t, corpus: Corpus, name: str):
         return predict_corpus(t, corpus, progress=None if progress is None else progress(name), cache=cache)
@@ -76,7 +78,9 @@ def card_figures(
                         "unit": boot.unit, "n_units": boot.n_units}
     out: dict = {"version": FIGURES_VERSION, "replicates": replicates, "seed": seed, "confidence": 0.95,
                  "bootstrap": splits}
-    if train is not None:
+    if train is None:
+        out["seen_unseen_skipped"] = no_train
+    else:
         seen = training_surfaces([s.words for s in train], [s.tags for s in train])
         gold, words = [s.tags for s in test], [s.words for s in test]
         table = seen_unseen(gold, predictions["test"], words, seen)
@@ -101,14 +105,20 @@ def load_card_figures(model_dir, data: str = "conll2003", replicates: int = DEFA
                       seed: int = DEFAULT_SEED, cache: PredictionCache | None = PREDICTIONS,
                       progress: Callable[[str], Callable[[int, int], None]] | None = None) -> dict:
     """:func:`card_figures` of the model folder ``model_dir`` on ``data``'s dev and test (seen mentions
-    from its train split), run in fp32 as the card's table is."""
+    from its train split, when it has one), run in fp32 as the card's table is."""
     from ner_demo.data.sources import load_split
+    from ner_demo.errors import DatasetUnavailableError
     from ner_demo.inference import Tagger
+
+    try:
+        train, no_train = load_split(data, "train"), ""
+    except DatasetUnavailableError as exc:  # a dataset of dev and test only: said in the card, not hidden
+        train, no_train = None, f"no train split to tell seen mentions from ({exc})"
 
     tagger = Tagger.from_pretrained(str(model_dir), precision="fp32")
     own = tagger.features
     calibrated = own.temperature != 1.0 or bool(own.thresholds) or bool(own.type_temperatures)
     plain = (Tagger.from_pretrained(str(model_dir), precision="fp32", temperature=1.0, thresholds={})
              if calibrated else tagger)
-    return card_figures(tagger, plain, load_split(data, "dev"), load_split(data, "test"), load_split(data, "train"),
-                        replicates, seed, cache, progress)
+    return card_figures(tagger, plain, load_split(data, "dev"), load_split(data, "test"), train,
+                        replicates, seed, cache, progress, no_train)

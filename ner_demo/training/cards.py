@@ -266,7 +266,9 @@ def figures_section(figures: dict, location: str = "FOLDER") -> str:
         f"| micro | {_ci(boot['dev']['strict_f1'])} | {_ci(boot['test']['strict_f1'])} |",
     ]
     seen = figures.get("seen_unseen")
-    if seen:
+    if not seen:
+        lines += ["", f"Seen and unseen mentions: skipped, {figures.get('seen_unseen_skipped', 'not computed')}."]
+    else:
         o = seen["overlap"]
         lines += [
             "",
