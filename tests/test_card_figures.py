@@ -4,6 +4,7 @@ model, written into README.md and scores.json without touching the weights or ne
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -140,3 +141,18 @@ def test_write_figures_needs_a_readme(tmp_path):
 
     with pytest.raises(ModelLoadError, match="no README.md to add the figures to"):
         write_figures(tmp_path, FIGURES)
+
+
+@pytest.mark.parametrize("name", ["minilm-conll2003", "minilm3-conll2003-fast"])
+def test_each_shipped_card_section_is_its_scores_json_rendered(name):
+    folder = Path(__file__).resolve().parent.parent / "models" / name
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    figures = json.loads((folder / "scores.json").read_text(encoding="utf-8"))["evaluation"]
+    assert with_figures(card, figures, f"models/{name}") == card
+
+
+@pytest.mark.parametrize("name", ["minilm-conll2003", "minilm3-conll2003-fast"])
+def test_each_shipped_model_scores_unseen_test_mentions_below_seen_ones(name):
+    folder = Path(__file__).resolve().parent.parent / "models" / name
+    buckets = json.loads((folder / "scores.json").read_text(encoding="utf-8"))["evaluation"]["seen_unseen"]["overall"]
+    assert buckets["unseen"]["f1"] < buckets["seen, same type"]["f1"]

@@ -124,7 +124,7 @@ def test_a_new_card_gives_the_intervals_and_calibration(shipped):
     folder, summary = shipped
     card = (folder / "README.md").read_text(encoding="utf-8")
     micro = summary["evaluation"]["bootstrap"]["test"]["strict_f1"]
-    assert f"| micro | " in card and f"{micro['point']:.4f} [{micro['low']:.4f}, {micro['high']:.4f}] |" in card
+    assert "| micro | " in card and f"{micro['point']:.4f} [{micro['low']:.4f}, {micro['high']:.4f}] |" in card
     assert "ECE at temperature 1" in card
     assert json.loads((folder / "scores.json").read_text())["evaluation"]["calibration"]["fitted_on"] == "dev"
 

@@ -32,7 +32,7 @@ def register(subparsers) -> None:
                         "disagreement, the same string labelled inconsistently, confident learning) as a JSONL "
                         "review list the annotation tab reads")
     p.add_argument("--top", type=int, default=10,
-                   help="suspicious gold items to print (and, times 5, to show in --report; default: 10)")
+                   help="suspicious gold items to print (default: 10; --report shows at least 50)")
     p.add_argument("--report", metavar="REPORT.html", default=None,
                    help="write one self-contained HTML report (every chart and table, plotly inline, no network) "
                         "and beside it a JSON file with every figure (--report-json)")
@@ -99,10 +99,10 @@ def _evaluate(args) -> int:
     if review_path is not None:
         write_review_list(ev.suspicious, review_path)
     if report_path is not None:
-        from ner_demo.report import write_report  # deferred: plotly loads only for a report
+        from ner_demo.report import DEFAULT_TOP, write_report  # deferred: plotly loads only for a report
 
         write_report(ev, report_path, report_json, title=f"Evaluation of {args.model or 'the shipped model'} on "
-                     f"{args.data} {args.split}", top=max(5 * args.top, 1))
+                     f"{args.data} {args.split}", top=max(args.top, DEFAULT_TOP))
     if args.json:
         data = ev.to_dict(top=args.top)
         meta = data.pop("meta")
