@@ -210,7 +210,7 @@ def build_report(ev: FullEvaluation, title: str = "ner_demo evaluation report", 
     r = ev.result
     meta_rows = [[k, v] for k, v in ev.meta.items()]
     head = [f"<h1>{escape(title)}</h1>",
-            _table(["", ""], [*meta_rows, ["sentences", r.n_sentences], ["tokens", r.n_tokens],
+            _table(["evaluated", "value"], [*meta_rows, ["sentences", r.n_sentences], ["tokens", r.n_tokens],
                               ["strict IOB2 micro F1 (headline)", _f(r.strict.micro.f1)],
                               ["conlleval micro F1", _f(r.conlleval.micro.f1)],
                               ["token accuracy (secondary)", _f(r.token_accuracy)]], text_columns=(1,))]
