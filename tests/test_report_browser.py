@@ -2,45 +2,30 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-
+from browser_support import browser  # noqa: F401  (the fixture)
 from test_report import evaluation
 
 from ner_demo.report import write_report
-
-CHROMIUM = "/usr/bin/chromium"
-
-if not Path(CHROMIUM).exists() and os.environ.get("CI") != "true":
-    pytest.skip(f"{CHROMIUM} is missing: `bash run.sh test` installs it (apt-get install chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -r requirements-dev.txt (playwright)")
 
 DRAWN = "[...document.querySelectorAll('.js-plotly-plot')].filter(d => d.querySelector('svg.main-svg')).length"
 
 
 @pytest.fixture(scope="module")
-def opened(tmp_path_factory):
+def opened(browser, tmp_path_factory):  # noqa: F811  (the fixture)
     folder = tmp_path_factory.mktemp("report")
     data = write_report(evaluation(), folder / "report.html", folder / "report.json")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page()
-        errors: list[str] = []
-        requests: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto((folder / "report.html").as_uri())
-        # Wait for the state, not for a time: every chart the JSON lists has its svg.
-        page.wait_for_function(f"({DRAWN}) >= {len(data['figures'])}", timeout=60_000)
-        yield page, data, errors, requests
-        browser.close()
+    page = browser.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto((folder / "report.html").as_uri())
+    # Wait for the state, not for a time: every chart the JSON lists has its svg.
+    page.wait_for_function(f"({DRAWN}) >= {len(data['figures'])}", timeout=60_000)
+    yield page, data, errors, requests
+    page.close()
 
 
 def test_every_chart_the_json_lists_is_drawn(opened):
