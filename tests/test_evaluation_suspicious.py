@@ -200,3 +200,20 @@ def test_the_printed_top_names_span_labels_and_signals():
     assert format_suspicious(suspicious_gold(words, gold), top=1) == (
         "suspicious gold: 2 items, top 1:\n"
         "    1. 0.952  sentence 20  'Chicago'  gold ORG -> LOC  (inconsistent 0.95)")
+
+
+def test_a_gold_type_the_model_does_not_know_gets_no_model_signal():
+    words = [["Euro", "rose"]]
+    items = suspicious_gold(words, [["B-MISC", "O"]], probs=[rows(["O", "O"])], labels=LABELS)
+    assert items == []
+
+
+def test_an_empty_corpus_has_nothing_suspicious():
+    assert suspicious_gold([], [], probs=[], labels=LABELS) == []
+
+
+def test_a_sentence_without_words_is_skipped():
+    words, gold = chicago_corpus()
+    probs = [rows(t) for t in gold] + [np.zeros((0, len(LABELS)))]
+    items = suspicious_gold([*words, []], [*gold, []], probs=probs, labels=LABELS)
+    assert items[0].sentence == 20
