@@ -217,3 +217,24 @@ def test_a_sentence_without_words_is_skipped():
     probs = [rows(t) for t in gold] + [np.zeros((0, len(LABELS)))]
     items = suspicious_gold([*words, []], [*gold, []], probs=probs, labels=LABELS)
     assert items[0].sentence == 20
+
+
+def test_a_review_list_that_is_not_utf8_is_refused_by_name(tmp_path):
+    path = tmp_path / "review.jsonl"
+    path.write_bytes(b'{"kind": "suspicious_gold"}\xff\xfe\n')
+    with pytest.raises(ValueError, match="review.jsonl: not UTF-8 text"):
+        read_review_list(path)
+
+
+def test_a_review_line_that_is_not_an_item_is_refused(tmp_path):
+    path = tmp_path / "review.jsonl"
+    path.write_text('[1, 2]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="review.jsonl, line 1: not a suspicious-gold item"):
+        read_review_list(path)
+
+
+def test_a_boolean_offset_is_not_an_offset(tmp_path):
+    path = tmp_path / "review.jsonl"
+    path.write_text(json.dumps({"kind": "suspicious_gold", "version": 1, "text": "ab", "start": False, "end": True}) + "\n")
+    with pytest.raises(ValueError, match=r"span \[False, True\) is not inside the text"):
+        read_review_list(path)

@@ -55,6 +55,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from ner_demo.errors import DataFormatError
 from ner_demo.evaluation.analysis import check_aligned
 from ner_demo.evaluation.counts import strict_entities
 from ner_demo.spans import WordSpan
@@ -393,27 +394,32 @@ def write_review_list(items: Iterable[SuspiciousItem], path: str | os.PathLike) 
 
 def read_review_list(path: str | os.PathLike) -> list[dict]:
     """The items of a review list, checked: each line a JSON object of :data:`REVIEW_KIND` with a
-    ``version`` this code reads, and a span that is ``text[start:end]``. Errors name the line."""
-    out = []
+    ``version`` this code reads, and a span that is ``text[start:end]``. A line that is not raises
+    :class:`~ner_demo.errors.DataFormatError` naming the file (not its folder) and the line."""
     name = Path(path).name
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{name}, line {number}: not JSON ({exc.msg})") from None
-            if not isinstance(item, dict) or item.get("kind") != REVIEW_KIND:
-                raise ValueError(f"{name}, line {number}: not a suspicious-gold item (kind {REVIEW_KIND!r})")
-            if item.get("version") != REVIEW_VERSION:
-                raise ValueError(f"{name}, line {number}: review list version {item.get('version')!r}; "
-                                 f"this version of ner_demo reads version {REVIEW_VERSION}")
-            text, start, end = item.get("text"), item.get("start"), item.get("end")
-            if (not isinstance(text, str) or not isinstance(start, int) or not isinstance(end, int)
-                    or not 0 <= start < end <= len(text)):
-                raise ValueError(f"{name}, line {number}: span [{start}, {end}) is not inside the text")
-            out.append(item)
+    try:
+        lines = Path(path).read_bytes().decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(name, None, None, f"not UTF-8 text (byte {exc.start}); a review list is UTF-8 "
+                              "JSONL") from None
+    out = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataFormatError(name, number, None, f"not JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or item.get("kind") != REVIEW_KIND:
+            raise DataFormatError(name, number, None, f"not a suspicious-gold item (kind {REVIEW_KIND!r})")
+        if item.get("version") != REVIEW_VERSION:
+            raise DataFormatError(name, number, None, f"review list version {item.get('version')!r}; this "
+                                  f"version of ner_demo reads version {REVIEW_VERSION}")
+        text, start, end = item.get("text"), item.get("start"), item.get("end")
+        if (not isinstance(text, str) or type(start) is not int or type(end) is not int
+                or not 0 <= start < end <= len(text)):
+            raise DataFormatError(name, number, None, f"span [{start}, {end}) is not inside the text")
+        out.append(item)
     return out
 
 
