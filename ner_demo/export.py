@@ -293,7 +293,10 @@ def fingerprint(model) -> str:
     """
     import torch
 
-    digest = hashlib.sha256(model.config.to_json_string(use_diff=False).encode())
+    # The config without `_name_or_path`: the folder it was loaded from (relative or absolute, a clone or
+    # another checkout) is not the model, and must not force a second export of the same weights.
+    config = {k: v for k, v in model.config.to_dict().items() if k != "_name_or_path"}
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
     with torch.no_grad():
         for name, tensor in model.state_dict().items():
             t = tensor.detach().to("cpu").contiguous()

@@ -214,3 +214,13 @@ def test_fingerprint_changes_with_any_weight(trained_tiny_dir):
     with torch.no_grad():
         model.classifier.bias[0] += 1e-3
     assert fingerprint(model) != before
+
+
+def test_fingerprint_ignores_the_folder_the_model_was_loaded_from(trained_tiny_dir, tmp_path):
+    import shutil
+
+    copy = shutil.copytree(trained_tiny_dir, tmp_path / "elsewhere")
+    model_here, _, _ = load_trained(str(trained_tiny_dir))
+    model_there, _, _ = load_trained(str(copy))
+    assert model_here.config._name_or_path != model_there.config._name_or_path
+    assert fingerprint(model_here) == fingerprint(model_there)
