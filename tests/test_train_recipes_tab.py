@@ -75,7 +75,7 @@ def test_offline_start_with_no_edits_starts_exactly_the_shipped_recipe(offline, 
     saved = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
     expected = TrainConfig.from_file(SHIPPED_YAML).to_dict()
     assert {k: v for k, v in saved.items() if k != "runs_dir"} == {k: v for k, v in expected.items() if k != "runs_dir"}
-    assert launched[0] == run_dir.name and run_dir.name.endswith("-default-model")
+    assert launched[0] == run_dir.name == watched.value and run_dir.name.endswith("-default-model")
 
 
 @pytest.mark.parametrize("name", [r.name for r in list_recipes()])
@@ -89,7 +89,8 @@ def test_picking_a_recipe_fills_every_input(offline):
     note, *values = recipes_ui.recipe_filler(names)("fast-model")
     filled = dict(zip(names, values))
     assert note.startswith("Recipe **fast-model** (version 1): The shipped fast model")
-    assert (filled["encoder_layers"], filled["chunk_share"], filled["epochs"], filled["max_steps"]) == ("0,2,4", 1.0, 4, 0)
+    assert (filled["encoder_layers"], filled["chunk_share"], filled["epochs"]) == ("0,2,4", 1.0, 4)
+    assert filled["max_steps"] == 0  # not set
     assert filled["dataset"].value == tr.DATASET_CONLL
     assert [n for n in names if filled[n] is None] == []  # uploads are left as they are (skip), never blanked
 

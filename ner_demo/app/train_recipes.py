@@ -55,7 +55,8 @@ def form_values(config: TrainConfig, config_cls: type = TrainConfig) -> dict[str
 def describe(recipe: Recipe) -> str:
     """What the picked recipe is and what it gave on this machine, for the line under the picker."""
     if recipe.expected_dev_f1 is not None:
-        expected = f"expected dev F1 **{recipe.expected_dev_f1:.4f}** in {recipe.expected_time or 'a time not measured'}"
+        time = recipe.expected_time or "a time not measured"
+        expected = f"expected dev F1 **{recipe.expected_dev_f1:.4f}** in {time}"
     else:
         expected = "no dev F1 measured on this machine"
     return f"Recipe **{recipe.name}** (version {recipe.version}): {recipe.title}; {expected}. {recipe.measured}"
@@ -68,7 +69,8 @@ def starting_recipe(config_cls: type = TrainConfig) -> tuple[Recipe | None, Trai
         recipe, config = load_recipe(DEFAULT_RECIPE, config_cls)
         form_values(config, config_cls)  # a recipe the form cannot show is a problem here, not a wrong form
     except NerDemoError as exc:
-        return None, None, f"The shipped recipe could not be read ({exc}), so the form starts from TrainConfig's defaults."
+        return None, None, (f"The shipped recipe could not be read ({exc}), so the form starts from "
+                            "TrainConfig's defaults.")
     return recipe, config, ""
 
 
