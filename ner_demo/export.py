@@ -49,11 +49,11 @@ from typing import Sequence
 
 import numpy as np
 
-from ner_demo.backends import EXPORT_FILE, ONNX_FILES, OnnxBackend, OnnxModel, is_onnx_folder, softmax
+from ner_demo.backends import OnnxBackend, softmax
 from ner_demo.data.sources import data_home
 from ner_demo.encoding import FEATURES_FILE
 from ner_demo.errors import ConfigError, ExportError
-from ner_demo.models import accepts_token_types, load_trained
+from ner_demo.models import EXPORT_FILE, ONNX_FILES, OnnxModel, accepts_token_types, is_onnx_folder, load_trained
 
 # torch, onnxruntime and onnx are deferred into the functions that make a graph: the Tagger imports this
 # module, and serving an export folder (ONNX Runtime) must start without importing torch.

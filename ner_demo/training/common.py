@@ -116,25 +116,30 @@ def dev_scores(
     max_length: int | None = None,
     decodings: Sequence[str] | None = None,
 ):
-    """Word-level dev scores through the Tagger, exactly as the model will be used.
+    """Word-level dev scores through the Tagger (``corpus_probabilities``, then ``evaluate``: what
+    ``evaluate_tagger`` does), exactly as the model will be used and scored after training.
 
     Returns the EvaluationResult of ``features.decoding``; with ``decodings``, a dict decoding ->
     EvaluationResult, all from one forward pass (decoding only reads the word probabilities).
-    The Tagger puts the model in eval mode; the caller switches it back to train() if needed.
+    The Tagger puts the model in eval mode; the caller switches it back to train() if needed. No
+    prediction cache: the weights change between evaluations, so an entry would never be read again.
+    The corpus is tagged in one piece (``chunk``), as it always was here: the same batches, so the dev
+    F1 of a run stays what earlier runs of the same recipe logged.
     """
-    from ner_demo.evaluation import evaluate
+    # Deferred: the CLI's parser imports this module (distributed_state), and evaluation loads seqeval.
+    from ner_demo.evaluation.metrics import evaluate
+    from ner_demo.evaluation.model_eval import corpus_probabilities
     from ner_demo.inference import Tagger
 
     tagger = Tagger(model, tokenizer, features, device=device, precision=precision,
                     batch_size=batch_size, max_length=max_length)
-    sentences = list(corpus)
-    probs = tagger.word_probabilities([s.words for s in sentences], [s.doc_id for s in sentences])
-    gold, words = [s.tags for s in sentences], [s.words for s in sentences]
+    probs = corpus_probabilities(tagger, corpus, chunk=max(1, len(corpus)), cache=None)
+    gold, words = [s.tags for s in corpus], [s.words for s in corpus]
     results = {}
     for decoding in decodings or (features.decoding,):
         if decoding not in DECODINGS:
             raise ConfigError(f"decoding {decoding!r} is not one of {', '.join(DECODINGS)}")
-        tagger.decoding = decoding
+        tagger.decoding = decoding  # the Tagger's own decoding path, as the saved model will decode
         results[decoding] = evaluate(gold, [tagger.decode_words(p).tags for p in probs], words)
     return results if decodings else results[features.decoding]
 
