@@ -1,4 +1,4 @@
-"""``train``, ``runs``, ``resume`` and ``cancel``.
+"""``train``, ``resume`` and ``cancel`` (``runs`` and its actions: cli/runs.py).
 
 Several processes or GPUs (DDP): ``accelerate launch --multi_gpu --num_processes N -m ner_demo train --config ...``;
 without a GPU that starts N CPU processes over gloo (accelerate's ``--cpu`` launcher needs MPI for N > 1).
@@ -10,14 +10,12 @@ import argparse
 import signal
 from contextlib import contextmanager
 
-from ner_demo.cli.common import add_json_flag, print_json
 from ner_demo.errors import ConfigError
 from ner_demo.training import background, create_run, resume, train
-from ner_demo.training.background import checked_runs
 from ner_demo.training.common import distributed_state
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.lifecycle import run_training
-from ner_demo.training.runs import Run, format_runs_table
+from ner_demo.training.runs import Run
 
 
 def register(subparsers) -> None:
@@ -43,11 +41,6 @@ def register(subparsers) -> None:
     p.add_argument("--run-dir", help="(internal) train this existing run folder, as a background process does")
     p.add_argument("--resume", action="store_true", help="(internal, with --run-dir) resume it")
     p.set_defaults(func=_train)
-
-    p = subparsers.add_parser("runs", help="list runs with their state, progress and best dev F1")
-    p.add_argument("--runs-dir", default="runs")
-    add_json_flag(p)
-    p.set_defaults(func=_runs)
 
     p = subparsers.add_parser("resume", help="continue a failed or cancelled run from its newest complete checkpoint")
     p.add_argument("run_id")
@@ -116,15 +109,6 @@ def _train(args) -> int:
     with _cancel_on_signals(run):
         train(config, run=run)
     return _print_outcome(run.read_status()) if main else 0
-
-
-def _runs(args) -> int:
-    runs = checked_runs(args.runs_dir)  # a run whose process died (kill -9) is listed as failed
-    if args.json:
-        print_json([r.to_dict() for r in runs])
-    else:
-        print(format_runs_table(runs))
-    return 0
 
 
 def _resume(args) -> int:
