@@ -217,3 +217,31 @@ def test_cli_delete_of_an_active_run_is_refused_in_one_line(tmp_path):
     done = _cli("runs", "delete", run.id, "--yes", "--runs-dir", str(tmp_path))
     assert done.returncode == 1 and done.stderr.startswith(f"error: run {run.id} is queued: it cannot be deleted")
     assert isinstance(manage.RunActiveError("x"), NerDemoError)
+
+
+# ---- the Train tab's handlers (train_runs.py) -------------------------------------------------------
+
+
+def test_the_tabs_table_applies_state_and_sort(three_runs, monkeypatch):
+    from ner_demo.app import train_runs
+
+    root, a, b, c = three_runs
+    monkeypatch.setenv("NER_DEMO_RUNS", str(root))
+    rows = train_runs.show_runs("finished", "", "best")
+    assert [(row[0], row[1], row[3], row[9]) for row in rows] == [(c, "alpha", "finished", 0.8),
+                                                                  (a, "Zeta baseline", "finished", 0.4)]
+    assert rows[1][2] == "conll, keep" and train_runs.VIEW_HEADERS[9] == "best dev F1"
+
+
+def test_the_tabs_delete_step_refuses_a_queued_run_before_asking(tmp_path, monkeypatch):
+    import gradio as gr
+
+    from ner_demo.app import train_runs
+
+    monkeypatch.setenv("NER_DEMO_RUNS", str(tmp_path))
+    run = Run.create(TrainConfig(name="waiting", backbone="offline-minilm"), tmp_path)
+    with pytest.raises(gr.Error, match=f"run {run.id} is queued: it cannot be deleted now"):
+        train_runs.ask_delete(run.id)
+    with pytest.raises(gr.Error, match="no run '../x' in the runs folder"):
+        train_runs.confirm_delete("../x", "all", "", "newest")
+    assert run.config_path.is_file()
