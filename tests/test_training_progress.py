@@ -289,3 +289,33 @@ def test_the_hint_is_written_when_a_run_ends_at_dev_f1_0(model_dir, tmp_path, mo
     monkeypatch.setattr(common, "eval_record", nothing_found)
     run = train(tiny_config(model_dir, tmp_path / "runs", epochs=1))
     assert run.read_status()["hint"].startswith("dev F1 is 0.0000: no dev entity was found exactly")
+
+
+def test_the_train_tab_warns_at_start_and_still_starts_the_run(model_dir, tmp_path, monkeypatch):
+    from ner_demo.training import background
+
+    monkeypatch.setenv("NER_DEMO_RUNS", str(tmp_path / "runs"))
+    launched = []
+    monkeypatch.setattr(background, "_launch", lambda run, resume: launched.append(run.id))
+    form = train_form(backbone=str(model_dir), dataset=tr.DATASET_UPLOAD, train_file=str(TRAIN), dev_file=str(DEV),
+                      name="small", learning_rate=3e-3, batch_size=16, epochs=3, max_length=48, warmup_ratio=0.0,
+                      weight_decay=0.0, seed=1)
+    with pytest.warns(UserWarning, match=r"^20 train sentences with batch_size 16: 2 steps per epoch, 6 steps in all"):
+        train_tab.start_training(*form)
+    (info,) = list_runs(tmp_path / "runs")
+    assert launched and set(launched) == {info.run_id}  # started (the stub launches no process: polls retry it)
+
+
+def test_the_cli_prints_the_warning_before_it_launches_a_background_run(model_dir, tmp_path, monkeypatch, capsys):
+    from ner_demo.cli import main
+    from ner_demo.training import background
+
+    started = []
+    monkeypatch.setattr(background, "start", lambda config, queue=False: started.append(config) or
+                        Run.create(config, config.runs_dir))  # no process: the log line is tested above
+    config = tiny_config(model_dir, tmp_path / "runs", epochs=1)
+    sets = [a for key, value in config.to_dict().items() for a in ("--set", f"{key}={'none' if value is None else value}")]
+    assert main(["train", "--background", *sets]) == 0 and len(started) == 1
+    assert capsys.readouterr().err == ("warning: 20 train sentences with batch_size 4: 5 steps per epoch, 5 steps in "
+                                       "all (1 epoch). With so few steps dev F1 will likely be 0.0000: use more data, "
+                                       "a smaller batch_size or more epochs.\n")

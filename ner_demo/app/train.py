@@ -22,6 +22,7 @@ from ner_demo.training import background
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import load_splits_for
 from ner_demo.training.hardware import choose
+from ner_demo.training.preflight import prelaunch_warning
 from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs
 
 POLL_SECONDS = 2.0
@@ -48,6 +49,8 @@ def _start(values: dict, config_cls: type) -> tuple:
         raise gr.Error(ds.missing_conll2003_note().replace("**", ""))
     if config.train_file:  # read uploads now: a bad file is reported here (file, line, problem), not by the run
         load_splits_for(config)
+    if warning := prelaunch_warning(config):  # not an error: the run starts, and its progress repeats it
+        gr.Warning(warning)
     run = background.start(config, runs_dir())
     return _watch(run.id)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 from contextlib import contextmanager
 
 from ner_demo.errors import ConfigError
@@ -15,6 +16,7 @@ from ner_demo.training import background, create_run, resume, train
 from ner_demo.training.common import distributed_state
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.lifecycle import run_training
+from ner_demo.training.preflight import prelaunch_warning
 from ner_demo.training.runs import Run
 
 
@@ -98,7 +100,9 @@ def _train(args) -> int:
         raise ConfigError("give --config FILE (see training/*.yaml) and/or --set key=value overrides")
     config = TrainConfig.from_file(args.config) if args.config else TrainConfig()
     config = config.with_overrides(args.overrides)
-    if args.background:
+    if args.background:  # a foreground run prints its warning as it starts (the engine's log line)
+        if warning := prelaunch_warning(config):
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
         run = background.start(config, queue=args.queue)
         print(f"started run {run.id} in the background ({run.path}); follow it with `python -m ner_demo runs`")
         return 0
