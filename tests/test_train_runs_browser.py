@@ -16,6 +16,7 @@ from ner_demo.training.runs import Run, list_runs
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
+TIMEOUT_MS = 60_000  # a safety net on busy cores; every wait is for a state of the page
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing: `bash run.sh test` installs it (apt-get install chromium)",
                 allow_module_level=True)
@@ -46,7 +47,7 @@ def page(runs, trained_tiny_dir):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(TIMEOUT_MS)
         page.goto(url)
         page.get_by_role("tab", name="Train").click()
         yield page
@@ -67,8 +68,8 @@ def test_the_table_lists_every_run_and_the_filter_narrows_it(page, runs):
     for run in made.values():
         _cell(page, run.id).first.wait_for()
     page.locator("#runs-filter").get_by_role("textbox").fill("zeta")
-    sync_api.expect(_cell(page, made["best"].id)).to_have_count(0)
-    sync_api.expect(_cell(page, made["broken"].id)).to_have_count(0)
+    sync_api.expect(_cell(page, made["best"].id)).to_have_count(0, timeout=TIMEOUT_MS)
+    sync_api.expect(_cell(page, made["broken"].id)).to_have_count(0, timeout=TIMEOUT_MS)
     _cell(page, made["old"].id).first.wait_for()
     page.locator("#runs-filter").get_by_role("textbox").fill("")
     _cell(page, made["best"].id).first.wait_for()
@@ -79,7 +80,7 @@ def test_a_clicked_row_is_selected_and_can_be_renamed(page, runs):
     _cell(page, made["best"].id).first.click()
     name = page.locator("#runs-name").get_by_role("textbox")
     tags = page.locator("#runs-tags").get_by_role("textbox")
-    sync_api.expect(tags).to_have_value("keep")  # the selected run's own tags, filled in
+    sync_api.expect(tags).to_have_value("keep", timeout=TIMEOUT_MS)  # the selected run's own tags, filled in
     name.fill("CoNLL champion")
     page.locator("#runs-rename").click()
     page.locator("#runs-message").get_by_text(f"Run {made['best'].id} is now called “CoNLL champion”.").wait_for()
@@ -94,7 +95,7 @@ def test_delete_asks_first_and_keep_it_keeps_the_run(page, runs):
     question = page.locator("#runs-confirm-text")
     question.get_by_text(re.compile(rf"Delete run {re.escape(made['broken'].id)}\?")).wait_for()
     page.locator("#runs-keep").click()
-    sync_api.expect(page.locator("#runs-confirm-delete")).to_be_hidden()
+    sync_api.expect(page.locator("#runs-confirm-delete")).to_be_hidden(timeout=TIMEOUT_MS)
     assert made["broken"].config_path.is_file()
     _cell(page, made["broken"].id).first.wait_for()
 
@@ -106,7 +107,7 @@ def test_delete_after_confirming_removes_the_run_from_the_table_and_the_disk(pag
     page.locator("#runs-confirm-text").get_by_text(re.compile(rf"Delete run {re.escape(made['broken'].id)}")).wait_for()
     page.locator("#runs-confirm-delete").click()
     page.locator("#runs-message").get_by_text(f"Deleted run {made['broken'].id}.").wait_for()
-    sync_api.expect(_cell(page, made["broken"].id)).to_have_count(0)
+    sync_api.expect(_cell(page, made["broken"].id)).to_have_count(0, timeout=TIMEOUT_MS)
     assert not made["broken"].path.exists()
     assert {r.run_id for r in list_runs(root / "runs")} == {made["old"].id, made["best"].id}
     page.locator("#train-progress").get_by_text("No run selected").wait_for()  # not the deleted run's progress
