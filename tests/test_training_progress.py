@@ -319,3 +319,20 @@ def test_the_cli_prints_the_warning_before_it_launches_a_background_run(model_di
     assert capsys.readouterr().err == ("warning: 20 train sentences with batch_size 4: 5 steps per epoch, 5 steps in "
                                        "all (1 epoch). With so few steps dev F1 will likely be 0.0000: use more data, "
                                        "a smaller batch_size or more epochs.\n")
+
+
+def test_elapsed_time_counts_the_set_up_before_the_first_step(model_dir, tmp_path, monkeypatch):
+    import time
+
+    from ner_demo.training import loop
+
+    real = loop.prepare
+
+    def slow_set_up(config, run):  # as if reading the data and loading the model had taken 1000 s
+        setup = real(config, run)
+        run.write_status(process_started_s=time.time() - 1000.0)
+        return setup
+
+    monkeypatch.setattr(loop, "prepare", slow_set_up)
+    run = train(tiny_config(model_dir, tmp_path / "runs", epochs=1))
+    assert all(r["elapsed_s"] >= 1000.0 for r in run.metrics("train")) and run.read_status()["elapsed_s"] >= 1000.0

@@ -58,8 +58,12 @@ class Progress:
         self.evals_done = start_step // self.steps_per_epoch  # a resume starts after its epoch's evaluation
         self.eval_s: float | None = None  # the last evaluation's measured time
         self.checkpoint_s: float | None = None  # the last checkpoint write's measured time
-        # Elapsed time adds up over the processes of a resumed run (the ETA uses this process's pace only).
-        self.elapsed_before = float(run.read_status().get("elapsed_s") or 0) if is_main else 0.0
+        # Elapsed time adds up over the processes of a resumed run (the ETA uses this process's pace only),
+        # and counts this process's set-up (data, model) from when run_training marked it running.
+        status = run.read_status() if is_main else {}
+        self.elapsed_before = float(status.get("elapsed_s") or 0)
+        began = status.get("process_started_s") if status.get("pid") == os.getpid() else None
+        self.t_clock = min(self.t_start, float(began)) if isinstance(began, (int, float)) else self.t_start
         self.loss_sum = 0.0
         self.n = 0
         self.tokens = 0
@@ -131,7 +135,7 @@ class Progress:
         record = {
             "kind": "train", "step": step, "epoch": round(step / self.steps_per_epoch, 4), "loss": loss,
             "lr": lr, "tokens_per_s": round(tokens / max(now - self.t_window, 1e-9), 1),
-            "elapsed_s": round(self.elapsed_before + now - self.t_start, 2),
+            "elapsed_s": round(self.elapsed_before + now - self.t_clock, 2),
         }
         if self.is_main:
             self.run.log_metrics(record)
@@ -150,7 +154,7 @@ class Progress:
             "epoch": round(step / self.steps_per_epoch, 4),
             "lr": lr,
             "eta_s": _round(self.eta(step)),
-            "elapsed_s": round(self.elapsed_before + self.t_status - self.t_start, 1),
+            "elapsed_s": round(self.elapsed_before + self.t_status - self.t_clock, 1),
             "phase": self.training_phase(step),
         }
         if record is not None:
@@ -167,7 +171,7 @@ class Progress:
         with ``step``, the ETA is refreshed too (it still counts the evaluation that starts now)."""
         if self.is_main:
             eta = {"eta_s": _round(self.eta(step))} if step is not None else {}
-            self.run.write_status(phase=text, elapsed_s=round(self.elapsed_before + time.time() - self.t_start, 1),
+            self.run.write_status(phase=text, elapsed_s=round(self.elapsed_before + time.time() - self.t_clock, 1),
                                   **eta)
 
     def status_due(self) -> bool:

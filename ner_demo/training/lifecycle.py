@@ -32,6 +32,7 @@ def run_training(run: Run, resume: bool = False, callbacks: Sequence = ()) -> di
         run.clear_cancel()
         # message=None: a resumed run must not keep saying "cancelled" (or anything else said before).
         run.write_status(state="running", pid=os.getpid(), started=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                         process_started_s=time.time(),  # Progress counts the set-up in the elapsed time
                          error=None, message=None, resumed=resume, processes=dist.num_processes,
                          phase="preparing the data and the model", skipped_checkpoints=[], hint=None)
     try:
