@@ -32,7 +32,8 @@ def _run(runs_dir: Path, name: str, state: str, f1: float | None) -> Run:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs_browser")
-    made = {"old": _run(root / "runs", "old", "finished", 0.41), "broken": _run(root / "runs", "broken", "failed", None),
+    made = {"old": _run(root / "runs", "old", "finished", 0.41),
+            "broken": _run(root / "runs", "broken", "failed", None),
             "best": _run(root / "runs", "best", "finished", 0.83)}
     manage.rename_run(made["old"].id, "Zeta baseline", root / "runs")
     manage.tag_run(made["best"].id, "keep", root / "runs")

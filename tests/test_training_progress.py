@@ -314,7 +314,8 @@ def test_the_cli_prints_the_warning_before_it_launches_a_background_run(model_di
     monkeypatch.setattr(background, "start", lambda config, queue=False: started.append(config) or
                         Run.create(config, config.runs_dir))  # no process: the log line is tested above
     config = tiny_config(model_dir, tmp_path / "runs", epochs=1)
-    sets = [a for key, value in config.to_dict().items() for a in ("--set", f"{key}={'none' if value is None else value}")]
+    sets = [a for key, value in config.to_dict().items()
+            for a in ("--set", f"{key}={'none' if value is None else value}")]
     assert main(["train", "--background", *sets]) == 0 and len(started) == 1
     assert capsys.readouterr().err == ("warning: 20 train sentences with batch_size 4: 5 steps per epoch, 5 steps in "
                                        "all (1 epoch). With so few steps dev F1 will likely be 0.0000: use more data, "

@@ -278,7 +278,8 @@ class CustomLoop:
         epoch = st.epoch + st.batch_in_epoch / self.steps_per_epoch
         with self.progress.paused(), (self.average.swapped_in() if self.average else nullcontext()):
             averaged = self.average.count if self.average else 0
-            record = dev_evaluation(s, self.model, st.step, round(epoch, 4), averaged, self.progress) if s.is_main else None
+            record = (dev_evaluation(s, self.model, st.step, round(epoch, 4), averaged, self.progress)
+                      if s.is_main else None)
             record = self.broadcast(record)  # one evaluation, one decision for every process
             st.last_eval_step = st.step
             if record["strict_f1"] > st.best_f1:
