@@ -92,6 +92,9 @@ def test_a_clicked_row_is_selected_and_can_be_renamed(page, runs):
 def test_delete_asks_first_and_keep_it_keeps_the_run(page, runs):
     root, made = runs
     _cell(page, made["broken"].id).first.click()
+    # selected: its (empty) name and tags replace the renamed run's, and nothing is being asked yet
+    sync_api.expect(page.locator("#runs-name").get_by_role("textbox")).to_have_value("", timeout=TIMEOUT_MS)
+    sync_api.expect(page.locator("#runs-tags").get_by_role("textbox")).to_have_value("", timeout=TIMEOUT_MS)
     page.locator("#runs-delete").click()
     question = page.locator("#runs-confirm-text")
     question.get_by_text(re.compile(rf"Delete run {re.escape(made['broken'].id)}\?")).wait_for()
@@ -101,9 +104,20 @@ def test_delete_asks_first_and_keep_it_keeps_the_run(page, runs):
     _cell(page, made["broken"].id).first.wait_for()
 
 
+def test_selecting_another_run_withdraws_the_question(page, runs):
+    root, made = runs
+    page.locator("#runs-delete").click()  # the broken run is still selected
+    page.locator("#runs-confirm-text").get_by_text(re.compile(rf"Delete run {re.escape(made['broken'].id)}")).wait_for()
+    _cell(page, made["old"].id).first.click()
+    sync_api.expect(page.locator("#runs-confirm-delete")).to_be_hidden(timeout=TIMEOUT_MS)
+    sync_api.expect(page.locator("#runs-name").get_by_role("textbox")).to_have_value("Zeta baseline", timeout=TIMEOUT_MS)
+    assert made["broken"].config_path.is_file()
+
+
 def test_delete_after_confirming_removes_the_run_from_the_table_and_the_disk(page, runs):
     root, made = runs
     _cell(page, made["broken"].id).first.click()
+    sync_api.expect(page.locator("#runs-name").get_by_role("textbox")).to_have_value("", timeout=TIMEOUT_MS)
     page.locator("#runs-delete").click()
     page.locator("#runs-confirm-text").get_by_text(re.compile(rf"Delete run {re.escape(made['broken'].id)}")).wait_for()
     page.locator("#runs-confirm-delete").click()

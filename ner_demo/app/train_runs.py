@@ -163,11 +163,20 @@ def build(watched: gr.Dropdown) -> RunsPanel:
     text.change(show_runs, view_inputs, view, api_visibility="private", **LIGHT)
     feed.change(show_runs, view_inputs, view, api_visibility="private", **LIGHT)
     picked = view.select(pick_row, None, watched, api_visibility="private", **LIGHT)
+    asking = [confirm, question, pending]
     watched.change(fill_meta, watched, [name, tags], api_visibility="private", **LIGHT)
-    rename_button.click(rename, [watched, name, *view_inputs], [view, message], api_name="rename_run", **LIGHT)
-    tag_button.click(retag, [watched, tags, *view_inputs], [view, message], api_name="tag_run", **LIGHT)
-    delete_button.click(ask_delete, watched, [confirm, question, pending], api_name="ask_delete_run", **LIGHT)
-    keep.click(keep_run, None, [confirm, question, pending], api_visibility="private", **LIGHT)
-    deleted = yes.click(confirm_delete, [pending, *view_inputs], [confirm, question, pending, watched, view, message],
+    watched.change(keep_run, None, asking, api_visibility="private", **LIGHT)  # a question is about one run only
+    quiet = {"api_visibility": "private", **LIGHT}
+    # On a failure the toast names the problem; the line below the table must not still report the last success.
+    rename_button.click(rename, [watched, name, *view_inputs], [view, message], api_name="rename_run",
+                        **LIGHT).failure(lambda: "", None, message, **quiet)
+    tag_button.click(retag, [watched, tags, *view_inputs], [view, message], api_name="tag_run",
+                     **LIGHT).failure(lambda: "", None, message, **quiet)
+    delete_button.click(ask_delete, watched, asking, api_name="ask_delete_run",
+                        **LIGHT).failure(lambda: (gr.Group(visible=False), "", "", ""), None, [*asking, message],
+                                         **quiet)
+    keep.click(keep_run, None, asking, **quiet)
+    deleted = yes.click(confirm_delete, [pending, *view_inputs], [*asking, watched, view, message],
                         api_name="delete_run", **LIGHT)
+    deleted.failure(lambda: (gr.Group(visible=False), "", "", ""), None, [*asking, message], **quiet)
     return RunsPanel(feed, (picked, deleted))
