@@ -185,6 +185,12 @@ def _nervaluate(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) ->
     return found
 
 
+def clear_memo() -> None:
+    """Forget every remembered nervaluate result."""
+    with _NERVALUATE_LOCK:
+        _NERVALUATE.clear()
+
+
 def _nervaluate_outcomes(
     gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
 ) -> dict[str, dict[EntityKey, str]]:
