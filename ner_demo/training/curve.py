@@ -32,6 +32,7 @@ from ner_demo.errors import ConfigError, NerDemoError
 from ner_demo.training import background
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import load_splits_for
+from ner_demo.training.limits import check_backbone_limits
 from ner_demo.training.runs import ACTIVE_STATES, Run, write_json_atomic
 
 CURVES_DIR = "curves"
@@ -122,6 +123,7 @@ def start_curve(config: TrainConfig, shares: str | Sequence[float] = DEFAULT_SHA
     """Queue one run per share (the first starts now if nothing trains) and write the curve file."""
     shares = parse_shares(shares)
     root = Path(runs_dir or config.runs_dir)
+    check_backbone_limits(config)  # what would refuse every run, before any is queued
     points = plan(config, shares)
     configs = [dataclasses.replace(config, limit_train_sentences=n, name=f"{config.name or 'run'}-lc{round(100 * s)}")
                for s, n in points]
