@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 
 from ner_demo.cli.common import add_json_flag, print_json
+from ner_demo.cli.train import _config_of
 from ner_demo.training import background
-from ner_demo.training.config import TrainConfig
 from ner_demo.training.curve import DEFAULT_SHARES, curve_active, format_curve, list_curves, read_curve, start_curve
 from ner_demo.training.run_queue import format_queue_table
 
@@ -27,7 +27,8 @@ def register(subparsers) -> None:
         "learning-curve", help="will more data help? train on growing shares of the train sentences",
         description="Queue one run per share of the train sentences (the first N sentences: nested subsets that "
                     "keep their documents), the same config and seed otherwise. The config's "
-                    "limit_train_sentences is the 100%% point. The result goes to RUNS_DIR/curves/ID.json.")
+                    "limit_train_sentences is the 100% point. The result goes to RUNS_DIR/curves/ID.json.")
+    p.add_argument("--recipe", help="a named recipe (`python -m ner_demo recipes` lists them)")
     p.add_argument("--config", help="a YAML or JSON file of TrainConfig keys (e.g. training/conll2003_offline_minilm.yaml)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override one key; repeat for more (e.g. --set limit_train_sentences=2000)")
@@ -58,8 +59,7 @@ def _queue(args) -> int:
 
 
 def _learning_curve(args) -> int:
-    config = TrainConfig.from_file(args.config) if args.config else TrainConfig()
-    config = config.with_overrides(args.overrides)
+    config = _config_of(args)  # as `train`: --recipe or --config, then the --set overrides
     record = start_curve(config, args.shares)
     if not args.json:
         sizes = ", ".join(str(r["train_sentences"]) for r in record["runs"])
