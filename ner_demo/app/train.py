@@ -15,11 +15,8 @@ import gradio as gr
 import ner_demo.app.data_format as ds
 import ner_demo.app.train_curve as train_curve
 import ner_demo.app.train_format as tr
-<<<<<<< HEAD
 import ner_demo.app.train_queue as train_queue
-=======
 import ner_demo.app.train_recipes as recipes_ui
->>>>>>> main
 from ner_demo.app.common import LIGHT, SERIAL, friendly, runs_dir, wire
 from ner_demo.errors import NerDemoError
 from ner_demo.models import OFFLINE_ENCODER

@@ -12,10 +12,10 @@ import gradio as gr
 import ner_demo.app.train_format as tr
 from ner_demo.app.common import LIGHT, SERIAL, friendly, runs_dir, wire
 from ner_demo.errors import ConfigError
+from ner_demo.plots.training import learning_curve_figure
 from ner_demo.training import background
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.curve import DEFAULT_SHARES, curve_active, list_curves, read_curve, start_curve
-from ner_demo.training.curve_plot import learning_curve_figure
 
 POLL_SECONDS = 2.0
 POINT_HEADERS = ["share", "train sentences", "run", "state", "dev F1"]
