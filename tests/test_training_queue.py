@@ -231,3 +231,11 @@ def test_cli_train_queue_lists_it_and_queue_cancel_takes_it_out(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_foreground_run_being_set_up_is_not_in_the_queue(tmp_path):
+    runs = tmp_path / "runs"
+    run = background.create_claimed(_config(runs, "fg"), runs)  # this process trains it; not yet "running"
+    assert run.read_status()["state"] == "queued" and queue_entries(runs) == []
+    with pytest.raises(NerDemoError, match=rf"^run {run.id} is not in the queue \(it has started: use cancel to stop it\)$"):
+        background.cancel_queued(run.id, runs)

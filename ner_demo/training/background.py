@@ -217,6 +217,8 @@ def create_claimed(config: TrainConfig, runs_dir: str | Path | None = None, pid:
         if busy is not None:
             raise RunBusyError(busy_message(busy))
         run = Run.create(config, root)
+        # launched: started by its own process, not waiting in the queue (nothing else may launch or dequeue it)
+        run.write_status(launched=True, pid=pid or os.getpid())
         write_json_atomic(root / ACTIVE_FILE, {"run_id": run.id, "pid": pid or os.getpid()})
     return run
 
