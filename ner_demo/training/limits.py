@@ -1,4 +1,5 @@
-"""What a backbone can train, checked before a run folder exists: ``max_length`` against its positions."""
+"""What a backbone can train, checked before a run folder exists: ``max_length`` against its positions,
+and an ``init_from`` model that can be fine-tuned."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import os
 from ner_demo.errors import ConfigError, ModelLoadError
 from ner_demo.models import resolve_backbone
 from ner_demo.training.config import TrainConfig
+from ner_demo.training.init_from import carried_features, resolve_init_from
 
 
-def check_max_length(config: TrainConfig, limit: int | None) -> None:
+def check_max_length(config: TrainConfig, limit: int | None, model: str | None = None) -> None:
+    """``model``: how to name the model (default: the backbone)."""
     if limit and config.max_length > limit:
-        raise ConfigError(f"max_length={config.max_length}: the backbone {config.backbone} reads at most {limit} "
+        what = model or f"the backbone {config.backbone}"
+        raise ConfigError(f"max_length={config.max_length}: {what} reads at most {limit} "
                           f"positions; set max_length to {limit} or less (longer sentences are split into windows)")
 
 
@@ -44,5 +48,12 @@ def backbone_positions(name: str) -> int | None:
 
 def check_backbone_limits(config: TrainConfig) -> None:
     """Refuse, before a run folder exists, what the backbone cannot train (max_length over its positions),
-    with the message ``prepare`` gives when it finds it only at run time."""
+    with the message ``prepare`` gives when it finds it only at run time. With ``init_from``, that model is
+    resolved and checked instead (ConfigError naming the value: unknown, a run with no best/, not a
+    token-classification model), its carried features included."""
+    if config.init_from.strip():
+        source = resolve_init_from(config.init_from, config.runs_dir)
+        carried, _ = carried_features(config, source)
+        check_max_length(carried, source.positions, source.name)
+        return
     check_max_length(config, backbone_positions(config.backbone))
