@@ -21,6 +21,7 @@ from ner_demo.training import background
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import load_splits_for
 from ner_demo.training.hardware import choose
+from ner_demo.training.init_from import shipped_names
 from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs
 
 POLL_SECONDS = 2.0
@@ -142,6 +143,8 @@ def _input(f: tr.FormField):
     common = {"label": f.label, "info": f.help + (" 0: not set." if f.optional else ""), "elem_id": elem_id(f.name)}
     if f.name == "backbone":  # suggestions, and any Hub id or local folder
         return gr.Dropdown(choices=tr.BACKBONE_SUGGESTIONS, value=f.default, allow_custom_value=True, **common)
+    if f.name == "init_from":  # the shipped models offered; a finished run's id or a model folder can be typed
+        return gr.Dropdown(choices=["", *shipped_names()], value=f.default, allow_custom_value=True, **common)
     if f.name == "dataset":  # the datasets this app can train on; uploads go in train_file / dev_file
         return gr.Radio(tr.dataset_choices(False), value=tr.DATASET_CONLL, label="Dataset", elem_id=common["elem_id"],
                         info="MultiNERD is offered when the Hugging Face Hub answers; for uploads, give both files.")

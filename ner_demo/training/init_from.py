@@ -47,7 +47,8 @@ class InitSource:
         return Backbone(self.value, "local", str(self.folder))
 
 
-def _shipped_names() -> list[str]:
+def shipped_names() -> list[str]:
+    """The shipped models' names, the default first (the Train tab offers them for init_from)."""
     names = []
     try:
         names.append(shipped_model_dir().name)
@@ -57,7 +58,7 @@ def _shipped_names() -> list[str]:
 
 
 def _unknown(value: str, runs_dir: str) -> ConfigError:
-    shipped = ", ".join(_shipped_names()) or "none found"
+    shipped = ", ".join(shipped_names()) or "none found"
     with_best = [r.run_id for r in list_runs(runs_dir) if (Path(r.path) / "best" / "config.json").is_file()]
     recent = ", ".join(with_best[-3:]) or "none with a best/ yet"
     return ConfigError(f"init_from={value!r}: not a shipped model ({shipped}), a run in {Path(runs_dir).name}/ "
@@ -93,7 +94,7 @@ def resolve_init_from(value: str, runs_dir: str | Path = "runs") -> InitSource:
             kind, folder = "run", _run_best(value, path)
         else:
             kind, folder = "folder", path
-    elif value in _shipped_names():
+    elif value in shipped_names():
         kind, folder = "shipped", shipped_model_dir(value)
     elif _is_dir(Path(runs_dir) / value) and (Path(runs_dir) / value / "config.json").is_file():
         kind, folder = "run", _run_best(value, Path(runs_dir) / value)
