@@ -197,6 +197,12 @@ def test_an_encoder_without_a_token_classification_head_is_refused(start_dir, tm
         resolve_init_from(str(encoder))
 
 
+def test_the_offline_encoder_is_refused_with_a_pointer_to_backbone(tmp_path):
+    with pytest.raises(ConfigError, match=r"init_from='offline-minilm': the offline encoder is an encoder, not a "
+                                          r"trained NER model; set backbone=offline-minilm"):
+        resolve_init_from("offline-minilm", tmp_path)
+
+
 def test_a_model_with_only_pickle_weights_is_refused(start_dir, tmp_path):
     pickled = tmp_path / "pickled"
     shutil.copytree(start_dir, pickled)

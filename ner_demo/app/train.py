@@ -41,7 +41,7 @@ def check_backbone(name: str):
 
 def _start(values: dict, config_cls: type) -> tuple:
     config = tr.config_from_form(values, runs_dir(), config_cls)  # the whole config, checked before anything runs
-    problem = tr.backbone_problem(config.backbone)
+    problem = None if config.init_from.strip() else tr.backbone_problem(config.backbone)  # init_from: not used
     if problem:
         raise gr.Error(problem)
     if config.dataset == tr.DATASET_CONLL and not config.train_file and not ds.conll2003_present():

@@ -16,7 +16,9 @@ from pathlib import Path
 from ner_demo.encoding import InputFeatures
 from ner_demo.errors import ConfigError, ModelLoadError
 from ner_demo.labels import LabelSet
-from ner_demo.models import Backbone, check_local_model, other_shipped_models, shipped_model_dir
+from ner_demo.models import (
+    OFFLINE_ALIASES, OFFLINE_ENCODER, Backbone, check_local_model, other_shipped_models, shipped_model_dir,
+)
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.runs import list_runs
 
@@ -85,11 +87,15 @@ def resolve_init_from(value: str, runs_dir: str | Path = "runs") -> InitSource:
     """
     value = value.strip()
     runs_dir = str(runs_dir)
+    if value.lower() in OFFLINE_ALIASES:
+        raise ConfigError(f"init_from={value!r}: the offline encoder is an encoder, not a trained NER model; set "
+                          f"backbone={OFFLINE_ENCODER} and leave init_from empty")
     path = Path(value).expanduser()
     looks_like_path = value.startswith((".", "/", "~")) or "/" in value or _is_dir(path)
     if looks_like_path:
         if not _is_dir(path):
-            raise ConfigError(f"init_from={value!r}: no such folder")
+            raise ConfigError(f"init_from={value!r}: no such folder (init_from takes a shipped model's name, a run "
+                              "id or a local model folder; a Hub model must be downloaded to a folder first)")
         if (path / "status.json").is_file() and not (path / "model.safetensors").is_file():  # a run folder
             kind, folder = "run", _run_best(value, path)
         else:
