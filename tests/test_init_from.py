@@ -299,6 +299,19 @@ def test_freeze_layers_over_the_layer_count_is_refused(start_dir):
         freeze_lower_layers(model, 3)
 
 
+def test_freeze_layers_over_the_layer_count_is_refused_before_launch(start_dir, tmp_path):
+    config = tiny_config(start_dir, tmp_path / "runs", init_from=str(start_dir), freeze_layers=4)
+    with pytest.raises(ConfigError, match=r"freeze_layers=4: the encoder has 2 layers; use 0 to 2"):
+        background.start(config)
+    assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
+
+
+def test_freeze_layers_counts_the_kept_encoder_layers_of_a_backbone(start_dir, tmp_path):
+    config = tiny_config(start_dir, tmp_path / "runs", encoder_layers="1", freeze_layers=2)
+    with pytest.raises(ConfigError, match=r"freeze_layers=2: the encoder has 1 layers; use 0 to 1"):
+        background.start(config)
+
+
 def test_head_learning_rate_gives_the_head_its_own_groups(start_dir):
     model, _ = load_start_model(resolve_init_from(str(start_dir)), LabelSet(tuple(NEW)))
     groups = param_groups(model, 0.01, model.classifier, 5e-4)

@@ -38,6 +38,7 @@ class InitSource:
     labels: tuple[str, ...]  # its head's labels, in id order
     features: InputFeatures  # its ner_demo.json (defaults where it has none)
     positions: int | None  # max_position_embeddings
+    layers: int | None = None  # transformer layers (num_hidden_layers / n_layers)
 
     @property
     def name(self) -> str:
@@ -145,7 +146,9 @@ def _checked(value: str, kind: str, folder: Path) -> InitSource:
     except (ModelLoadError, ConfigError) as exc:
         raise ConfigError(f"init_from={value!r} ({name}): {_no_path(str(exc), folder)}") from None
     positions = config.get("max_position_embeddings")
-    return InitSource(value, kind, folder, labels, features, positions if isinstance(positions, int) else None)
+    layers = config.get("num_hidden_layers", config.get("n_layers"))
+    return InitSource(value, kind, folder, labels, features, positions if isinstance(positions, int) else None,
+                      layers if isinstance(layers, int) else None)
 
 
 def _no_path(message: str, folder: Path) -> str:
