@@ -8,7 +8,7 @@ import gradio as gr
 import ner_demo.app.data_format as ds
 import ner_demo.app.evaluate_format as ev
 from ner_demo.app.common import LIGHT, MODELS, friendly, model_name, model_picker, picker_update, wire
-from ner_demo.evaluation.plots import compare_runs_bar, confusion_heatmap, per_type_bar
+from ner_demo.plots.evaluation import compare_runs_bar, confusion_heatmap, per_type_bar
 
 EVALUATION = {"concurrency_id": "evaluation", "concurrency_limit": 2}
 

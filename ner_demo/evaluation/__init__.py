@@ -6,8 +6,8 @@ Calibration (entity-level reliability and ECE, temperatures, per-type thresholds
 fitted on a corpus by :func:`calibrate_on` (:mod:`.model_calibration`); tagging a corpus goes through
 the prediction cache of :mod:`.cache` (:func:`predict_corpus`, :func:`corpus_probabilities`).
 
-Plotly figures built from these results live in :mod:`ner_demo.evaluation.plots`, imported on
-demand so that scoring does not load plotly.
+Plotly figures built from these results live in :mod:`ner_demo.plots.evaluation`, a floor above, so
+that scoring does not load plotly.
 """
 
 from ner_demo.evaluation.analysis import (
