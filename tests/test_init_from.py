@@ -329,3 +329,18 @@ def test_head_learning_rate_is_refused_by_the_trainer_engine():
 def test_freeze_layers_with_freeze_encoder_is_refused():
     with pytest.raises(ConfigError, match=r"freeze_layers=2 with freeze_encoder=true"):
         TrainConfig(freeze_layers=2, freeze_encoder=True)
+
+
+def test_a_cleared_init_from_dropdown_starts_from_the_backbone():
+    from ner_demo.app.train_format import DATASET_CONLL, config_from_form
+
+    values = {"backbone": "offline-minilm", "dataset": DATASET_CONLL, "init_from": None, "head_learning_rate": 0}
+    config = config_from_form(values, "runs")
+    assert (config.init_from, config.head_learning_rate) == ("", None)
+
+
+def test_an_init_from_typed_in_the_form_is_stripped():
+    from ner_demo.app.train_format import DATASET_CONLL, config_from_form
+
+    values = {"backbone": "offline-minilm", "dataset": DATASET_CONLL, "init_from": " minilm-conll2003 "}
+    assert config_from_form(values, "runs").init_from == "minilm-conll2003"
