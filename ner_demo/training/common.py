@@ -92,17 +92,18 @@ def prepare(config: TrainConfig, run: Run) -> Setup:
     hardware = choose(config.device, config.precision, dist.local_process_index)
     splits = load_splits_for(config)
     notes: list[str] = []
-    set_seed(config.seed)  # a new head's initialisation depends on it
     if config.init_from.strip():  # a trained model: its encoder, tokenizer and features, its head mapped
         source = resolve_init_from(config.init_from, config.runs_dir)
         config, notes = carried_features(config, source)
         tokenizer = load_tokenizer(source.backbone)
+        set_seed(config.seed)  # dropout and batch order, as below (new rows use their own seeded generator)
         model, mapping = load_start_model(source, splits.labels, config.seed)
         notes += mapping.describe(source.name)
         model_name = source.name
     else:
         backbone = resolve_backbone(config.backbone)
         tokenizer = load_tokenizer(backbone)
+        set_seed(config.seed)  # the new head's initialisation depends on it
         model = load_token_classifier(backbone, splits.labels)
         model_name = config.backbone
     if layers := config.layer_indices():
