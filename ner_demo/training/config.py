@@ -150,8 +150,9 @@ class TrainConfig:
         default=None,
         metadata={"group": "optimisation",
                   "help": "Peak learning rate of the classification head (custom engine); empty: learning_rate. "
-                  "With init_from, a small learning_rate (e.g. 2e-5) keeps the encoder close to what it learnt "
-                  "while the head's new rows learn faster (e.g. 5e-4)."},
+                  "With init_from, a small learning_rate (e.g. 3e-5) keeps the encoder close to what it learnt "
+                  "while the head's new rows learn faster (e.g. 2e-3: they start below the trained rows; "
+                  "BENCHMARKS.md, fine-tuning to a new type)."},
     )
     class_weighted_loss: bool = field(default=False, metadata={"group": "optimisation",
                                                                "help": "Weight the loss by inverse label frequency."})
