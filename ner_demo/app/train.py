@@ -26,6 +26,7 @@ from ner_demo.training import background
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import load_splits_for
 from ner_demo.training.hardware import choose
+from ner_demo.training.init_from import shipped_names
 from ner_demo.training.preflight import prelaunch_warning
 from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs
 
@@ -46,7 +47,7 @@ def check_backbone(name: str):
 
 def _start(values: dict, config_cls: type) -> tuple:
     config = tr.config_from_form(values, runs_dir(), config_cls)  # the whole config, checked before anything runs
-    problem = tr.backbone_problem(config.backbone)
+    problem = None if config.init_from.strip() else tr.backbone_problem(config.backbone)  # init_from: not used
     if problem:
         raise gr.Error(problem)
     if config.dataset == tr.DATASET_CONLL and not config.train_file and not ds.conll2003_present():
@@ -150,6 +151,8 @@ def _input(f: tr.FormField):
     common = {"label": f.label, "info": f.help + (" 0: not set." if f.optional else ""), "elem_id": elem_id(f.name)}
     if f.name == "backbone":  # suggestions, and any Hub id or local folder
         return gr.Dropdown(choices=tr.BACKBONE_SUGGESTIONS, value=f.default, allow_custom_value=True, **common)
+    if f.name == "init_from":  # the shipped models offered; a finished run's id or a model folder can be typed
+        return gr.Dropdown(choices=["", *shipped_names()], value=f.default, allow_custom_value=True, **common)
     if f.name == "dataset":  # the datasets this app can train on; uploads go in train_file / dev_file
         return gr.Radio(tr.dataset_choices(False), value=tr.DATASET_CONLL, label="Dataset", elem_id=common["elem_id"],
                         info="MultiNERD is offered when the Hugging Face Hub answers; for uploads, give both files.")
