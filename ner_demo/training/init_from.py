@@ -25,7 +25,9 @@ from ner_demo.training.runs import list_runs
 # The inference features a model was trained with and a run can carry on: the model's weights are used
 # to them (a casing bit in token_type_ids, context words around each sentence, the window length). Not
 # carried: the serving backend and the calibration (temperatures, thresholds), fitted to the old head.
-CARRIED = ("casing", "context_words", "max_length", "decoding", "chunk_share")
+# What the starting weights were trained to read. Decoding and chunk_share are not: they are how a model is
+# read, chosen again for the new run (decoding: auto picks on its dev data).
+CARRIED = ("casing", "context_words", "max_length")
 
 
 @dataclass(frozen=True)
