@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ner_demo.app import data_format as ds
+import ner_demo.app.data_format as ds
 from ner_demo.app.evaluate_format import EvalRun
 from ner_demo.data.sources import dataset_dir
 from ner_demo.encoding import FEATURES_FILE, check_thresholds, save_calibration

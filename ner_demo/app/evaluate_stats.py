@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Callable
 
-from ner_demo.app import data_format as ds
+import ner_demo.app.data_format as ds
 from ner_demo.app.evaluate_format import EvalRun
 from ner_demo.data.sources import dataset_dir
 from ner_demo.errors import ConfigError
