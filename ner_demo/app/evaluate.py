@@ -215,8 +215,10 @@ def build(demo: gr.Blocks) -> None:
                            ("generalisation", generalisation_tab), ("calibration", calibration_tab),
                            ("compare", compare_tab)):
         view_tab.select(_set_view(view), None, open_view, api_name=f"open_{view}_view", **LIGHT)
-    # A new evaluation (or a failed one, which clears the state) redraws the open view and clears the rest.
-    wire(eval_state.change, vw.refresh, [eval_state, open_view, replicates, seed, pair, bucket_choice, metric],
+    # A new evaluation redraws the open view and clears the rest, and a failed one clears them all. The
+    # cards, not the state, trigger it: a failure's clean-up is unqueued, and an unqueued event's state
+    # changes start no .change event (gradio's page only reads changed_state_ids off the queue).
+    wire(cards.change, vw.refresh, [eval_state, open_view, replicates, seed, pair, bucket_choice, metric],
          [*intervals, *schemes, *generalisation, *calibration, *comparison, *sentence], api_name="refresh_views",
          status=interval_note)
     for trigger, name in ((intervals_tab.select, "intervals"), (replicates.submit, "intervals_by_replicates"),
@@ -242,8 +244,9 @@ def build(demo: gr.Blocks) -> None:
          api_name="save_thresholds", status=save_note)
     wire(compare_button.click, vw.compare, [eval_state, compare_model, eval_data, eval_upload, replicates, seed],
          comparison, api_name="compare", status=compare_caption, show_progress_on=compare_caption, **EVALUATION)
-    for trigger, name in ((compare_state.change, "disagreements"), (closer.input, "disagreements_by_closer")):
-        trigger(vw.show_disagreements, [compare_state, closer], [disagreement_note, disagreement_table],
+    # The caption changes with every comparison, failed (then it says so) or cleared (by a new evaluation).
+    for trigger, name in ((compare_caption.change, "disagreements"), (closer.input, "disagreements_by_closer")):
+        trigger(vw.show_disagreements, [compare_state, closer], [disagreement_note, disagreement_table, *sentence],
                 api_name=name, **LIGHT)
     disagreement_table.select(vw.pick_row, disagreement_table, sentence_number, api_name="pick_disagreement",
                               **LIGHT).then(vw.disagreement_sentence, [compare_state, sentence_number], sentence,

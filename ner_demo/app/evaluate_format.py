@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 import threading
 import time
 from collections import OrderedDict
@@ -19,6 +20,9 @@ ALL = "all"
 PER_TYPE_HEADERS = ["type", "support", "strict P", "strict R", "strict F1", "conlleval P", "conlleval R", "conlleval F1"]
 ERROR_HEADERS = ["#", "kind", "gold", "predicted", "sentence"]
 COMPARE_HEADERS = ["type", "support", "F1 A", "F1 B", "ΔF1 (B − A)", "ΔP", "ΔR"]
+
+
+_NUMBERS = itertools.count(1)
 
 
 @dataclass(eq=False)
@@ -42,6 +46,7 @@ class EvalRun:
     thresholds: dict[str, float] = field(default_factory=dict)  # the model's own, applied to ``pred``
     cached: bool = False  # scored from the predictions of an earlier evaluation
     memo: dict = field(default_factory=dict)
+    number: int = field(default_factory=lambda: next(_NUMBERS))  # this evaluation's own, in the cards
 
     @property
     def title(self) -> str:
@@ -98,7 +103,7 @@ def evaluate_run(tagger, corpus: Corpus, model: str, data: str,
     found = SCORED.get(probs, corpus, thresholds)
     if found is not None:
         return replace(found, model=model, data=data, choice=choice, data_choice=data_choice,
-                       seconds=time.perf_counter() - start, cached=True)
+                       seconds=time.perf_counter() - start, cached=True, number=next(_NUMBERS))
     decoded = [tagger.decode_words(p) for p in probs]
     pred = [p.tags for p in decoded]
     words = [s.words for s in corpus]
@@ -138,7 +143,9 @@ def metric_cards_html(run: EvalRun, interval=None) -> str:
     note = (f"{html.escape(run.title)} · {len(r.errors):,} entity errors{html.escape(kept)} · "
             f"{run.seconds:.1f} s{again}. "
             "Word-level scores (first-subword predictions); entity F1 is the number that matters.")
-    return f'<div class="ner-cards">{"".join(cards)}</div><p class="ner-card-note">{note}</p>'
+    # The evaluation's number makes every evaluation's cards differ: the views redraw on their change.
+    return (f'<div class="ner-cards" data-evaluation="{run.number}">{"".join(cards)}</div>'
+            f'<p class="ner-card-note">{note}</p>')
 
 
 def per_type_rows(result: EvaluationResult) -> list[list]:

@@ -185,9 +185,10 @@ def compare(run, model_b: str, data: str, upload: str | None, replicates: float 
 
 
 def show_disagreements(comparison, closer):
+    """The disagreement list (and the sentence panel cleared: what it showed may be of another comparison)."""
     if comparison is None:
-        return NO_COMPARISON, None
-    return cmp.disagreement_counts(comparison), cmp.disagreement_rows(comparison, closer or "all")
+        return "", None, "", "", "", ""
+    return cmp.disagreement_counts(comparison), cmp.disagreement_rows(comparison, closer or "all"), "", "", "", ""
 
 
 @friendly
