@@ -182,12 +182,15 @@ def build(demo: gr.Blocks) -> None:
                 disagreement_table = gr.Dataframe(headers=cmp.DISAGREEMENT_HEADERS, interactive=False, max_height=300,
                                                   elem_id="disagreement-table")
                 compare_state = gr.State(None)
-        with gr.Group():
-            sentence_caption = gr.Markdown(elem_id="sentence-caption")
-            with gr.Row():
-                sentence_gold = gr.HTML(elem_id="sentence-gold", label="Gold")
-                sentence_a = gr.HTML(elem_id="sentence-a", label="Predicted (A)")
-                sentence_b = gr.HTML(elem_id="sentence-b", label="B")
+        gr.Markdown("### Sentence\nA row picked in *why these differ* or in the disagreement list, drawn whole.")
+        sentence_caption = gr.Markdown(elem_id="sentence-caption")
+        with gr.Row():
+            sentence_views = []
+            for title, elem_id in (("Gold", "sentence-gold"), ("Predicted (A)", "sentence-a"), ("B", "sentence-b")):
+                with gr.Column():
+                    gr.Markdown(f"**{title}**")
+                    sentence_views.append(gr.HTML(elem_id=elem_id))
+            sentence_gold, sentence_a, sentence_b = sentence_views
         sentence_number = gr.Number(visible=False, precision=0)
 
     eval_outputs = [cards, per_type_plot, per_type_table, confusion_plot, error_kind, error_type, error_table,
