@@ -56,17 +56,18 @@ def main() -> None:
     parser.add_argument("--ceiling-only", action="store_true", help="measure only the network ceiling")
     args = parser.parse_args()
 
-    from ner_demo.backends import OnnxBackend, OnnxModel, cpu_threads
+    from ner_demo.backends import OnnxBackend, cpu_threads
     from ner_demo.data.sources import load_split
     from ner_demo.evaluation import evaluate
-    from ner_demo.inference import Tagger, load_model
+    from ner_demo.inference import Tagger
     from ner_demo.export import cached_export
+    from ner_demo.models import OnnxModel, load_trained
 
     corpus = load_split("conll2003", args.split)
     sentences = corpus.sentences[: args.limit or None]
     words, docs, gold = [list(s.words) for s in sentences], [s.doc_id for s in sentences], [list(s.tags) for s in sentences]
     n_words = sum(map(len, words))
-    model, tokenizer, features = load_model(args.model)
+    model, tokenizer, features = load_trained(args.model)
     if args.ceiling_only:
         return network_ceiling(model, tokenizer, features, words, docs, n_words, args.rounds)
     graphs = {"plain": cached_export(model, tokenizer)}

@@ -13,24 +13,18 @@ and every backend is scored by the same code, so their F1 and speed compare like
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from ner_demo.errors import ConfigError, ModelLoadError
-from ner_demo.models import accepts_token_types
+from ner_demo.models import OnnxModel, accepts_token_types
 
 # torch, onnxruntime and transformers are deferred into the backend that runs on each: an ONNX backend
 # must start without importing torch, and a PyTorch one without onnxruntime.
 
 BACKENDS = ("torch-fp32", "torch-bf16", "torch-fp16", "torch-int8", "onnx-fp32", "onnx-int8")
-EXPORT_FILE = "export.json"
-# The graph files of an export folder, by backend; export.json may name others.
-ONNX_FILES = {"onnx-fp32": "model.onnx", "onnx-int8": "model.int8.onnx"}
 
 
 class Backend(Protocol):
@@ -119,68 +113,6 @@ class TorchBackend:
 
 
 # ---- ONNX Runtime --------------------------------------------------------------------------------
-
-
-@dataclass
-class OnnxModel:
-    """An export folder (``ner_demo.export``): graphs + config + tokenizer, no PyTorch weights.
-
-    Stands in for the PyTorch model where the Tagger needs one: ``config`` carries the labels and the
-    position limit.
-    """
-
-    folder: Path
-    config: object  # transformers.PretrainedConfig
-    files: dict[str, str]  # backend name -> graph file inside ``folder``
-    default_backend: str
-    info: dict = field(default_factory=dict)  # export.json as written
-
-    def graph(self, backend: str) -> Path:
-        if backend not in self.files:
-            raise ConfigError(
-                f"{self.folder}: has no {backend} graph (it has {', '.join(sorted(self.files))}); "
-                f"export it with `python -m ner_demo export --model SRC --format onnx"
-                f"{' --quantize int8' if backend == 'onnx-int8' else ''}`"
-            )
-        return self.folder / self.files[backend]
-
-
-def is_onnx_folder(path: str | Path) -> bool:
-    folder = Path(path)
-    return folder.is_dir() and (
-        (folder / EXPORT_FILE).is_file() or any((folder / f).is_file() for f in ONNX_FILES.values())
-    )
-
-
-def load_onnx_model(folder: str | Path, config=None) -> OnnxModel:
-    """An export folder; ``config`` stands in for its config.json (a cached export holds graphs only)."""
-    from transformers import AutoConfig
-
-    folder = Path(folder)
-    info: dict = {}
-    if (folder / EXPORT_FILE).is_file():
-        try:
-            info = json.loads((folder / EXPORT_FILE).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ModelLoadError(f"{folder / EXPORT_FILE}: not valid JSON ({exc.msg}); re-run the export") from None
-    named = info.get("files") or ONNX_FILES
-    if not isinstance(named, dict) or any(b not in BACKENDS or not isinstance(f, str) or Path(f).name != f
-                                          for b, f in named.items()):
-        # Plain file names only: an export.json must not point the loader outside its folder.
-        raise ModelLoadError(f"{folder / EXPORT_FILE}: 'files' must map backend names to file names in the folder")
-    files = {b: f for b, f in named.items() if (folder / f).is_file()}
-    if not files:
-        raise ModelLoadError(f"{folder}: no ONNX graph ({', '.join(ONNX_FILES.values())}); re-run the export")
-    try:
-        config = config or AutoConfig.from_pretrained(folder, trust_remote_code=False)
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"{folder}: cannot read config.json ({exc})") from exc
-    if not getattr(config, "id2label", None) or len(config.id2label) < 2:
-        raise ModelLoadError(f"{folder}: config.json has no id2label for NER labels")
-    default = info.get("default_backend")
-    if default not in files:  # int8 when present: the export checked its agreement with fp32
-        default = "onnx-int8" if "onnx-int8" in files else next(iter(files))
-    return OnnxModel(folder, config, files, default, info)
 
 
 class OnnxBackend:

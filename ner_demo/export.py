@@ -49,11 +49,11 @@ from typing import Sequence
 
 import numpy as np
 
-from ner_demo.backends import EXPORT_FILE, ONNX_FILES, OnnxBackend, OnnxModel, is_onnx_folder, softmax
+from ner_demo.backends import OnnxBackend, softmax
 from ner_demo.data.sources import data_home
 from ner_demo.encoding import FEATURES_FILE
 from ner_demo.errors import ConfigError, ExportError
-from ner_demo.models import accepts_token_types, load_trained
+from ner_demo.models import EXPORT_FILE, ONNX_FILES, OnnxModel, accepts_token_types, is_onnx_folder, load_trained
 
 # torch, onnxruntime and onnx are deferred into the functions that make a graph: the Tagger imports this
 # module, and serving an export folder (ONNX Runtime) must start without importing torch.
@@ -293,7 +293,10 @@ def fingerprint(model) -> str:
     """
     import torch
 
-    digest = hashlib.sha256(model.config.to_json_string(use_diff=False).encode())
+    # The config without `_name_or_path`: the folder it was loaded from (relative or absolute, a clone or
+    # another checkout) is not the model, and must not force a second export of the same weights.
+    config = {k: v for k, v in model.config.to_dict().items() if k != "_name_or_path"}
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
     with torch.no_grad():
         for name, tensor in model.state_dict().items():
             t = tensor.detach().to("cpu").contiguous()

@@ -19,17 +19,15 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ner_demo.backends import (
-    BACKENDS, Backend, OnnxBackend, OnnxModel, TorchBackend, apply_temperature, is_onnx_folder, load_onnx_model,
-)
+from ner_demo.backends import BACKENDS, Backend, OnnxBackend, TorchBackend, apply_temperature
 from ner_demo.decoding import DECODINGS, viterbi_bio
 from ner_demo.encoding import (
     InputFeatures, Window, casing_flags, check_chunk_share, check_temperature, check_thresholds,
     check_type_temperatures, plan_sequence, sequences_for, word_pieces,
 )
-from ner_demo.errors import ConfigError, InputTooLargeError, ModelLoadError
+from ner_demo.errors import ConfigError, InputTooLargeError
 from ner_demo.export import cached_export
-from ner_demo.models import Backbone, load_tokenizer, load_trained
+from ner_demo.models import OnnxModel, load_onnx_model, load_trained
 from ner_demo.scripts import script_warning
 from ner_demo.spans import Entity, Word, iob2_word_spans, split_words, word_tags_to_entities
 
@@ -156,19 +154,6 @@ def pick_backend(model, backend: str, precision: str, device: str, preferred: st
     return backend, device
 
 
-def load_model(path_or_name: str) -> tuple:
-    """(model, tokenizer, features) of a trained model folder, Hub id or ONNX export folder; the model
-    is an :class:`OnnxModel` for an export, which :class:`Tagger` accepts like a PyTorch model."""
-    if not is_onnx_folder(path_or_name):
-        return load_trained(path_or_name)
-    model = load_onnx_model(path_or_name)
-    tokenizer = load_tokenizer(Backbone(str(path_or_name), "local", str(path_or_name)))
-    features = InputFeatures.load(path_or_name)
-    if features.casing and "token_type_ids" not in model.info.get("inputs", ["token_type_ids"]):
-        raise ModelLoadError(f"{path_or_name}: needs casing token types, but the graph has no token_type_ids input")
-    return model, tokenizer, features
-
-
 class Tagger:
     """Tag words or raw text with a token-classification model.
 
@@ -238,7 +223,7 @@ class Tagger:
     @classmethod
     def from_pretrained(cls, path_or_name: str, **kwargs) -> "Tagger":
         """A trained model folder or Hub id (PyTorch), or an ONNX export folder (ONNX Runtime)."""
-        model, tokenizer, features = load_model(path_or_name)
+        model, tokenizer, features = load_trained(path_or_name)
         return cls(model, tokenizer, features, **kwargs)
 
     @property

@@ -19,7 +19,7 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -322,17 +322,102 @@ def accepts_token_types(model) -> bool:
     return "token_type_ids" in inspect.signature(model.forward).parameters
 
 
-def load_trained(path_or_name: str):
-    """(model, tokenizer, features) of a trained token-classification model, ready for inference."""
-    backbone = resolve_backbone(path_or_name)
-    model = load_token_classifier(backbone)
-    if not getattr(model.config, "id2label", None) or len(model.config.id2label) < 2:
-        raise ModelLoadError(f"{path_or_name}: the model config has no id2label for NER labels")
+# ---- ONNX export folders ---------------------------------------------------------------------------
+# What an export folder (ner_demo.export) holds: read here, beside the PyTorch folders, so that one loader
+# (load_trained) reads every kind of trained model; ner_demo.backends runs the graphs.
+
+EXPORT_FILE = "export.json"
+# The graph files of an export folder, by backend; export.json may name others.
+ONNX_FILES = {"onnx-fp32": "model.onnx", "onnx-int8": "model.int8.onnx"}
+
+
+@dataclass
+class OnnxModel:
+    """An export folder (``ner_demo.export``): graphs + config + tokenizer, no PyTorch weights.
+
+    Stands in for the PyTorch model where the Tagger needs one: ``config`` carries the labels and the
+    position limit.
+    """
+
+    folder: Path
+    config: object  # transformers.PretrainedConfig
+    files: dict[str, str]  # backend name -> graph file inside ``folder``
+    default_backend: str
+    info: dict = field(default_factory=dict)  # export.json as written
+
+    def graph(self, backend: str) -> Path:
+        if backend not in self.files:
+            raise ConfigError(
+                f"{self.folder}: has no {backend} graph (it has {', '.join(sorted(self.files))}); "
+                f"export it with `python -m ner_demo export --model SRC --format onnx"
+                f"{' --quantize int8' if backend == 'onnx-int8' else ''}`"
+            )
+        return self.folder / self.files[backend]
+
+
+def is_onnx_folder(path: str | Path) -> bool:
+    folder = Path(path)
+    return folder.is_dir() and (
+        (folder / EXPORT_FILE).is_file() or any((folder / f).is_file() for f in ONNX_FILES.values())
+    )
+
+
+def load_onnx_model(folder: str | Path, config=None) -> OnnxModel:
+    """An export folder; ``config`` stands in for its config.json (a cached export holds graphs only)."""
+    from transformers import AutoConfig
+
+    folder = Path(folder)
+    info: dict = {}
+    if (folder / EXPORT_FILE).is_file():
+        try:
+            info = json.loads((folder / EXPORT_FILE).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ModelLoadError(f"{folder / EXPORT_FILE}: not valid JSON ({exc.msg}); re-run the export") from None
+    named = info.get("files") or ONNX_FILES
+    if not isinstance(named, dict) or any(b not in ONNX_FILES or not isinstance(f, str) or Path(f).name != f
+                                          for b, f in named.items()):
+        # Plain file names only: an export.json must not point the loader outside its folder.
+        raise ModelLoadError(f"{folder / EXPORT_FILE}: 'files' must map ONNX backend names ({', '.join(ONNX_FILES)}) to file names in the folder")
+    files = {b: f for b, f in named.items() if (folder / f).is_file()}
+    if not files:
+        raise ModelLoadError(f"{folder}: no ONNX graph ({', '.join(ONNX_FILES.values())}); re-run the export")
+    try:
+        config = config or AutoConfig.from_pretrained(folder, trust_remote_code=False)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{folder}: cannot read config.json ({exc})") from exc
+    if not getattr(config, "id2label", None) or len(config.id2label) < 2:
+        raise ModelLoadError(f"{folder}: config.json has no id2label for NER labels")
+    default = info.get("default_backend")
+    if default not in files:  # int8 when present: the export checked its agreement with fp32
+        default = "onnx-int8" if "onnx-int8" in files else next(iter(files))
+    return OnnxModel(folder, config, files, default, info)
+
+
+# ---- trained models --------------------------------------------------------------------------------
+
+
+def load_trained(path_or_name: str) -> tuple:
+    """(model, tokenizer, features) of a trained model, ready for inference: a PyTorch folder or Hub id
+    (safetensors only), or an ONNX export folder, whose model is an :class:`OnnxModel` that the Tagger
+    accepts like a PyTorch one. ``features`` is the folder's ``ner_demo.json`` (defaults for a Hub id)."""
+    onnx = is_onnx_folder(path_or_name)
+    if onnx:
+        model = load_onnx_model(path_or_name)
+        backbone = Backbone(str(path_or_name), "local", str(path_or_name))
+        uses_token_types = "token_type_ids" in model.info.get("inputs", ["token_type_ids"])
+    else:
+        backbone = resolve_backbone(path_or_name)
+        model = load_token_classifier(backbone)
+        if not getattr(model.config, "id2label", None) or len(model.config.id2label) < 2:
+            raise ModelLoadError(f"{path_or_name}: the model config has no id2label for NER labels")
+        model = model.eval()
+        uses_token_types = accepts_token_types(model)
     tokenizer = load_tokenizer(backbone)
     features = InputFeatures.load(backbone.location) if backbone.source == "local" else InputFeatures()
-    if features.casing and not accepts_token_types(model):
-        raise ModelLoadError(f"{path_or_name}: needs casing token types, but the model has no token_type_ids input")
-    return model.eval(), tokenizer, features
+    if features.casing and not uses_token_types:
+        raise ModelLoadError(f"{path_or_name}: needs casing token types, but the {'graph' if onnx else 'model'} "
+                             "has no token_type_ids input")
+    return model, tokenizer, features
 
 
 def save_model(model, tokenizer, folder: str | Path, features: InputFeatures, extra: dict | None = None) -> Path:

@@ -20,14 +20,14 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from ner_demo.backends import load_onnx_model
 from ner_demo.data.sources import load_split
 from ner_demo.encoding import FEATURES_FILE
-from ner_demo.errors import ConfigError
+from ner_demo.errors import ConfigError, ModelLoadError
 from ner_demo.evaluation.metrics import evaluate
 from ner_demo.evaluation.model_eval import evaluate_tagger, predict_corpus
 from ner_demo.export import write_export_info
-from ner_demo.inference import Tagger, load_model
+from ner_demo.inference import Tagger
+from ner_demo.models import ONNX_FILES, OnnxModel, load_trained
 
 # The order in which candidates are tried when no measurement says otherwise is irrelevant: each is
 # timed. torch-bf16/fp16 are left out: they pay only on AMX CPUs and GPUs, where "auto" picks them.
@@ -45,7 +45,7 @@ def choose_backend(model_dir: str | os.PathLike, data: str = "conll2003", split:
     if unknown:
         raise ConfigError(f"candidate backends {unknown} are not among {', '.join(CANDIDATES)}")
     corpus = load_split(data, split)
-    model, tokenizer, features = load_model(str(model_dir))
+    model, tokenizer, features = load_trained(str(model_dir))
     n_words = sum(len(s.words) for s in corpus.sentences)
     measured = {}
     for name in dict.fromkeys(["torch-fp32", *candidates]):  # fp32 first: it is the reference
@@ -87,8 +87,9 @@ def choose_default(folder: str | os.PathLike, data: str, split: str = "dev", tol
     strict F1 is within ``tolerance`` of fp32's. Updates and returns export.json's ``f1_check``."""
     folder = Path(folder)
     corpus = load_split(data, split)
-    _, tokenizer, features = load_model(str(folder))
-    model = load_onnx_model(folder)
+    model, tokenizer, features = load_trained(str(folder))
+    if not isinstance(model, OnnxModel):
+        raise ModelLoadError(f"{folder}: no ONNX graph ({', '.join(ONNX_FILES.values())}); re-run the export")
     scores = {b: evaluate_tagger(Tagger(model, tokenizer, features, backend=b), corpus).strict.micro.f1
               for b in model.files}
     info = dict(model.info)

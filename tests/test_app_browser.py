@@ -15,18 +15,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from browser_support import browser, sync_api  # noqa: F401  (browser: the fixture)
 from app_harness import TAG_SENTENCE, running_app, write_fake_conll2003
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 README_SHOTS = os.environ.get("NER_DEMO_SCREENSHOTS") == "1"
 TIMEOUT_MS = 180_000 if README_SHOTS else 60_000
 
-if not Path(CHROMIUM).exists() and os.environ.get("CI") != "true":
-    pytest.skip(f"{CHROMIUM} is missing: `bash run.sh test` installs it (apt-get install chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -r requirements-dev.txt (playwright)")
 
 
 def _real_assets() -> bool:
@@ -55,17 +51,6 @@ def app_url(tmp_path_factory, trained_tiny_dir):
     write_fake_conll2003(root / "home")
     with running_app(root, str(trained_tiny_dir), root / "home") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

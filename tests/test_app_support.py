@@ -18,6 +18,8 @@ from ner_demo.app import train_format as tr
 from ner_demo.data.conll import parse_conll
 from ner_demo.errors import ConfigError, DataFormatError, DatasetUnavailableError, ModelLoadError, NerDemoError
 from ner_demo.evaluation import evaluate
+from ner_demo.plots import data as data_plots
+from ner_demo.plots.training import curves_figure
 from ner_demo.spans import Entity
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.runs import Run, list_runs
@@ -342,7 +344,7 @@ def test_sentence_view_clamps_and_captions():
 
 def test_distribution_figure_has_a_bar_group_per_split():
     stats = ds.split_stats({"train": parse_conll("John B-PER\n"), "dev": parse_conll("Paris B-LOC\n")})
-    fig = ds.entity_distribution_figure(stats)
+    fig = data_plots.entity_distribution_figure(stats)
     assert [trace.name for trace in fig.data] == ["train", "dev"]
     assert list(fig.data[0].x) == ["LOC", "PER"] and list(fig.data[0].y) == [0, 1]
 
@@ -395,7 +397,7 @@ def test_progress_html_shows_progress_eta_and_errors():
 
 
 def test_curves_and_runs_table(tmp_path):
-    fig = tr.curves_figure([{"step": 1, "loss": 2.0}], [{"epoch": 1, "strict_f1": 0.5, "conlleval_f1": 0.6}])
+    fig = curves_figure([{"step": 1, "loss": 2.0}], [{"epoch": 1, "strict_f1": 0.5, "conlleval_f1": 0.6}])
     assert [t.name for t in fig.data] == ["loss", "strict F1", "conlleval F1"]
     # Ids start with the creation time; within one second the name orders them.
     old, new = _finished_run(tmp_path, "a-old", f1=0.5), _finished_run(tmp_path, "b-new", f1=None)

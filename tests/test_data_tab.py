@@ -10,6 +10,7 @@ from ner_demo.app import data_format as ds
 from ner_demo.data.conll import parse_conll
 from ner_demo.data.stats import length_stats
 from ner_demo.errors import DataFormatError, DatasetUnavailableError
+from ner_demo.plots import data as data_plots
 
 
 @pytest.fixture()
@@ -88,7 +89,7 @@ def test_sentence_numbers_are_one_based_and_clamped():
 
 def test_sentence_length_figure_has_a_line_per_split_in_percent():
     lengths = {"train": length_stats(parse_conll("a O\nb O\n\nc O\n")), "dev": length_stats(parse_conll("d O\n"))}
-    fig = ds.sentence_length_figure(lengths)
+    fig = data_plots.sentence_length_figure(lengths)
     assert [t.name for t in fig.data] == ["train (mean 1.5, median 1, longest 2)", "dev (mean 1.0, median 1, longest 1)"]
     assert (list(fig.data[0].x), list(fig.data[0].y), list(fig.data[0].customdata)) == ([1, 2], [50.0, 50.0], [1, 1])
 
@@ -96,7 +97,7 @@ def test_sentence_length_figure_has_a_line_per_split_in_percent():
 def test_entity_length_figure_has_a_bar_group_per_type_over_all_splits():
     lengths = {"train": length_stats(parse_conll("New B-LOC\nYork I-LOC\nAda B-PER\n")),
                "dev": length_stats(parse_conll("Rome B-LOC\n"))}
-    fig = ds.entity_length_figure(lengths)
+    fig = data_plots.entity_length_figure(lengths)
     assert [t.name for t in fig.data] == ["LOC (mean 1.50)", "PER (mean 1.00)"]
     assert list(fig.data[0].x) == [1, 2] and list(fig.data[0].y) == [50.0, 50.0] and list(fig.data[1].y) == [100.0, 0.0]
     assert fig.layout.title.text == "Entity lengths (train, dev)"
@@ -104,7 +105,7 @@ def test_entity_length_figure_has_a_bar_group_per_type_over_all_splits():
 
 def test_length_figures_of_an_empty_split_still_draw():
     lengths = {"test": length_stats(parse_conll("a O\n"))}
-    assert ds.entity_length_figure(lengths).layout.annotations[0].text == "no entities"
+    assert data_plots.entity_length_figure(lengths).layout.annotations[0].text == "no entities"
 
 
 def test_evaluations_of_the_same_data_share_one_corpus(home, tmp_path):

@@ -1,11 +1,11 @@
-"""ner_demo.evaluation.plots: figures carry the result's numbers, and empty input still draws."""
+"""ner_demo.plots.evaluation: figures carry the result's numbers, and empty input still draws."""
 
 from __future__ import annotations
 
 import pytest
 
 from ner_demo.evaluation import evaluate
-from ner_demo.evaluation.plots import compare_runs_bar, confusion_heatmap, per_type_bar
+from ner_demo.plots.evaluation import compare_runs_bar, confusion_heatmap, per_type_bar
 
 README = evaluate(
     [["O", "O", "O", "B-MISC", "I-MISC", "I-MISC", "O"], ["B-PER", "I-PER", "O"]],

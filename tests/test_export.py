@@ -10,11 +10,10 @@ import pytest
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-from ner_demo.backends import EXPORT_FILE, OnnxModel, is_onnx_folder  # noqa: E402
 from ner_demo.errors import ConfigError, ModelLoadError  # noqa: E402
 from ner_demo.export import cached_export, export_model, export_onnx, fingerprint  # noqa: E402
 from ner_demo.inference import Tagger  # noqa: E402
-from ner_demo.models import load_trained  # noqa: E402
+from ner_demo.models import EXPORT_FILE, OnnxModel, is_onnx_folder, load_trained  # noqa: E402
 
 TEXTS = [
     "John visited Berlin and met Mary at Siemens Corp .",
@@ -171,9 +170,7 @@ def test_cli_export_of_a_bad_folder_prints_one_line(tmp_path, capsys):
 
 
 def test_onnx_model_is_a_stand_in_for_the_torch_model(onnx_dir):
-    from ner_demo.inference import load_model
-
-    model, tokenizer, features = load_model(str(onnx_dir))
+    model, tokenizer, features = load_trained(str(onnx_dir))
     assert isinstance(model, OnnxModel) and model.config.num_labels == 7
     assert Tagger(model, tokenizer, features).labels[0] == "O"
 
@@ -214,3 +211,13 @@ def test_fingerprint_changes_with_any_weight(trained_tiny_dir):
     with torch.no_grad():
         model.classifier.bias[0] += 1e-3
     assert fingerprint(model) != before
+
+
+def test_fingerprint_ignores_the_folder_the_model_was_loaded_from(trained_tiny_dir, tmp_path):
+    import shutil
+
+    copy = shutil.copytree(trained_tiny_dir, tmp_path / "elsewhere")
+    model_here, _, _ = load_trained(str(trained_tiny_dir))
+    model_there, _, _ = load_trained(str(copy))
+    assert model_here.config._name_or_path != model_there.config._name_or_path
+    assert fingerprint(model_here) == fingerprint(model_there)

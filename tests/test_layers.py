@@ -27,6 +27,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("evaluation", ("ner_demo.evaluation",)),
     ("serving", ("ner_demo.serving",)),  # which backend serves a model: scored on dev, so above evaluation
     ("training", ("ner_demo.training",)),
+    ("plots", ("ner_demo.plots",)),  # every plotly figure: draws evaluation, data and training results
+    ("report", ("ner_demo.report",)),  # the HTML evaluation report: tables and the plots' figures
     ("annotation", ("ner_demo.annotation",)),
     ("cli", ("ner_demo.cli", "ner_demo.__main__")),
     ("app", ("app", "ner_demo.app")),  # the Gradio layer: one module per tab, formatting beside it

@@ -7,10 +7,11 @@ import pytest
 
 from conftest import synthetic_sentences
 
-from ner_demo.backends import OnnxBackend, load_onnx_model
+from ner_demo.backends import OnnxBackend
 from ner_demo.data.conll import Sentence, write_conll
 from ner_demo.export import cached_export, export_onnx
-from ner_demo.inference import Tagger, load_model
+from ner_demo.inference import Tagger
+from ner_demo.models import load_onnx_model, load_trained
 from ner_demo.serving import choose_backend, choose_default, pick_fastest, record_backend
 
 
@@ -56,7 +57,7 @@ def test_choose_backend_measures_every_candidate_and_records_the_choice(int8_mod
 
 
 def test_batches_run_at_once_give_the_same_tags_in_the_same_order(int8_model_dir):
-    model, tokenizer, features = load_model(str(int8_model_dir))
+    model, tokenizer, features = load_trained(str(int8_model_dir))
     onnx_model = load_onnx_model(cached_export(model, tokenizer), model.config)
     sentences = [["John", "lives", "in", "Paris", "."], ["Mary", "met", "Li"], ["Acme", "Corp", "in", "Lima"]] * 3
     tags = {}

@@ -105,7 +105,7 @@ def model_name(choice: str) -> str:
 def model_picker(label: str, elem_id: str) -> gr.Dropdown:
     return gr.Dropdown(
         choices=model_choices(runs_dir()), value=initial_choice(runs_dir()), label=label, allow_custom_value=True,
-        info="The shipped default, the shipped fast model (3 layers: 2-3x the words/s, about 2 F1 points lower), "
+        info="The shipped default, the shipped fast model (3 layers: faster, a little less accurate; each model card has its figures), "
              "a finished run, or type a Hub id (needs internet) or a local model folder.",
         elem_id=elem_id,
     )

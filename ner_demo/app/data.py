@@ -11,6 +11,7 @@ import ner_demo.app.data_format as ds
 from ner_demo.app.common import INFER, LIGHT, SERIAL, friendly
 from ner_demo.app.tag_format import color_map, highlight_html
 from ner_demo.data.fetch import fetch_conll2003 as fetch
+from ner_demo.plots import data as data_plots
 
 DATASETS = ds.DatasetCache(size=3)  # CoNLL-2003 is large in memory: sessions share copies, never hold one
 
@@ -30,8 +31,8 @@ def load_data(choice: str, upload: str | None):
     split = next(iter(data.splits))
     highlight, caption, number = _drawn(data, ds.sentence_view(data.splits[split], 1))
     table = gr.Dataframe(ds.stats_rows(data.stats), headers=ds.stats_headers(data.stats))
-    return (table, ds.entity_distribution_figure(data.stats), ds.sentence_length_figure(data.lengths),
-            ds.entity_length_figure(data.lengths), ds.splits_summary(data.splits, data.name), data.key,
+    return (table, data_plots.entity_distribution_figure(data.stats), data_plots.sentence_length_figure(data.lengths),
+            data_plots.entity_length_figure(data.lengths), ds.splits_summary(data.splits, data.name), data.key,
             gr.Dropdown(choices=list(data.splits), value=split), number, highlight, caption)
 
 

@@ -1,5 +1,5 @@
-"""The Data tab (and the data pickers of Evaluate and Train): which data is there, its statistics,
-charts of entity types and lengths, and a sentence browser with gold highlights.
+"""The Data tab (and the data pickers of Evaluate and Train): which data is there, its statistics
+and a sentence browser with gold highlights; the charts are :mod:`ner_demo.plots.data`.
 
 Loaded datasets live in one :class:`DatasetCache` per process, by key (what was loaded + its
 content's sha256), a few at most: a session keeps only the key, so many sessions browsing CoNLL-2003
@@ -20,7 +20,7 @@ from ner_demo.data.conll import Corpus, read_conll
 from ner_demo.data.schemes import corpus_to_iob2
 from ner_demo.data.fetch import sha256_file
 from ner_demo.data.sources import SPLITS, Splits, dataset_dir
-from ner_demo.data.stats import LengthStats, SplitStats, corpus_stats, length_stats, merge_lengths, summarize_lengths
+from ner_demo.data.stats import LengthStats, SplitStats, corpus_stats, length_stats
 from ner_demo.errors import DatasetUnavailableError
 
 CONLL2003 = "conll2003"
@@ -213,71 +213,6 @@ def stats_rows(stats: Mapping[str, SplitStats]) -> list[list]:
     rows += [[t, *[s.entities.get(t, 0) for s in stats.values()]] for t in types]
     rows.append(["entities", *[s.total_entities for s in stats.values()]])
     return rows
-
-
-def entity_distribution_figure(stats: Mapping[str, SplitStats]):
-    """Grouped bars: entities of each type per split; the hover shows the share within the split."""
-    import plotly.graph_objects as go
-
-    types = sorted({t for s in stats.values() for t in s.entities})
-    fig = go.Figure([
-        go.Bar(name=split, x=types, y=[s.entities.get(t, 0) for t in types],
-               customdata=[100 * s.entities.get(t, 0) / max(1, s.total_entities) for t in types],
-               hovertemplate="%{x}: %{y:,} (%{customdata:.1f}% of " + split + ")<extra></extra>")
-        for split, s in stats.items()
-    ])
-    fig.update_layout(title="Entities per type and split", barmode="group",
-                      xaxis={"title": {"text": "entity type"}}, yaxis={"title": {"text": "entities"}})
-    if not types:
-        fig.add_annotation(text="no entities", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
-    return fig
-
-
-def sentence_length_figure(lengths: Mapping[str, LengthStats]):
-    """Words per sentence, one line per split, as a share of the split's sentences (splits of any size
-    compare); the legend gives each split's mean, median and longest."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    for split, stats in lengths.items():
-        summary = summarize_lengths(stats.sentences)
-        x = list(stats.sentences)
-        counts = list(stats.sentences.values())
-        fig.add_trace(go.Scatter(
-            x=x, y=[100 * n / max(1, summary.count) for n in counts], customdata=counts, mode="lines+markers",
-            line={"shape": "hvh"}, marker={"size": 4},
-            name=f"{split} (mean {summary.mean:.1f}, median {summary.median}, longest {summary.longest})",
-            hovertemplate=f"{split}: " + "%{x} words: %{customdata:,} sentences (%{y:.1f}%)<extra></extra>",
-        ))
-    fig.update_layout(title="Sentence lengths", xaxis={"title": {"text": "words per sentence"}},
-                      yaxis={"title": {"text": "% of the split's sentences"}}, legend={"orientation": "h", "y": -0.25})
-    if not any(s.sentences for s in lengths.values()):
-        fig.add_annotation(text="no sentences", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
-    return fig
-
-
-def entity_length_figure(lengths: Mapping[str, LengthStats]):
-    """Words per entity, grouped bars per type over all splits, as a share of the type's entities."""
-    import plotly.graph_objects as go
-
-    merged = merge_lengths(lengths.values())
-    longest = max((max(h) for h in merged.entities.values()), default=0)
-    x = list(range(1, longest + 1))
-    fig = go.Figure()
-    for label, histogram in merged.entities.items():
-        summary = summarize_lengths(histogram)
-        counts = [histogram.get(n, 0) for n in x]
-        fig.add_trace(go.Bar(
-            x=x, y=[100 * n / summary.count for n in counts], customdata=counts,
-            name=f"{label} (mean {summary.mean:.2f})",
-            hovertemplate=f"{label}: " + "%{x} words: %{customdata:,} entities (%{y:.1f}%)<extra></extra>",
-        ))
-    fig.update_layout(title=f"Entity lengths ({', '.join(lengths)})", barmode="group",
-                      xaxis={"title": {"text": "words per entity"}, "dtick": 1},
-                      yaxis={"title": {"text": "% of the type's entities"}})
-    if not merged.entities:
-        fig.add_annotation(text="no entities", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
-    return fig
 
 
 def sentence_view(corpus: Corpus, number: int) -> tuple[dict, str, int]:

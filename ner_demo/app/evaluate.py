@@ -15,7 +15,7 @@ import ner_demo.app.evaluate_stats as st
 import ner_demo.app.evaluate_views as vw
 from ner_demo.app.common import LIGHT, MODELS, friendly, model_name, model_picker, picker_update, wire
 from ner_demo.evaluation.bootstrap import DEFAULT_REPLICATES, DEFAULT_SEED
-from ner_demo.evaluation.plots import confusion_heatmap, per_type_bar
+from ner_demo.plots.evaluation import confusion_heatmap, per_type_bar
 
 EVALUATION = {"concurrency_id": "evaluation", "concurrency_limit": 2}
 

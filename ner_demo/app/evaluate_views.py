@@ -15,14 +15,16 @@ import gradio as gr
 import ner_demo.app.data_format as ds
 import ner_demo.app.evaluate_calibration as ec
 import ner_demo.app.evaluate_compare as cmp
-import ner_demo.app.evaluate_figures as fig
 import ner_demo.app.evaluate_format as ev
 import ner_demo.app.evaluate_stats as st
 from ner_demo.app.common import MODELS, friendly, model_name, runs_dir
 from ner_demo.app.model_cache import resolve_choice
 from ner_demo.app.tag_format import color_map, highlight_html
 from ner_demo.evaluation.generalisation import tokenizer_pieces
-from ner_demo.evaluation.plots import compare_runs_bar
+from ner_demo.plots.calibration import reliability_before_after, threshold_curves_figure
+from ner_demo.plots.evaluation import compare_runs_bar
+from ner_demo.plots.generalisation import bucket_type_bar
+from ner_demo.plots.statistics import interval_bar, schemes_bar
 
 VIEWS = ("scores", "intervals", "schemes", "generalisation", "calibration", "compare")
 BUCKET_CHOICES = [st.SEEN, *st.LENGTH_TABLES]
@@ -43,7 +45,7 @@ def need_run(run: ev.EvalRun | None) -> ev.EvalRun:
 @friendly
 def show_intervals(run, replicates, seed):
     boot = st.intervals(need_run(run), replicates, seed)
-    return st.interval_summary(boot), fig.interval_bar(boot), st.interval_rows(run, boot)
+    return st.interval_summary(boot), interval_bar(boot), st.interval_rows(run, boot)
 
 
 @friendly
@@ -53,7 +55,7 @@ def show_schemes(run, pair):
     found = st.differences(run)
     pair = pair if pair in st.PAIRS else st.PAIRS[0]
     note, table = show_pair(run, pair)
-    return (fig.schemes_bar(rows), st.scheme_rows(rows), gr.Dropdown(choices=st.pair_choices(found), value=pair),
+    return (schemes_bar(rows), st.scheme_rows(rows), gr.Dropdown(choices=st.pair_choices(found), value=pair),
             note, table)
 
 
@@ -70,7 +72,7 @@ def show_generalisation(run, table_name, metric):
     tables, _, note = st.generalisation(run, pieces)
     name = table_name if table_name in tables else next(iter(tables))
     metric = metric if metric in METRICS else "recall"
-    return note, fig.bucket_bar(tables[name], metric), st.bucket_rows(tables[name])
+    return note, bucket_type_bar(tables[name], metric), st.bucket_rows(tables[name])
 
 
 # ---- the sentence panel ---------------------------------------------------------------------------
@@ -118,10 +120,10 @@ def fit_calibration(run, fit_temperature, progress=gr.Progress()):
                        progress=lambda name: lambda done, total: progress((done, total), desc=name, unit="sentences"))
     r = cal.result
     fit_split = r.splits["fit"]
-    diagram = fig.reliability_diagram({"before": fit_split.before.overall, "after": fit_split.after.overall},
+    diagram = reliability_before_after({"before": fit_split.before.overall, "after": fit_split.after.overall},
                                       f"Reliability of predicted entities on {cal.fit_name} (strict match)")
     rows, caption = ec.threshold_effect(cal, tagger, r.thresholds)
-    return (ec.summary(cal), diagram, fig.threshold_figure(r.curves, r.thresholds), ec.ece_rows(cal),
+    return (ec.summary(cal), diagram, threshold_curves_figure(r.curves, r.thresholds), ec.ece_rows(cal),
             ec.threshold_rows(cal), caption, rows, _save_hint(run), cal)
 
 
@@ -150,7 +152,7 @@ def apply_thresholds(cal, table):
     cal = _need_calibration(cal)
     thresholds = ec.read_thresholds(table.values.tolist() if hasattr(table, "values") else table)
     rows, caption = ec.threshold_effect(cal, _tagger(cal.run), thresholds)
-    return caption, rows, fig.threshold_figure(cal.result.curves, thresholds)
+    return caption, rows, threshold_curves_figure(cal.result.curves, thresholds)
 
 
 @friendly

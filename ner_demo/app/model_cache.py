@@ -109,7 +109,6 @@ class ModelCache:
         self._loading: dict[str, threading.Lock] = {}
 
     def load(self, location: str) -> tuple:
-        from ner_demo.inference import load_model  # PyTorch folders, Hub ids and ONNX exports alike
 
         key = (location, _stamp(location))
         with self._lock:
@@ -121,7 +120,7 @@ class ModelCache:
             with self._lock:
                 if key in self._items:
                     return self._items[key]
-            loaded = load_model(location)
+            loaded = models.load_trained(location)  # PyTorch folders, Hub ids and ONNX exports alike
             with self._lock:
                 for old in [k for k in self._items if k[0] == location]:
                     del self._items[old]  # a stale copy of a rewritten folder

@@ -254,8 +254,9 @@ def tag_batch(tagger, path: str | Path, out_dir: str | Path, lines: bool = True,
               max_rows: int = 200) -> BatchResult:
     """Tag an uploaded file; write ``<name>.tagged.jsonl`` (texts) or ``<name>.tagged.conll`` (CoNLL).
 
-    A CoNLL file keeps its words and columns and gets the predicted tag as its last column; its
-    threshold is not applied (tags must stay a valid sequence). Texts get JSONL lines of
+    A CoNLL file keeps its words and columns and gets the predicted tag as its last column; the
+    ``threshold`` argument is not applied to it (tags must stay a valid sequence), while the per-type
+    thresholds saved with the model apply, as in every prediction. Texts get JSONL lines of
     ``{"text", "entities"}``.
     """
     import time

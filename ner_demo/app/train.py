@@ -17,6 +17,7 @@ import ner_demo.app.train_format as tr
 from ner_demo.app.common import LIGHT, SERIAL, friendly, runs_dir, wire
 from ner_demo.errors import NerDemoError
 from ner_demo.models import OFFLINE_ENCODER
+from ner_demo.plots.training import curves_figure
 from ner_demo.training import background
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import load_splits_for
@@ -85,13 +86,13 @@ def poll_run(run_id: str | None):
     rows = tr.runs_rows(runs)
     if not run_id:
         message = "No run selected: start one, or pick one from the list."
-        return message, tr.curves_figure([], []), rows, gr.Timer(active=False)
+        return message, curves_figure([], []), rows, gr.Timer(active=False)
     try:
         status = background.poll(tr.known_run(run_id, runs), runs_dir())
     except NerDemoError as exc:
-        return str(exc), tr.curves_figure([], []), rows, gr.Timer(active=False)
+        return str(exc), curves_figure([], []), rows, gr.Timer(active=False)
     run = Run(runs_dir() / run_id)
-    figure = tr.curves_figure(run.metrics("train"), run.metrics("eval"), f"run {run_id}")
+    figure = curves_figure(run.metrics("train"), run.metrics("eval"), f"run {run_id}")
     active = status.get("state") in ACTIVE_STATES
     return tr.progress_html(status), figure, rows, gr.Timer(active=active)
 

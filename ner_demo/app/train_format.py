@@ -1,5 +1,6 @@
 """The Train tab without gradio: the form read from TrainConfig and its values back to a TrainConfig,
-the Hub check for backbones, run progress, curves and the runs table."""
+the Hub check for backbones, run progress and the runs table; the curves are
+:func:`ner_demo.plots.training.curves_figure`."""
 
 from __future__ import annotations
 
@@ -256,27 +257,6 @@ def strip_ansi(text: str) -> str:
 def log_tail(text: str, lines: int = 40) -> str:
     """The last ``lines`` lines of a run's log, as a person reads them (no escape codes)."""
     return "\n".join(strip_ansi(text).splitlines()[-lines:])
-
-
-def curves_figure(train: Sequence[dict], evals: Sequence[dict], title: str = ""):
-    """Training loss by step (left) and dev strict / conlleval F1 by epoch (right)."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss", "dev F1 per epoch"))
-    fig.add_trace(go.Scatter(x=[r["step"] for r in train], y=[r["loss"] for r in train], mode="lines+markers",
-                             name="loss", hovertemplate="step %{x}: %{y:.4f}<extra>loss</extra>"), row=1, col=1)
-    for key, label in (("strict_f1", "strict F1"), ("conlleval_f1", "conlleval F1")):
-        fig.add_trace(go.Scatter(x=[r["epoch"] for r in evals], y=[r.get(key) for r in evals], mode="lines+markers",
-                                 name=label, hovertemplate="epoch %{x:.2f}: %{y:.4f}<extra>" + label + "</extra>"),
-                      row=1, col=2)
-    fig.update_xaxes(title_text="step", row=1, col=1)
-    fig.update_xaxes(title_text="epoch", row=1, col=2)
-    fig.update_yaxes(range=[0, 1], row=1, col=2)
-    fig.update_layout(title=title or None, legend={"orientation": "h", "y": -0.25}, margin={"t": 60})
-    if not train and not evals:
-        fig.add_annotation(text="no metrics yet", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
-    return fig
 
 
 def known_run(run_id: str | None, runs: Sequence[RunInfo]) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from ner_demo.backends import EXPORT_FILE
 from ner_demo.cli.common import add_json_flag, print_json
 from ner_demo.export import export_onnx
+from ner_demo.models import EXPORT_FILE
 
 
 def register(subparsers) -> None:

@@ -26,9 +26,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ner_demo.backends import OnnxModel
 from ner_demo.data.sources import data_home
 from ner_demo.export import fingerprint
+from ner_demo.models import OnnxModel
 
 CACHE_DIR = "cache"
 PREDICTIONS_DIR = "predictions"

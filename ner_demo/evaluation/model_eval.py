@@ -79,6 +79,8 @@ def predict_corpus(tagger, corpus: Corpus, chunk: int | None = None,
 
 
 def evaluate_tagger(tagger, corpus: Corpus, progress: Callable[[int, int], None] | None = None,
-                    cache: PredictionCache | None = PREDICTIONS) -> EvaluationResult:
-    pred = predict_corpus(tagger, corpus, progress=progress, cache=cache)
+                    cache: PredictionCache | None = PREDICTIONS, chunk: int | None = None) -> EvaluationResult:
+    """The one way to score a Tagger on a labelled corpus: :func:`predict_corpus` (``chunk``,
+    ``progress`` and ``cache`` as there), then :func:`evaluate` at word level."""
+    pred = predict_corpus(tagger, corpus, chunk=chunk, progress=progress, cache=cache)
     return evaluate([s.tags for s in corpus], pred, [s.words for s in corpus])

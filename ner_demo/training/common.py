@@ -113,18 +113,21 @@ def dev_scores(
     batch_size: int = 64,
     max_length: int | None = None,
 ):
-    """Word-level dev scores through the Tagger, exactly as the model will be used.
+    """Word-level dev scores through the Tagger and :func:`evaluate_tagger`, exactly as the model will be
+    used and scored after training.
 
-    The Tagger puts the model in eval mode; the caller switches it back to train() if needed.
+    The Tagger puts the model in eval mode; the caller switches it back to train() if needed. No
+    prediction cache: the weights change between evaluations, so an entry would never be read again.
+    The corpus is tagged in one piece (``chunk``), as it always was here: the same batches, so the dev
+    F1 of a run stays what earlier runs of the same recipe logged.
     """
-    from ner_demo.evaluation import evaluate
+    # Deferred: the CLI's parser imports this module (distributed_state), and evaluation loads seqeval.
+    from ner_demo.evaluation.model_eval import evaluate_tagger
     from ner_demo.inference import Tagger
 
     tagger = Tagger(model, tokenizer, features, device=device, precision=precision,
                     batch_size=batch_size, max_length=max_length)
-    sentences = list(corpus)
-    tags = tagger.predict_words([s.words for s in sentences], [s.doc_id for s in sentences])
-    return evaluate([s.tags for s in sentences], tags, [s.words for s in sentences])
+    return evaluate_tagger(tagger, corpus, cache=None, chunk=max(1, len(corpus)))
 
 
 def eval_record(result, step: int, epoch: float) -> dict:

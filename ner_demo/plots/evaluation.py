@@ -1,4 +1,4 @@
-"""Plotly figures built from :class:`EvaluationResult` objects: plain ``go.Figure``s, no UI code.
+"""Figures of evaluation results (:class:`EvaluationResult`): plain ``go.Figure``s, no UI code.
 
 Every function accepts results with no entities (or no runs) and returns a figure that says so,
 because the app renders whatever comes back and an exception would blank the whole tab.
@@ -11,6 +11,7 @@ from typing import Mapping
 import plotly.graph_objects as go
 
 from ner_demo.evaluation.metrics import ZERO, EvaluationResult, Mode, Scores
+from ner_demo.plots.style import note_if_empty
 
 _METRICS = (("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"))
 _MODE_NAMES = {"strict": "strict IOB2", "conlleval": "conlleval"}
@@ -39,7 +40,7 @@ def per_type_bar(result: EvaluationResult, mode: Mode = "strict") -> go.Figure:
         yaxis={"title": {"text": "score"}, "range": [0, 1]},
         xaxis={"title": {"text": "entity type"}},
     )
-    return _note_if_empty(fig, not scores.per_type, "no entities in gold or predictions")
+    return note_if_empty(fig, not scores.per_type, "no entities in gold or predictions")
 
 
 def confusion_heatmap(result: EvaluationResult) -> go.Figure:
@@ -62,7 +63,7 @@ def confusion_heatmap(result: EvaluationResult) -> go.Figure:
         # Reversed so that the first gold type is the top row, as in a printed matrix.
         yaxis={"title": {"text": "gold"}, "autorange": "reversed"},
     )
-    return _note_if_empty(fig, not cm.labels, "no entities in gold or predictions")
+    return note_if_empty(fig, not cm.labels, "no entities in gold or predictions")
 
 
 def compare_runs_bar(
@@ -99,7 +100,7 @@ def compare_runs_bar(
         yaxis={"title": {"text": what}},
         xaxis={"title": {"text": "entity type"}},
     )
-    return _note_if_empty(fig, not traces, "no runs to compare")
+    return note_if_empty(fig, not traces, "no runs to compare")
 
 
 def _scores(result: EvaluationResult, mode: Mode) -> Scores:
@@ -107,8 +108,3 @@ def _scores(result: EvaluationResult, mode: Mode) -> Scores:
         raise ValueError(f"unknown scoring mode {mode!r}; expected 'strict' or 'conlleval'")
     return result.strict if mode == "strict" else result.conlleval
 
-
-def _note_if_empty(fig: go.Figure, empty: bool, message: str) -> go.Figure:
-    if empty:
-        fig.add_annotation(text=message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
-    return fig
