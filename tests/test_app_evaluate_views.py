@@ -229,3 +229,43 @@ def test_a_new_evaluation_redraws_the_open_view_and_clears_the_others(trained_ti
     assert out[0].startswith("**Strict micro F1") and out[3:8] == [None, None, vw.gr.skip(), None, None]
     cleared = vw.refresh(None, "intervals", 100, 0, st.PAIRS[0], st.SEEN, "recall")
     assert cleared[:3] == [None, None, None] and vw.NO_CALIBRATION in cleared
+
+
+@pytest.fixture(scope="module")
+def mislabelled(tmp_path_factory) -> Path:
+    """Sentences the tiny model tags right, one of them with a wrong gold label (Paris as a person)."""
+    path = tmp_path_factory.mktemp("mislabelled") / "mislabelled.conll"
+    lines = ["John B-PER", "lives O", "in O", "Paris B-PER", ". O", "", "Mary B-PER", "met O", "Li B-PER", ". O", "",
+             "Acme B-ORG", "Corp I-ORG", "is O", "in O", "Berlin B-LOC", ". O", ""]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_suspicious_gold_ranks_a_wrong_label_first_and_exports_it(trained_tiny_dir, mislabelled, tmp_path,
+                                                                   monkeypatch):
+    from ner_demo.evaluation.suspicious import read_review_list
+
+    _, run = _evaluate(trained_tiny_dir, upload=mislabelled)
+    counter = Counting(MODELS.tagger(str(trained_tiny_dir)), monkeypatch)
+    note, rows, path = vw.show_suspicious(run)
+    assert counter.calls == 0  # the evaluation's own probabilities, from the cache
+    assert rows[0][:6] == [1, rows[0][1], 1, "Paris", "PER", "LOC"] and "gold annotations" in note
+    items = read_review_list(path)
+    assert Path(path).name == "suspicious-gold.jsonl" and items[0]["span_text"] == "Paris" and items[0]["rank"] == 1
+    caption, gold, pred, b = vw.suspicious_sentence(run, 1)
+    assert caption.startswith("Suspicious #1, sentence 1: **Paris** is gold *PER*; suggested *LOC*")
+    assert 'data-label="PER"' in gold and 'data-label="LOC"' in pred
+
+
+def test_the_report_is_built_from_the_views_and_names_no_server_path(trained_tiny_dir, mislabelled):
+    import json
+
+    _, run = _evaluate(trained_tiny_dir, upload=mislabelled)
+    note, paths = vw.build_report(run, 100, 0)
+    html_path, json_path = map(Path, paths)
+    assert (html_path.name, json_path.name) == ("evaluation-report.html", "evaluation-report.json")
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    assert data["evaluation"]["bootstrap"]["replicates"] == 100 and data["figures"]
+    assert data["evaluation"]["suspicious"][0]["span_text"] == "Paris"
+    assert "mislabelled.conll" in html_path.read_text(encoding="utf-8")
+    assert str(mislabelled.parent) not in html_path.read_text(encoding="utf-8")

@@ -11,6 +11,7 @@ import ner_demo.app.data_format as ds
 import ner_demo.app.evaluate_calibration as ec
 import ner_demo.app.evaluate_compare as cmp
 import ner_demo.app.evaluate_format as ev
+import ner_demo.app.evaluate_report as rp
 import ner_demo.app.evaluate_stats as st
 import ner_demo.app.evaluate_views as vw
 from ner_demo.app.common import LIGHT, MODELS, friendly, model_name, model_picker, picker_update, wire
@@ -182,7 +183,18 @@ def build(demo: gr.Blocks) -> None:
                 disagreement_table = gr.Dataframe(headers=cmp.DISAGREEMENT_HEADERS, interactive=False, max_height=300,
                                                   elem_id="disagreement-table")
                 compare_state = gr.State(None)
-        gr.Markdown("### Sentence\nA row picked in *why these differ* or in the disagreement list, drawn whole.")
+            with gr.Tab("Suspicious gold", id="eval-suspicious") as suspicious_tab:
+                suspicious_note = gr.Markdown(elem_id="suspicious-note")
+                suspicious_table = gr.Dataframe(headers=rp.SUSPICIOUS_HEADERS, interactive=False, max_height=400,
+                                                elem_id="suspicious-table")
+                suspicious_file = gr.File(label="Review list (JSONL)", elem_id="suspicious-file", interactive=False)
+            with gr.Tab("Report", id="eval-report"):
+                report_button = gr.Button("Build the report", elem_id="report-button")
+                report_note = gr.Markdown(vw.NO_REPORT, elem_id="report-note")
+                report_files = gr.File(label="HTML report and JSON", file_count="multiple", interactive=False,
+                                       elem_id="report-files")
+        gr.Markdown("### Sentence\nA row picked in *why these differ*, the disagreement list or the suspicious "
+                    "gold, drawn whole.")
         sentence_caption = gr.Markdown(elem_id="sentence-caption")
         with gr.Row():
             sentence_views = []
@@ -214,15 +226,18 @@ def build(demo: gr.Blocks) -> None:
     calibration = [calibration_note, reliability_plot, threshold_plot, ece_table, threshold_table, effect_caption,
                    effect_table, save_note, calibration_state]
     comparison = [compare_plot, compare_table, compare_caption, compare_state]
+    suspicious = [suspicious_note, suspicious_table, suspicious_file]
+    report = [report_note, report_files]
     for view, view_tab in (("scores", scores_tab), ("intervals", intervals_tab), ("schemes", schemes_tab),
                            ("generalisation", generalisation_tab), ("calibration", calibration_tab),
-                           ("compare", compare_tab)):
+                           ("compare", compare_tab), ("suspicious", suspicious_tab)):
         view_tab.select(_set_view(view), None, open_view, api_name=f"open_{view}_view", **LIGHT)
     # A new evaluation redraws the open view and clears the rest, and a failed one clears them all. The
     # cards, not the state, trigger it: a failure's clean-up is unqueued, and an unqueued event's state
     # changes start no .change event (gradio's page only reads changed_state_ids off the queue).
     wire(cards.change, vw.refresh, [eval_state, open_view, replicates, seed, pair, bucket_choice, metric],
-         [*intervals, *schemes, *generalisation, *calibration, *comparison, *sentence], api_name="refresh_views",
+         [*intervals, *schemes, *generalisation, *calibration, *comparison, *suspicious, *report, *sentence],
+         api_name="refresh_views",
          status=interval_note)
     for trigger, name in ((intervals_tab.select, "intervals"), (replicates.submit, "intervals_by_replicates"),
                           (seed.submit, "intervals_by_seed")):
@@ -254,5 +269,12 @@ def build(demo: gr.Blocks) -> None:
     disagreement_table.select(vw.pick_row, disagreement_table, sentence_number, api_name="pick_disagreement",
                               **LIGHT).then(vw.disagreement_sentence, [compare_state, sentence_number], sentence,
                                             api_name="disagreement_sentence", **LIGHT)
+    wire(suspicious_tab.select, vw.show_suspicious, eval_state, suspicious, api_name="suspicious",
+         status=suspicious_note, show_progress_on=suspicious_note)
+    suspicious_table.select(vw.pick_row, suspicious_table, sentence_number, api_name="pick_suspicious",
+                            **LIGHT).then(vw.suspicious_sentence, [eval_state, sentence_number], sentence,
+                                          api_name="suspicious_sentence", **LIGHT)
+    wire(report_button.click, vw.build_report, [eval_state, replicates, seed], report, api_name="report",
+         status=report_note, show_progress_on=report_note)
     tab.select(lambda: (picker_update(), picker_update(), *eval_data_update()), None,
                [eval_model, compare_model, eval_data, eval_note], api_name="refresh_eval_choices", **LIGHT)

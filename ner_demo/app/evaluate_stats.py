@@ -37,7 +37,7 @@ SEEN = "seen in training"
 LENGTH_TABLES = ("entity length", "sentence length", "subword-split words")
 
 
-def _memo(run: EvalRun, key: tuple, compute: Callable):
+def memo(run: EvalRun, key: tuple, compute: Callable):
     if key not in run.memo:
         run.memo[key] = compute()
     return run.memo[key]
@@ -58,7 +58,7 @@ def check_bootstrap(replicates, seed) -> tuple[int, int]:
 def intervals(run: EvalRun, replicates: int = DEFAULT_REPLICATES, seed: int = DEFAULT_SEED) -> BootstrapResult:
     """Strict micro and per-type F1 with percentile 95% intervals, documents resampled."""
     replicates, seed = check_bootstrap(replicates, seed)
-    return _memo(run, ("bootstrap", replicates, seed),
+    return memo(run, ("bootstrap", replicates, seed),
                  lambda: bootstrap_f1(run.gold, run.pred, run.doc_ids, replicates, seed))
 
 
@@ -86,7 +86,7 @@ def interval_summary(boot: BootstrapResult) -> str:
 
 
 def schemes(run: EvalRun) -> list[SchemeScore]:
-    return _memo(run, ("schemes",), lambda: scheme_scores(run.gold, run.pred, run.result))
+    return memo(run, ("schemes",), lambda: scheme_scores(run.gold, run.pred, run.result))
 
 
 def scheme_rows(rows: list[SchemeScore]) -> list[list]:
@@ -96,7 +96,7 @@ def scheme_rows(rows: list[SchemeScore]) -> list[list]:
 
 def differences(run: EvalRun) -> list[SchemeDifference]:
     """The entities every pair of schemes counts differently (all pairs at once: one nervaluate pass)."""
-    return _memo(run, ("differences",), lambda: scheme_differences(run.gold, run.pred, run.words))
+    return memo(run, ("differences",), lambda: scheme_differences(run.gold, run.pred, run.words))
 
 
 def pair_counts(found: list[SchemeDifference]) -> dict[str, int]:
@@ -179,7 +179,7 @@ def generalisation(run: EvalRun, pieces: Callable[[str], int] | None) -> tuple[d
             tables[table.name] = table
         return tables, found, overlap_note(found, why)
 
-    return _memo(run, ("generalisation",), compute)
+    return memo(run, ("generalisation",), compute)
 
 
 def overlap_note(found: Overlap | None, why: str | None) -> str:

@@ -16,8 +16,9 @@ import ner_demo.app.data_format as ds
 import ner_demo.app.evaluate_calibration as ec
 import ner_demo.app.evaluate_compare as cmp
 import ner_demo.app.evaluate_format as ev
+import ner_demo.app.evaluate_report as rp
 import ner_demo.app.evaluate_stats as st
-from ner_demo.app.common import MODELS, friendly, model_name, runs_dir
+from ner_demo.app.common import MODELS, friendly, model_name, out_dir, runs_dir
 from ner_demo.app.model_cache import resolve_choice
 from ner_demo.app.tag_format import color_map, highlight_html
 from ner_demo.evaluation.generalisation import tokenizer_pieces
@@ -26,11 +27,12 @@ from ner_demo.plots.evaluation import compare_runs_bar
 from ner_demo.plots.generalisation import bucket_type_bar
 from ner_demo.plots.statistics import interval_bar, schemes_bar
 
-VIEWS = ("scores", "intervals", "schemes", "generalisation", "calibration", "compare")
+VIEWS = ("scores", "intervals", "schemes", "generalisation", "calibration", "compare", "suspicious", "report")
 BUCKET_CHOICES = [st.SEEN, *st.LENGTH_TABLES]
 METRICS = ["recall", "precision", "f1"]
 NO_CALIBRATION = "Press **Fit on dev** to fit a temperature and thresholds (it tags the dev data once)."
 NO_COMPARISON = "Pick model B and press **Compare B with A**."
+NO_REPORT = "Press **Build the report** for one HTML file with every chart and table, and the JSON of every figure."
 
 
 def need_run(run: ev.EvalRun | None) -> ev.EvalRun:
@@ -68,8 +70,7 @@ def show_pair(run, pair):
 @friendly
 def show_generalisation(run, table_name, metric):
     run = need_run(run)
-    pieces = tokenizer_pieces(MODELS.tagger(run.choice).tokenizer) if run.choice else None
-    tables, _, note = st.generalisation(run, pieces)
+    tables, _, note = st.generalisation(run, _pieces(run))
     name = table_name if table_name in tables else next(iter(tables))
     metric = metric if metric in METRICS else "recall"
     return note, bucket_type_bar(tables[name], metric), st.bucket_rows(tables[name])
@@ -201,10 +202,44 @@ def disagreement_sentence(comparison, number):
     return caption, gold, a, b
 
 
+# ---- suspicious gold and the report ---------------------------------------------------------------
+
+
+def _pieces(run: ev.EvalRun):
+    return tokenizer_pieces(MODELS.tagger(run.choice).tokenizer) if run.choice else None
+
+
+@friendly
+def show_suspicious(run):
+    run = need_run(run)
+    items = rp.suspicious(run, _tagger(run))
+    return rp.suspicious_note(items), rp.suspicious_rows(items), str(rp.review_file(items, out_dir()))
+
+
+@friendly
+def suspicious_sentence(run, number):
+    run = need_run(run)
+    items = rp.suspicious(run, _tagger(run))
+    if not number or not 1 <= number <= len(items):
+        return "", "", "", ""
+    item = items[int(number) - 1]
+    return _sentence(run, item.sentence, rp.suspicious_caption(item, int(number)))
+
+
+@friendly
+def build_report(run, replicates, seed):
+    run = need_run(run)
+    full = rp.full_evaluation(run, _tagger(run), *st.check_bootstrap(replicates, seed), _pieces(run))
+    paths = rp.report_files(full, out_dir(), f"{run.model} on {run.data}")
+    return ("The report of **" + run.title + "**: open the HTML file in a browser (it works offline); the JSON "
+            "holds every figure's data."), [str(p) for p in paths]
+
+
 # ---- refreshing every view when the evaluation changes ----------------------------------------------
 
 # The outputs of refresh(), in order: what each view shows (calibration and comparison: with their state).
-VIEW_OUTPUTS = {"intervals": 3, "schemes": 5, "generalisation": 3, "calibration": 9, "compare": 4}
+VIEW_OUTPUTS = {"intervals": 3, "schemes": 5, "generalisation": 3, "calibration": 9, "compare": 4,
+                "suspicious": 3, "report": 2}
 
 
 def refresh(run, view, replicates, seed, pair, table_name, metric):
@@ -214,11 +249,15 @@ def refresh(run, view, replicates, seed, pair, table_name, metric):
            "schemes": [None, None, gr.skip(), None, None],
            "generalisation": [None, None, None],
            "calibration": [NO_CALIBRATION, None, None, None, None, None, None, None, None],
-           "compare": [None, None, NO_COMPARISON, None]}
+           "compare": [None, None, NO_COMPARISON, None],
+           "suspicious": [None, None, None],
+           "report": [NO_REPORT, None]}
     if run is not None and view == "intervals":
         out["intervals"] = list(show_intervals(run, replicates, seed))
     elif run is not None and view == "schemes":
         out["schemes"] = list(show_schemes(run, pair))
     elif run is not None and view == "generalisation":
         out["generalisation"] = list(show_generalisation(run, table_name, metric))
+    elif run is not None and view == "suspicious":
+        out["suspicious"] = list(show_suspicious(run))
     return [*(v for name in VIEW_OUTPUTS for v in out[name]), "", "", "", ""]
