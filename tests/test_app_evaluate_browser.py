@@ -118,6 +118,34 @@ def test_compare_two_models_and_click_a_disagreement(page, tiny_model_dir):
         page.locator("#sentence-gold mark").first.wait_for()
 
 
+def test_a_suspicious_gold_label_is_listed_and_one_click_shows_its_sentence(page, tmp_path):
+    mislabelled = tmp_path / "mislabelled.conll"
+    mislabelled.write_text("John B-PER\nlives O\nin O\nParis B-PER\n. O\n\nMary B-PER\nmet O\nLi B-PER\n. O\n",
+                           encoding="utf-8")
+    with step(page, "suspicious"):
+        _view(page, "Suspicious gold")
+        page.locator("#eval-upload input[type=file]").set_input_files(str(mislabelled))
+        page.locator("#eval-upload").get_by_text("mislabelled.conll").wait_for()
+        page.get_by_role("combobox", name="Data", exact=True).click()
+        page.get_by_role("option", name="an uploaded CoNLL file").click()
+        page.locator("#eval-button").click()
+        page.locator("#eval-cards").get_by_text("on mislabelled.conll").wait_for()
+        page.locator("#suspicious-note").get_by_text("ranked by how probably").wait_for()  # the open view, redrawn
+        page.locator("#suspicious-file").get_by_role("cell", name="suspicious-gold.jsonl").wait_for()
+        page.locator("#suspicious-table").get_by_test_id("cell-0-3").click()
+        page.locator("#sentence-caption").get_by_text("Suspicious #1, sentence 1:").wait_for()
+        page.locator("#sentence-gold mark").first.wait_for()
+
+
+def test_the_report_tab_offers_the_html_report_and_its_json(page):
+    with step(page, "report"):
+        _view(page, "Report")
+        page.locator("#report-button").click()
+        files = page.locator("#report-files")
+        files.get_by_role("cell", name="evaluation-report.html").wait_for()
+        files.get_by_role("cell", name="evaluation-report.json").wait_for()
+
+
 def test_a_failed_evaluation_clears_the_open_view(page):
     with step(page, "failed"):
         _view(page, "Intervals")

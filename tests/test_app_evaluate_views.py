@@ -249,7 +249,7 @@ def test_suspicious_gold_ranks_a_wrong_label_first_and_exports_it(trained_tiny_d
     counter = Counting(MODELS.tagger(str(trained_tiny_dir)), monkeypatch)
     note, rows, path = vw.show_suspicious(run)
     assert counter.calls == 0  # the evaluation's own probabilities, from the cache
-    assert rows[0][:6] == [1, rows[0][1], 1, "Paris", "PER", "LOC"] and "gold annotations" in note
+    assert rows[0][:6] == [1, rows[0][1], 1, "Paris", "PER", "LOC"] and "gold annotation" in note
     items = read_review_list(path)
     assert Path(path).name == "suspicious-gold.jsonl" and items[0]["span_text"] == "Paris" and items[0]["rank"] == 1
     caption, gold, pred, b = vw.suspicious_sentence(run, 1)
