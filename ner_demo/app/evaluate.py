@@ -49,15 +49,9 @@ def evaluate(model: str, data: str, upload: str | None, progress=gr.Progress()):
             first, *error_detail(run, first))
 
 
-def _need_run(run: ev.EvalRun | None) -> ev.EvalRun:
-    if run is None:
-        raise gr.Error("Evaluate a model first.")
-    return run
-
-
 @friendly
 def filter_errors(run: ev.EvalRun | None, kind: str, entity_type: str):
-    run = _need_run(run)
+    run = vw.need_run(run)
     rows = ev.error_rows(run, kind or ev.ALL, entity_type or ev.ALL)
     first = rows[0][0] if rows else 0
     return rows, first, *error_detail(run, first)
