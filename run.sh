@@ -38,6 +38,21 @@ browser_setup() {
   fi
 }
 
+# The annotation tests run the same suite on SQLite and on a PostgreSQL server they start themselves
+# (initdb + pg_ctl in a scratch folder): Debian's postgresql package provides the binaries.
+postgres_setup() {
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return 0
+  echo "run.sh: installing Debian's postgresql for the annotation tests (apt-get, first time only)"
+  local sudo="" log
+  [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+  log="$(mktemp -t ner_demo-apt.XXXXXX)"
+  if { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >"$log" 2>&1; then
+    rm -f "$log"
+  else
+    echo "run.sh: could not install postgresql (apt-get output in $log); its test cases are skipped (and fail under CI)" >&2
+  fi
+}
+
 case "${1:-}" in
   app)
     shift
@@ -48,6 +63,7 @@ case "${1:-}" in
     shift
     setup requirements-dev.txt
     browser_setup
+    postgres_setup
     exec "$PY" -m pytest -q "$@"
     ;;
   *)

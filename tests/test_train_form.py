@@ -15,7 +15,7 @@ from ner_demo.app import train as train_tab
 from ner_demo.app import train_format as tr
 from ner_demo.cli import build_parser
 from ner_demo.training import config as config_module
-from ner_demo.training.config import PRECISIONS, TrainConfig
+from ner_demo.training.config import PRECISIONS, RECIPE_KEY, TrainConfig
 
 RECIPE = Path(__file__).resolve().parent.parent / "training" / "minilm_conll2003_default.yaml"
 
@@ -61,20 +61,28 @@ def test_a_new_fields_form_value_reaches_the_config():
     assert tr.config_from_form(values, "runs", Extended).label_smoothing == 0.1
 
 
+def _recipe_settings() -> dict:
+    """The shipped recipe's TrainConfig keys (its ``recipe:`` block describes it and is no setting)."""
+    data = yaml.safe_load(RECIPE.read_text(encoding="utf-8"))
+    assert RECIPE_KEY in data
+    return {k: v for k, v in data.items() if k != RECIPE_KEY}
+
+
 def test_every_key_of_the_shipped_recipe_is_a_train_form_input():
-    recipe = yaml.safe_load(RECIPE.read_text(encoding="utf-8"))
+    recipe = _recipe_settings()
     inputs = _inputs(_tab())
     assert [key for key in recipe if train_tab.elem_id(key) not in inputs] == []
 
 
 def test_the_shipped_recipe_set_in_the_form_is_the_recipe():
-    recipe = yaml.safe_load(RECIPE.read_text(encoding="utf-8"))
+    recipe = _recipe_settings()
     assert tr.config_from_form(recipe, "runs") == TrainConfig.from_file(RECIPE)
 
 
 def test_choices_come_from_the_field_metadata():
     precision = _inputs(_tab())["train-precision"]
-    assert [value for _, value in precision["choices"]] == list(PRECISIONS) and precision["value"] == "auto"
+    assert [value for _, value in precision["choices"]] == list(PRECISIONS)
+    assert precision["value"] == TrainConfig.from_file(RECIPE).precision == "fp32"  # the form starts from the recipe
 
 
 def test_fields_kept_out_of_the_form_by_metadata():

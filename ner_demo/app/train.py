@@ -14,6 +14,7 @@ import gradio as gr
 
 import ner_demo.app.data_format as ds
 import ner_demo.app.train_format as tr
+import ner_demo.app.train_recipes as recipes_ui
 from ner_demo.app.common import LIGHT, SERIAL, friendly, runs_dir, wire
 from ner_demo.errors import NerDemoError
 from ner_demo.models import OFFLINE_ENCODER
@@ -159,10 +160,10 @@ def _input(f: tr.FormField):
 
 
 def build_form(config_cls: type = TrainConfig):
-    """One accordion per group of fields; returns ({field name: component}, the Hub warning, its button)."""
+    """One accordion per group of fields, valued as the starting recipe; returns ({field name: component}, the Hub warning, its button)."""
     inputs: dict = {}
     hub_warning = use_offline = None
-    for key, title, items in tr.grouped(tr.form_fields(config_cls)):
+    for key, title, items in tr.grouped(recipes_ui.starting_fields(config_cls)):  # the shipped recipe's values
         with gr.Accordion(title, open=key not in tr.CLOSED_GROUPS):
             for start in range(0, len(items), FIELDS_PER_ROW):
                 with gr.Row():
@@ -178,6 +179,7 @@ def build(demo: gr.Blocks, config_cls: type = TrainConfig) -> None:
     """The Train tab's layout and events, inside ``demo``, with a form made from ``config_cls``."""
     with gr.Tab("Train", id="train") as tab:
         gr.Markdown(f"**Detected hardware:** {detected_hardware()}", elem_id="train-device")
+        picker, recipe_note = recipes_ui.build_picker(config_cls)
         inputs, hub_warning, use_offline = build_form(config_cls)
         with gr.Row():
             start_button = gr.Button("Start training", variant="primary", elem_id="start-button")
@@ -214,3 +216,4 @@ def build(demo: gr.Blocks, config_cls: type = TrainConfig) -> None:
                api_name="refresh_datasets", **LIGHT)
     demo.load(refresh_runs, watched, [watched, *poll_outputs], api_name="load_runs", **LIGHT)
     demo.load(check_backbone, backbone, [hub_warning, use_offline], api_name="load_backbone_check", **LIGHT)
+    recipes_ui.wire(demo, picker, recipe_note, inputs, config_cls)

@@ -1,4 +1,4 @@
-"""``train``, ``runs``, ``resume`` and ``cancel``.
+"""``train``, ``recipes``, ``runs``, ``resume`` and ``cancel``.
 
 Several processes or GPUs (DDP): ``accelerate launch --multi_gpu --num_processes N -m ner_demo train --config ...``;
 without a GPU that starts N CPU processes over gloo (accelerate's ``--cpu`` launcher needs MPI for N > 1).
@@ -17,6 +17,7 @@ from ner_demo.training.background import checked_runs
 from ner_demo.training.common import distributed_state
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.lifecycle import run_training
+from ner_demo.training.recipes import RECIPES_ENV, format_recipes, list_recipes, load_recipe
 from ner_demo.training.runs import Run, format_runs_table
 
 
@@ -28,6 +29,8 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--config", help="a YAML or JSON file of TrainConfig keys (e.g. training/conll2003_distilbert.yaml)")
+    p.add_argument("--recipe", help="a named recipe instead of --config (`python -m ner_demo recipes` lists them, "
+                   "e.g. default-model); --set overrides apply on top")
     p.add_argument(
         "--set",
         dest="overrides",
@@ -43,6 +46,12 @@ def register(subparsers) -> None:
     p.add_argument("--run-dir", help="(internal) train this existing run folder, as a background process does")
     p.add_argument("--resume", action="store_true", help="(internal, with --run-dir) resume it")
     p.set_defaults(func=_train)
+
+    p = subparsers.add_parser("recipes", help="list the training recipes: name, version, expected dev F1 and time",
+                              description="Recipes are the training/*.yaml files with a recipe: block "
+                              f"(another folder: ${RECIPES_ENV}). Train one with `train --recipe NAME`.")
+    add_json_flag(p)
+    p.set_defaults(func=_recipes)
 
     p = subparsers.add_parser("runs", help="list runs with their state, progress and best dev F1")
     p.add_argument("--runs-dir", default="runs")
@@ -101,10 +110,7 @@ def _train(args) -> int:
         finally:
             background.finish_background(run)
         return _print_outcome(status)
-    if not args.config and not args.overrides:
-        raise ConfigError("give --config FILE (see training/*.yaml) and/or --set key=value overrides")
-    config = TrainConfig.from_file(args.config) if args.config else TrainConfig()
-    config = config.with_overrides(args.overrides)
+    config = _config_of(args)
     if args.background:
         run = background.start(config, queue=args.queue)
         print(f"started run {run.id} in the background ({run.path}); follow it with `python -m ner_demo runs`")
@@ -116,6 +122,30 @@ def _train(args) -> int:
     with _cancel_on_signals(run):
         train(config, run=run)
     return _print_outcome(run.read_status()) if main else 0
+
+
+def _config_of(args) -> TrainConfig:
+    """The config of ``--recipe`` or ``--config`` (one of them, or neither), with the ``--set`` overrides on top."""
+    if args.config and args.recipe:
+        raise ConfigError(f"--config {args.config} and --recipe {args.recipe}: give one of them (a recipe is a "
+                          "named config file; add --set key=value to change its values)")
+    if not (args.config or args.recipe or args.overrides):
+        raise ConfigError("give --recipe NAME (`python -m ner_demo recipes` lists them), --config FILE "
+                          "and/or --set key=value overrides")
+    if args.recipe:
+        config = load_recipe(args.recipe)[1]
+    else:
+        config = TrainConfig.from_file(args.config) if args.config else TrainConfig()
+    return config.with_overrides(args.overrides)
+
+
+def _recipes(args) -> int:
+    recipes = list_recipes()
+    if args.json:
+        print_json([r.to_dict() for r in recipes])
+    else:
+        print(format_recipes(recipes))
+    return 0
 
 
 def _runs(args) -> int:

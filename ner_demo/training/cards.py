@@ -64,7 +64,8 @@ from transformers import pipeline
 ner = pipeline("token-classification", model="path/to/this/folder", aggregation_strategy="first")
 ```
 `ner_demo.json` records the input features ({"casing" if config.casing else "no casing"} bit,
-{config.context_words} context words); ner_demo's Tagger applies them, the plain pipeline ignores them.
+{config.context_words} context words, {metrics.get("decoding", config.decoding)} decoding, chunk share
+{config.chunk_share:g}); ner_demo's Tagger applies them, the plain pipeline ignores them.
 
 ## Training config
 Hardware: {hardware}

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Sequence
 
 from ner_demo.data.conll import Corpus
+from ner_demo.decoding import DECODINGS
 from ner_demo.encoding import InputFeatures
 from ner_demo.errors import ConfigError, TrainingDivergedError
 from ner_demo.labels import LabelSet
@@ -112,22 +114,34 @@ def dev_scores(
     precision: str = "fp32",
     batch_size: int = 64,
     max_length: int | None = None,
+    decodings: Sequence[str] | None = None,
 ):
-    """Word-level dev scores through the Tagger and :func:`evaluate_tagger`, exactly as the model will be
-    used and scored after training.
+    """Word-level dev scores through the Tagger (``corpus_probabilities``, then ``evaluate``: what
+    ``evaluate_tagger`` does), exactly as the model will be used and scored after training.
 
+    Returns the EvaluationResult of ``features.decoding``; with ``decodings``, a dict decoding ->
+    EvaluationResult, all from one forward pass (decoding only reads the word probabilities).
     The Tagger puts the model in eval mode; the caller switches it back to train() if needed. No
     prediction cache: the weights change between evaluations, so an entry would never be read again.
     The corpus is tagged in one piece (``chunk``), as it always was here: the same batches, so the dev
     F1 of a run stays what earlier runs of the same recipe logged.
     """
     # Deferred: the CLI's parser imports this module (distributed_state), and evaluation loads seqeval.
-    from ner_demo.evaluation.model_eval import evaluate_tagger
+    from ner_demo.evaluation.metrics import evaluate
+    from ner_demo.evaluation.model_eval import corpus_probabilities
     from ner_demo.inference import Tagger
 
     tagger = Tagger(model, tokenizer, features, device=device, precision=precision,
                     batch_size=batch_size, max_length=max_length)
-    return evaluate_tagger(tagger, corpus, cache=None, chunk=max(1, len(corpus)))
+    probs = corpus_probabilities(tagger, corpus, chunk=max(1, len(corpus)), cache=None)
+    gold, words = [s.tags for s in corpus], [s.words for s in corpus]
+    results = {}
+    for decoding in decodings or (features.decoding,):
+        if decoding not in DECODINGS:
+            raise ConfigError(f"decoding {decoding!r} is not one of {', '.join(DECODINGS)}")
+        tagger.decoding = decoding  # the Tagger's own decoding path, as the saved model will decode
+        results[decoding] = evaluate(gold, [tagger.decode_words(p).tags for p in probs], words)
+    return results if decodings else results[features.decoding]
 
 
 def eval_record(result, step: int, epoch: float) -> dict:
@@ -148,7 +162,9 @@ def dev_evaluation(setup: Setup, model, step: int, epoch: float, averaged: int =
     if setup.is_main:  # dev evaluation takes a while on a CPU (BENCHMARKS.md, Training): say so, beside the bar at 100 %
         setup.run.write_status(phase=f"evaluating on dev ({len(setup.splits.dev)} sentences)")
     t0 = time.time()
-    result = dev_scores(
+    # "auto": every decoding is scored from the same pass and the best one is the record's (and best/'s)
+    decodings = DECODINGS if setup.config.decoding == "auto" else (setup.config.decoding,)
+    results = dev_scores(
         model,
         setup.tokenizer,
         setup.features,
@@ -157,8 +173,12 @@ def dev_evaluation(setup: Setup, model, step: int, epoch: float, averaged: int =
         setup.hardware.precision,
         setup.config.eval_batch_size,
         setup.config.max_length,
+        decodings=decodings,
     )
-    record = eval_record(result, step, epoch)
+    decoding = max(decodings, key=lambda d: results[d].strict.micro.f1)  # ties: the first, argmax (as ship)
+    record = eval_record(results[decoding], step, epoch)
+    record["decoding"] = decoding
+    record["strict_f1_by_decoding"] = {d: r.strict.micro.f1 for d, r in results.items()}
     record["seconds"] = round(time.time() - t0, 2)
     if averaged:
         record["averaged_weights"] = averaged
@@ -167,14 +187,16 @@ def dev_evaluation(setup: Setup, model, step: int, epoch: float, averaged: int =
         setup.run.write_status(dev=_headline(record))
         setup.say(
             f"dev @ step {step} (epoch {epoch:g}): strict F1 {record['strict_f1']:.4f}, "
-            f"conlleval F1 {record['conlleval_f1']:.4f}, token accuracy {record['token_accuracy']:.4f}"
+            f"conlleval F1 {record['conlleval_f1']:.4f}, token accuracy {record['token_accuracy']:.4f}, "
+            f"{decoding} decoding"
             + (f" (mean of {averaged} weight snapshots)" if averaged else "")
         )
     return record
 
 
 def _headline(record: dict) -> dict:
-    return {k: record[k] for k in ("step", "epoch", "strict_f1", "conlleval_f1", "token_accuracy")}
+    return {k: record[k] for k in ("step", "epoch", "strict_f1", "conlleval_f1", "token_accuracy", "decoding")
+            if k in record}
 
 
 def save_best(setup: Setup, model, record: dict) -> None:
@@ -187,8 +209,10 @@ def save_best(setup: Setup, model, record: dict) -> None:
     tmp = setup.run.path / ".best.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     extra = {"trained_with": "ner_demo", "run_id": setup.run.id, "dev": _headline(record)}
+    # The decoding this evaluation scored with (chosen on dev under decoding="auto"): the Tagger's default.
+    features = replace(setup.features, decoding=record.get("decoding", setup.features.decoding))
     try:
-        save_model(model, setup.tokenizer, tmp, setup.features, extra)
+        save_model(model, setup.tokenizer, tmp, features, extra)
         card = run_card(setup.config, setup.splits.summary(), record, setup.hardware.description)
         (tmp / "README.md").write_text(card, encoding="utf-8")
     except BaseException:

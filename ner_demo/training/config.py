@@ -18,12 +18,20 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Sequence
 
+from ner_demo.decoding import DECODINGS
+from ner_demo.encoding import check_chunk_share
 from ner_demo.errors import ConfigError
 
 ENGINES = ("custom", "trainer")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 LOSS_REDUCTIONS = ("batch-mean", "fixed")
+# "auto": each dev evaluation scores every decoding from the same forward pass and keeps the best one, the
+# choice `ship` makes on dev; best/ records the decoding it was scored with.
+DECODING_CHOICES = ("auto", *DECODINGS)
+# A top-level mapping of a training/*.yaml that describes the recipe (name, version, expected dev F1...):
+# read by ner_demo.training.recipes, skipped by TrainConfig.from_file (it is not a training setting).
+RECIPE_KEY = "recipe"
 MIN_MAX_LENGTH = 34  # the Tagger's floor: 2 * InputFeatures.max_pieces_per_word + 2
 
 
@@ -43,7 +51,8 @@ class TrainConfig:
     dataset: str = field(
         default="conll2003",
         metadata={"group": "data",
-            "help": "'conll2003' (local cache, see `fetch-data`), 'multinerd', or a folder with train/dev files."
+            "help": "'conll2003' (local cache, see `fetch-data`), 'multinerd', a folder with train/dev files, "
+            "or 'annotation:<name>' (an annotation dataset; a seeded 20% held out as dev)."
         },
     )
     train_file: str | None = field(
@@ -94,6 +103,20 @@ class TrainConfig:
     all_subwords: bool = field(
         default=False, metadata={"group": "features",
                                  "help": "Train on every subword, not only each word's first piece."}
+    )
+    decoding: str = field(
+        default="auto",
+        metadata={"group": "features", "choices": DECODING_CHOICES,
+                  "help": "How words get their tags from the model, saved in best/ner_demo.json: 'argmax' (each "
+                  "word's most likely tag), 'bio' (the most likely valid IOB2 sequence: no I-X without B-X), or "
+                  "'auto' (each dev evaluation scores both from one pass and keeps the better, as `ship` does)."},
+    )
+    chunk_share: float = field(
+        default=0.5,
+        metadata={"group": "features",
+                  "help": "Share of a window that each chunk of a long document predicts, in dev evaluation and "
+                  "saved for the Tagger: 0.5 reads every word with context on both sides; 1.0 reads consecutive "
+                  "windows (fewer, faster; the fast model's choice, BENCHMARKS.md)."},
     )
     # --- optimisation ----------------------------------------------------------------------------
     learning_rate: float = field(default=5e-5, metadata={"group": "optimisation", "help": "Peak AdamW learning rate."})
@@ -200,6 +223,7 @@ class TrainConfig:
             raise ConfigError(f"learning_rate={self.learning_rate}: must be between 0 and 1 (e.g. 5e-5)")
         if not 0 <= self.warmup_ratio < 1:
             raise ConfigError(f"warmup_ratio={self.warmup_ratio}: must be in [0, 1)")
+        check_chunk_share(self.chunk_share)  # names the value
         if not 0 <= self.context_dropout < 1:
             raise ConfigError(f"context_dropout={self.context_dropout}: must be in [0, 1)")
         if self.context_dropout and not self.context_words:
@@ -290,6 +314,8 @@ class TrainConfig:
                 mark = getattr(exc, "problem_mark", None)
                 where = f", line {mark.line + 1}" if mark is not None else ""
                 raise ConfigError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+        if isinstance(data, dict) and isinstance(data.get(RECIPE_KEY), dict):
+            data = {k: v for k, v in data.items() if k != RECIPE_KEY}  # a recipe's description, not a setting
         config = cls.from_dict(data, source=str(path))
         return config if config.name else replace(config, name=path.stem)
 

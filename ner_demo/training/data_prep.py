@@ -76,6 +76,12 @@ def load_splits_for(config: TrainConfig) -> TrainingData:
 
         splits = load_multinerd(subset)
         train, dev, source = splits["train"], splits["dev"], f"MultiNERD (en, subset {subset})"
+    elif config.dataset.startswith("annotation:"):
+        # Deferred: only this source needs SQLAlchemy and the annotation database.
+        from ner_demo.annotation.source import load_annotation_splits
+
+        splits, source = load_annotation_splits(config.dataset, config.seed)
+        train, dev = keep_types(splits["train"], subset), keep_types(splits["dev"], subset)
     else:
         from ner_demo.data.sources import load_splits
 
@@ -134,8 +140,19 @@ def encode(tokenizer, corpus: Corpus, labels: LabelSet, features: InputFeatures,
     return in_context + examples(alone, False, label_ids)
 
 
-def features_for(config: TrainConfig) -> InputFeatures:
-    return InputFeatures(casing=config.casing, context_words=config.context_words, max_length=config.max_length)
+def features_for(config: TrainConfig, decoding: str | None = None) -> InputFeatures:
+    """The inference features a run trains with and saves in ``best/ner_demo.json``, as the shipped models
+    record theirs: casing bit, document context, window length, decoding and chunk share.
+
+    ``decoding``: the one dev chose when the config says "auto" (until a dev evaluation has chosen, argmax).
+
+    >>> f = features_for(TrainConfig(casing=True, context_words=64, decoding="bio", chunk_share=1.0))
+    >>> f.casing, f.context_words, f.max_length, f.decoding, f.chunk_share
+    (True, 64, 128, 'bio', 1.0)
+    """
+    chosen = decoding or (config.decoding if config.decoding != "auto" else "argmax")
+    return InputFeatures(casing=config.casing, context_words=config.context_words, max_length=config.max_length,
+                         decoding=chosen, chunk_share=config.chunk_share)
 
 
 def epoch_batches(
