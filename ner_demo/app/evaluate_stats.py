@@ -79,7 +79,7 @@ def interval_summary(boot: BootstrapResult) -> str:
             "sentences (the data is one document: no -DOCSTART- lines, so sentences are resampled)")
     return (f"**Strict micro F1 {m.point:.4f}**, 95% interval [{m.low:.4f}, {m.high:.4f}]: {boot.replicates:,} "
             f"resamples of the {boot.n_units:,} {unit}, seed {boot.seed}. A type's interval that overlaps "
-            "another model's F1 is no evidence that they differ: compare them (below) for a paired test.")
+            "another model's is no evidence that they do not differ: the Compare view runs a paired test.")
 
 
 # ---- schemes --------------------------------------------------------------------------------------
