@@ -1,9 +1,9 @@
-"""The Evaluate tab's analysis views as event handlers: intervals, schemes, generalisation, calibration and
-the comparison. Thin: the work is in :mod:`.evaluate_stats`, :mod:`.evaluate_calibration` and
-:mod:`.evaluate_compare` (no Gradio there). Every view is computed from the evaluation's state (its tags,
+"""The Evaluate tab's analysis views as event handlers: intervals, schemes, generalisation, calibration,
+the comparison, suspicious gold and the report. Thin: the work is in :mod:`.evaluate_stats`,
+:mod:`.evaluate_calibration`, :mod:`.evaluate_compare` and :mod:`.evaluate_report` (no Gradio there). Every view is computed from the evaluation's state (its tags,
 or the prediction cache), so opening a view, changing a setting or a threshold re-tags nothing.
 
-:func:`refresh` runs whenever the evaluation changes (a new one, or a failed one that cleared it): the
+:func:`refresh` runs whenever the evaluation's cards change (a new evaluation, or a failed one): the
 open view is computed again for the new evaluation and every other view is cleared, so no view ever
 shows an earlier evaluation's figures as if they were current.
 """
@@ -244,7 +244,7 @@ VIEW_OUTPUTS = {"intervals": 3, "schemes": 5, "generalisation": 3, "calibration"
 
 def refresh(run, view, replicates, seed, pair, table_name, metric):
     """Every view's outputs: the open ``view`` computed for ``run``, the others (and the sentence panel)
-    cleared; the calibration and comparison are cleared always (they are made by a button)."""
+    cleared; the calibration, comparison and report are cleared always (each is made by a button)."""
     out = {"intervals": [None, None, None],
            "schemes": [None, None, gr.skip(), None, None],
            "generalisation": [None, None, None],
