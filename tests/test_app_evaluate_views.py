@@ -145,6 +145,8 @@ def test_test_is_held_out_when_calibrating_for_a_test_evaluation(trained_tiny_di
     cal = vw.fit_calibration(run, True, progress=Recorder())[-1]
     assert (cal.fit_name, cal.held_name) == ("CoNLL-2003 dev", "CoNLL-2003 test")
     assert "Held out (CoNLL-2003 test, not used to fit)" in ec.summary(cal)
+    # The tiny model gets every dev word right: the fit runs to the end of its range, and says so.
+    assert cal.result.temperature == pytest.approx(0.05, rel=1e-3) and "stopped at the end of its range" in ec.summary(cal)
 
 
 def test_applied_thresholds_re_score_from_the_cache(trained_tiny_dir, home, monkeypatch):

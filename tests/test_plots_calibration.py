@@ -38,3 +38,9 @@ def test_buckets_per_type_leave_out_undefined_scores():
     assert list(unseen.x) == []  # nothing predicted unseen: no precision, not a bar at 0
     seen = [t for t in fig.data if t.name == "seen, same type"][0]
     assert list(seen.x) == ["all", "LOC"] and list(seen.y) == [1.0, 1.0]
+
+
+def test_a_threshold_of_zero_is_not_marked():
+    entities = scored_entities([["B-PER", "O"]], [["B-PER", "B-PER"]], [[0.9, 0.6]])
+    fig = threshold_curves_figure(threshold_curves(entities, [["B-PER", "O"]], grid=[0.0, 1.0]), {"PER": 0.0})
+    assert [t.name for t in fig.data] == ["PER F1", "PER P", "PER R"]

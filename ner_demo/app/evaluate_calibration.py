@@ -19,7 +19,7 @@ from ner_demo.app.evaluate_format import EvalRun
 from ner_demo.data.sources import dataset_dir
 from ner_demo.encoding import FEATURES_FILE, check_thresholds, save_calibration
 from ner_demo.errors import ConfigError
-from ner_demo.evaluation.calibration import tempered
+from ner_demo.evaluation.calibration import TEMPERATURE_RANGE, tempered
 from ner_demo.evaluation.counts import GOLD, PRED, TP, entity_counts, f1_scores
 from ner_demo.evaluation.model_calibration import CalibrationResult, calibrate_on
 from ner_demo.evaluation.model_eval import corpus_probabilities
@@ -95,6 +95,9 @@ def summary(cal: Calibration) -> str:
     lines = [f"**Temperature {r.temperature:.4f}** ({what}; 1 = uncalibrated). Entity-level ECE on {cal.fit_name}: "
              f"{fit.before.overall.ece:.4f} → {fit.after.overall.ece:.4f}; argmax entities "
              f"{'unchanged' if fit.argmax_unchanged else 'CHANGED'}."]
+    if r.fitted and any(abs(r.temperature - bound) < 1e-3 * bound for bound in TEMPERATURE_RANGE):
+        lines.append("⚠️ The fit stopped at the end of its range: the fit data hardly constrain it (almost every "
+                     "word right, or very few words); fit on more, or harder, development data.")
     held = r.splits.get("held_out")
     if held is not None:
         lines.append(f"Held out ({cal.held_name}, not used to fit): ECE {held.before.overall.ece:.4f} → "

@@ -43,9 +43,10 @@ def suspicious_note(items: list[SuspiciousItem], limit: int = 500) -> str:
     if not items:
         return "No gold annotation looks suspicious: the model agrees with it, and every string is labelled alike."
     more = f"; the first {limit:,} shown" if len(items) > limit else ""
-    return (f"**{len(items):,} gold annotation{'' if len(items) == 1 else 's'}** ranked by how probably they are wrong{more} (the model's confident "
-            "disagreement, the same string labelled inconsistently, a confident-learning score). Pick a row to "
-            f"see its sentence; download the list as JSONL ({REVIEW_FILE}) for review.")
+    plural = "" if len(items) == 1 else "s"
+    return (f"**{len(items):,} gold annotation{plural}** ranked by how probably they are wrong{more} (the model's "
+            "confident disagreement, the same string labelled inconsistently, a confident-learning score). Pick a "
+            f"row to see its sentence; download the list as JSONL ({REVIEW_FILE}) for review.")
 
 
 def suspicious_caption(item: SuspiciousItem, rank: int) -> str:

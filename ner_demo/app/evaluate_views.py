@@ -1,7 +1,8 @@
 """The Evaluate tab's analysis views as event handlers: intervals, schemes, generalisation, calibration,
 the comparison, suspicious gold and the report. Thin: the work is in :mod:`.evaluate_stats`,
-:mod:`.evaluate_calibration`, :mod:`.evaluate_compare` and :mod:`.evaluate_report` (no Gradio there). Every view is computed from the evaluation's state (its tags,
-or the prediction cache), so opening a view, changing a setting or a threshold re-tags nothing.
+:mod:`.evaluate_calibration`, :mod:`.evaluate_compare` and :mod:`.evaluate_report` (no Gradio there).
+Every view is computed from the evaluation's state (its tags, or the prediction cache), so opening a
+view, changing a setting or a threshold re-tags nothing.
 
 :func:`refresh` runs whenever the evaluation's cards change (a new evaluation, or a failed one): the
 open view is computed again for the new evaluation and every other view is cleared, so no view ever

@@ -30,7 +30,7 @@ def reliability_before_after(curves: Mapping[str, Reliability], title: str) -> g
 
 def threshold_curves_figure(curves: Mapping[str, ThresholdCurve], chosen: Mapping[str, float]) -> go.Figure:
     """Each type's strict F1 (solid), precision and recall (dotted) against its confidence threshold,
-    with a marker at the threshold ``chosen`` for it."""
+    with a marker at the threshold ``chosen`` for it (none at 0: no threshold)."""
     fig = go.Figure()
     for label, c in curves.items():
         fig.add_trace(go.Scatter(x=c.thresholds, y=c.f1, mode="lines", name=f"{label} F1", legendgroup=label,
@@ -38,7 +38,7 @@ def threshold_curves_figure(curves: Mapping[str, ThresholdCurve], chosen: Mappin
         for attr in ("precision", "recall"):
             fig.add_trace(go.Scatter(x=c.thresholds, y=getattr(c, attr), mode="lines", name=f"{label} {attr[0].upper()}",
                                      legendgroup=label, line={"dash": "dot", "width": 1}, visible="legendonly"))
-        if label in chosen:
+        if chosen.get(label, 0.0) > 0:  # 0 keeps every entity: nothing to mark
             threshold = chosen[label]
             at = min(range(len(c.thresholds)), key=lambda k: abs(c.thresholds[k] - threshold))
             fig.add_trace(go.Scatter(x=[threshold], y=[c.f1[at]], mode="markers", marker={"size": 10, "symbol": "x"},
