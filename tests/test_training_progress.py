@@ -94,10 +94,10 @@ def test_a_20_step_run_logs_every_step_so_its_loss_curve_has_20_points(model_dir
     assert [r["step"] for r in run.metrics("train")] == list(range(1, 21))
 
 
-def test_progress_view_names_the_phase_instead_of_an_eta_of_0_s():
-    view = tr.progress_html({"run_id": "r", "state": "running", "step": 20, "total_steps": 20, "eta_s": 0,
+def test_progress_view_names_the_phase_and_an_eta_that_counts_the_evaluation():
+    view = tr.progress_html({"run_id": "r", "state": "running", "step": 20, "total_steps": 20, "eta_s": 41,
                              "phase": "evaluating on dev (3250 sentences)"})
-    assert "evaluating on dev (3250 sentences)" in view and "ETA" not in view
+    assert "evaluating on dev (3250 sentences) · ETA 41 s (dev evaluation included)" in view
     training = tr.progress_html({"run_id": "r", "state": "running", "step": 5, "total_steps": 20, "eta_s": 9,
                                  "phase": "training, epoch 1 of 4"})
     assert "training, epoch 1 of 4" in training and "ETA 9 s" in training
@@ -155,3 +155,185 @@ def test_resume_in_the_background_clears_the_cancelled_message_at_once(model_dir
     status = run.read_status()  # what the Train tab shows right after Resume, before the process starts
     assert launched == [(run.id, True)] and status["state"] == "queued" and status.get("message") is None
     assert "cancelled" not in tr.progress_html(status)
+
+
+# ---- the ETA covers the whole run ---------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _progress(tmp_path, monkeypatch, **kwargs):
+    from ner_demo.training import callbacks
+    from ner_demo.training.config import TrainConfig
+
+    clock = Clock()
+    monkeypatch.setattr(callbacks.time, "time", clock)
+    run = Run.create(TrainConfig(name="eta", backbone="offline-minilm"), tmp_path)
+    return callbacks.Progress(run, 10, 5, 0, True, **kwargs), clock  # 2 epochs of 5 steps
+
+
+def _steps(progress, clock, n: int, seconds: float = 1.0, tokens: int = 100) -> None:
+    for _ in range(n):
+        clock.now += seconds
+        progress.add(0.5, tokens)
+
+
+def test_before_the_first_evaluation_the_eta_estimates_it_from_dev_tokens_and_throughput(tmp_path, monkeypatch):
+    progress, clock = _progress(tmp_path, monkeypatch, dev_tokens=3000)
+    _steps(progress, clock, 5)  # 100 tokens/s in training: evaluation at 3x that reads 3000 tokens in 10 s
+    assert progress.eta(5) == pytest.approx(5 * 1.0 + 2 * 10.0)  # 5 steps left, 2 evaluations left
+
+
+def test_after_an_evaluation_its_measured_time_replaces_the_estimate(tmp_path, monkeypatch):
+    progress, clock = _progress(tmp_path, monkeypatch, dev_tokens=3000)
+    _steps(progress, clock, 5)
+    with progress.paused():
+        clock.now += 4.0  # the evaluation took 4 s: not step time
+    progress.note_eval(4.0)
+    assert progress.eta(5) == pytest.approx(5 * 1.0 + 1 * 4.0)
+
+
+def test_the_eta_counts_checkpoint_writes_still_to_come(tmp_path, monkeypatch):
+    progress, clock = _progress(tmp_path, monkeypatch, dev_tokens=3000, checkpoint_every=2)
+    _steps(progress, clock, 1)
+    progress.note_eval(3.0)  # as after a resume: evaluation time known
+    progress.note_checkpoint(0.5)
+    # steps 2, 4, 6, 8 are periodic checkpoints (10 is an epoch end); 1 evaluation and its checkpoint left
+    assert progress.eta(1) == pytest.approx(9 * 1.0 + 1 * 3.0 + (1 + 4) * 0.5)
+
+
+def test_without_dev_tokens_the_eta_waits_for_the_first_evaluation(tmp_path, monkeypatch):
+    progress, clock = _progress(tmp_path, monkeypatch, dev_tokens=0)
+    _steps(progress, clock, 2)
+    assert progress.eta(2) is None  # no number rather than one that leaves the evaluations out
+
+
+def test_a_tiny_run_reports_an_eta_at_every_step_and_while_it_evaluates(model_dir, tmp_path, monkeypatch):
+    from ner_demo.training import common
+
+    etas_while_evaluating: list = []
+    real = common.dev_scores
+
+    def dev_scores(*args, **kwargs):
+        (info,) = list_runs(tmp_path / "runs")
+        etas_while_evaluating.append(Run(info.path).read_status().get("eta_s"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(common, "dev_scores", dev_scores)
+    watch = Watch()
+    train(tiny_config(model_dir, tmp_path / "runs", epochs=2), callbacks=[watch])
+    assert all(s["eta_s"] is not None for s in watch.seen[1:]), [s["eta_s"] for s in watch.seen]
+    assert len(etas_while_evaluating) == 2 and all(e is not None and e >= 0 for e in etas_while_evaluating)
+
+
+# ---- too little training: a warning before, a hint after --------------------------------------------
+
+
+def test_a_small_training_set_is_warned_about_before_launch_with_the_numbers(model_dir, tmp_path):
+    from ner_demo.training.preflight import prelaunch_warning
+
+    warning = prelaunch_warning(tiny_config(model_dir, tmp_path / "runs", batch_size=16, epochs=3))
+    assert warning == ("20 train sentences with batch_size 16: 2 steps per epoch, 6 steps in all (3 epochs). With so "
+                       "few steps dev F1 will likely be 0.0000: use more data, a smaller batch_size or more epochs.")
+
+
+def test_a_small_max_steps_on_a_full_dataset_is_warned_about_without_reading_it():
+    from ner_demo.training.config import TrainConfig
+    from ner_demo.training.preflight import prelaunch_warning
+
+    assert prelaunch_warning(TrainConfig(max_steps=30)).startswith("max_steps=30: 30 steps in all.")
+    assert prelaunch_warning(TrainConfig()) is None  # all of CoNLL-2003: not read, and no warning
+
+
+def test_the_run_records_the_warning_in_its_status_and_log(model_dir, tmp_path, capsys):
+    run = train(tiny_config(model_dir, tmp_path / "runs", epochs=2))
+    warning = run.read_status()["warning"]
+    assert warning.startswith("20 train windows with batch_size 4: 5 steps per epoch, 10 steps in all (2 epochs).")
+    assert f"warning: {warning}" in capsys.readouterr().out  # stdout: a background run's log.txt
+    assert "⚠️ 20 train windows with batch_size 4" in tr.progress_html(run.read_status())
+
+
+def test_a_run_with_enough_steps_has_no_warning():
+    from ner_demo.training.config import TrainConfig
+    from ner_demo.training.preflight import small_run_warning
+
+    assert small_run_warning(TrainConfig(batch_size=16, epochs=3), 14041) is None
+
+
+def test_a_finished_run_at_dev_f1_0_gets_a_hint_that_names_possible_reasons():
+    from ner_demo.training.preflight import zero_f1_hint
+
+    status = {"state": "finished", "total_steps": 3, "best": {"strict_f1": 0.0, "token_accuracy": 0.83}}
+    hint = zero_f1_hint(status)
+    assert hint.startswith("dev F1 is 0.0000: no dev entity was found exactly (token accuracy 0.8300: it may tag "
+                           "every word O). Possible reasons: too little training (3 steps in all;")
+    assert "hint: dev F1 is 0.0000" in tr.progress_html({**status, "run_id": "r", "hint": hint})
+    assert zero_f1_hint({**status, "best": {"strict_f1": 0.01}}) is None
+    assert zero_f1_hint({**status, "state": "cancelled"}) is None
+
+
+def test_the_hint_is_written_when_a_run_ends_at_dev_f1_0(model_dir, tmp_path, monkeypatch):
+    from ner_demo.training import common
+
+    real = common.eval_record
+
+    def nothing_found(result, step, epoch):  # as when the model tags every dev word O
+        return {**real(result, step, epoch), "strict_f1": 0.0}
+
+    monkeypatch.setattr(common, "eval_record", nothing_found)
+    run = train(tiny_config(model_dir, tmp_path / "runs", epochs=1))
+    assert run.read_status()["hint"].startswith("dev F1 is 0.0000: no dev entity was found exactly")
+
+
+def test_the_train_tab_warns_at_start_and_still_starts_the_run(model_dir, tmp_path, monkeypatch):
+    from ner_demo.training import background
+
+    monkeypatch.setenv("NER_DEMO_RUNS", str(tmp_path / "runs"))
+    launched = []
+    monkeypatch.setattr(background, "_launch", lambda run, resume: launched.append(run.id))
+    form = train_form(backbone=str(model_dir), dataset=tr.DATASET_UPLOAD, train_file=str(TRAIN), dev_file=str(DEV),
+                      name="small", learning_rate=3e-3, batch_size=16, epochs=3, max_length=48, warmup_ratio=0.0,
+                      weight_decay=0.0, seed=1)
+    with pytest.warns(UserWarning, match=r"^20 train sentences with batch_size 16: 2 steps per epoch, 6 steps in all"):
+        train_tab.start_training(*form)
+    (info,) = list_runs(tmp_path / "runs")
+    assert launched and set(launched) == {info.run_id}  # started (the stub launches no process: polls retry it)
+
+
+def test_the_cli_prints_the_warning_before_it_launches_a_background_run(model_dir, tmp_path, monkeypatch, capsys):
+    from ner_demo.cli import main
+    from ner_demo.training import background
+
+    started = []
+    monkeypatch.setattr(background, "start", lambda config, queue=False: started.append(config) or
+                        Run.create(config, config.runs_dir))  # no process: the log line is tested above
+    config = tiny_config(model_dir, tmp_path / "runs", epochs=1)
+    sets = [a for key, value in config.to_dict().items()
+            for a in ("--set", f"{key}={'none' if value is None else value}")]
+    assert main(["train", "--background", *sets]) == 0 and len(started) == 1
+    assert capsys.readouterr().err == ("warning: 20 train sentences with batch_size 4: 5 steps per epoch, 5 steps in "
+                                       "all (1 epoch). With so few steps dev F1 will likely be 0.0000: use more data, "
+                                       "a smaller batch_size or more epochs.\n")
+
+
+def test_elapsed_time_counts_the_set_up_before_the_first_step(model_dir, tmp_path, monkeypatch):
+    import time
+
+    from ner_demo.training import loop
+
+    real = loop.prepare
+
+    def slow_set_up(config, run):  # as if reading the data and loading the model had taken 1000 s
+        setup = real(config, run)
+        run.write_status(process_started_s=time.time() - 1000.0)
+        return setup
+
+    monkeypatch.setattr(loop, "prepare", slow_set_up)
+    run = train(tiny_config(model_dir, tmp_path / "runs", epochs=1))
+    assert all(r["elapsed_s"] >= 1000.0 for r in run.metrics("train")) and run.read_status()["elapsed_s"] >= 1000.0

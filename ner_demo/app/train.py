@@ -15,6 +15,7 @@ import gradio as gr
 import ner_demo.app.data_format as ds
 import ner_demo.app.train_format as tr
 import ner_demo.app.train_recipes as recipes_ui
+import ner_demo.app.train_runs as train_runs
 from ner_demo.app.common import LIGHT, SERIAL, friendly, runs_dir, wire
 from ner_demo.errors import NerDemoError
 from ner_demo.models import OFFLINE_ENCODER
@@ -23,6 +24,7 @@ from ner_demo.training import background
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import load_splits_for
 from ner_demo.training.hardware import choose
+from ner_demo.training.preflight import prelaunch_warning
 from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs
 
 POLL_SECONDS = 2.0
@@ -49,6 +51,8 @@ def _start(values: dict, config_cls: type) -> tuple:
         raise gr.Error(ds.missing_conll2003_note().replace("**", ""))
     if config.train_file:  # read uploads now: a bad file is reported here (file, line, problem), not by the run
         load_splits_for(config)
+    if warning := prelaunch_warning(config):  # not an error: the run starts, and its progress repeats it
+        gr.Warning(warning)
     run = background.start(config, runs_dir())
     return _watch(run.id)
 
@@ -190,7 +194,8 @@ def build(demo: gr.Blocks, config_cls: type = TrainConfig) -> None:
         watched = gr.Dropdown(choices=_run_ids(), value=None, label="Run", allow_custom_value=True)
         progress_view = gr.HTML(elem_id="train-progress")
         curves = gr.Plot(label="Loss and dev F1", elem_id="train-curves")
-        runs_table = gr.Dataframe(headers=tr.RUNS_HEADERS, label="Runs", interactive=False)
+        runs_panel = train_runs.build(watched)  # filters, sort, rename, tag, delete (train_runs.py)
+        runs_table = runs_panel.feed
         with gr.Accordion("Log of the selected run", open=False):
             log_button = gr.Button("Show log", size="sm")
             log_view = gr.Code(language=None, lines=12, label="log.txt (last 40 lines)")
@@ -212,6 +217,8 @@ def build(demo: gr.Blocks, config_cls: type = TrainConfig) -> None:
     watched.input(poll_run, watched, poll_outputs, api_name="watch_run", **LIGHT)
     timer.tick(poll_run, watched, poll_outputs, api_name="poll_run", **LIGHT)
     log_button.click(run_log, watched, log_view, api_name="run_log", **LIGHT)
+    for selection in runs_panel.selections:  # the progress of the run now selected, never of a deleted one
+        selection.then(poll_run, watched, poll_outputs, api_visibility="private", **LIGHT)
     tab.select(lambda: gr.Radio(choices=tr.dataset_choices(tr.hub_available())), None, dataset,
                api_name="refresh_datasets", **LIGHT)
     demo.load(refresh_runs, watched, [watched, *poll_outputs], api_name="load_runs", **LIGHT)

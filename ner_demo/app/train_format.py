@@ -211,10 +211,10 @@ def progress_html(status: dict) -> str:
     if status.get("epoch") is not None and state in ("running", "queued"):
         parts.append(f"epoch {float(status['epoch']):.2f}")
     phase = status.get("phase") if state == "running" else None
-    if phase:  # "evaluating on dev": the bar may sit at 100 % meanwhile, and the ETA covers training steps only
+    if phase:  # "evaluating on dev": the bar may sit at 100 % meanwhile
         parts.append(html.escape(str(phase)))
-    if state == "running" and (not phase or str(phase).startswith("training")):
-        parts.append(f"ETA {format_duration(status.get('eta_s'))}")
+    if state == "running":  # the whole run's: the steps left, and the dev evaluations and checkpoints to come
+        parts.append(f"ETA {format_duration(status.get('eta_s'))} (dev evaluation included)")
     if status.get("elapsed_s") is not None:
         parts.append(f"elapsed {format_duration(status.get('elapsed_s'))}")
     if status.get("tokens_per_s"):
@@ -230,6 +230,10 @@ def progress_html(status: dict) -> str:
         resumed = status.get("resumed_from")
         lines.append(html.escape(f"resumed from {resumed}" if resumed else "no checkpoint verified: started again")
                      + f" · skipped {html.escape(skipped)}")
+    if status.get("warning"):
+        lines.append(f"<span class='ner-warning'>⚠️ {html.escape(str(status['warning']))}</span>")
+    if status.get("hint"):
+        lines.append(f"<span class='ner-hint'>hint: {html.escape(str(status['hint']))}</span>")
     if status.get("error"):
         lines.append(f"<span class='ner-error'>error: {html.escape(str(status['error']))}</span>")
     elif status.get("message"):

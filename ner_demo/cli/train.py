@@ -1,4 +1,4 @@
-"""``train``, ``recipes``, ``runs``, ``resume`` and ``cancel``.
+"""``train``, ``recipes``, ``resume`` and ``cancel`` (``runs`` and its actions: cli/runs.py).
 
 Several processes or GPUs (DDP): ``accelerate launch --multi_gpu --num_processes N -m ner_demo train --config ...``;
 without a GPU that starts N CPU processes over gloo (accelerate's ``--cpu`` launcher needs MPI for N > 1).
@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 from contextlib import contextmanager
 
 from ner_demo.cli.common import add_json_flag, print_json
 from ner_demo.errors import ConfigError
 from ner_demo.training import background, create_run, resume, train
-from ner_demo.training.background import checked_runs
 from ner_demo.training.common import distributed_state
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.lifecycle import run_training
+from ner_demo.training.preflight import prelaunch_warning
 from ner_demo.training.recipes import RECIPES_ENV, format_recipes, list_recipes, load_recipe
-from ner_demo.training.runs import Run, format_runs_table
+from ner_demo.training.runs import Run
 
 
 def register(subparsers) -> None:
@@ -52,11 +53,6 @@ def register(subparsers) -> None:
                               f"(another folder: ${RECIPES_ENV}). Train one with `train --recipe NAME`.")
     add_json_flag(p)
     p.set_defaults(func=_recipes)
-
-    p = subparsers.add_parser("runs", help="list runs with their state, progress and best dev F1")
-    p.add_argument("--runs-dir", default="runs")
-    add_json_flag(p)
-    p.set_defaults(func=_runs)
 
     p = subparsers.add_parser("resume", help="continue a failed or cancelled run from its newest complete checkpoint")
     p.add_argument("run_id")
@@ -111,7 +107,9 @@ def _train(args) -> int:
             background.finish_background(run)
         return _print_outcome(status)
     config = _config_of(args)
-    if args.background:
+    if args.background:  # a foreground run prints its warning as it starts (the engine's log line)
+        if warning := prelaunch_warning(config):
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
         run = background.start(config, queue=args.queue)
         print(f"started run {run.id} in the background ({run.path}); follow it with `python -m ner_demo runs`")
         return 0
@@ -145,15 +143,6 @@ def _recipes(args) -> int:
         print_json([r.to_dict() for r in recipes])
     else:
         print(format_recipes(recipes))
-    return 0
-
-
-def _runs(args) -> int:
-    runs = checked_runs(args.runs_dir)  # a run whose process died (kill -9) is listed as failed
-    if args.json:
-        print_json([r.to_dict() for r in runs])
-    else:
-        print(format_runs_table(runs))
     return 0
 
 

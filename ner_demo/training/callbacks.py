@@ -31,21 +31,39 @@ class Callback:
 class Progress:
     """Windowed loss and throughput, written to metrics.jsonl and status.json (engine-agnostic).
 
-    Throughput counts real subword tokens (attention mask ones), never padding.
+    Throughput counts real subword tokens (attention mask ones), never padding. The ETA covers the
+    whole run: the steps left at this process's pace, plus every dev evaluation and epoch-end
+    checkpoint still to come. An evaluation is timed once it has run; before the first one its time is
+    estimated from the dev split's size in tokens and the training throughput (see ``eval_seconds``).
     """
 
     STATUS_EVERY_S = 2.0  # status.json refresh for pollers, between metric lines
+    # A forward pass costs about a third of a training step's forward + backward, so the Tagger reads
+    # about three times the training tokens/s; the first evaluation's own time replaces this guess.
+    EVAL_SPEEDUP = 3.0
 
-    def __init__(self, run: Run, total_steps: int, steps_per_epoch: int, start_step: int, is_main: bool):
+    def __init__(self, run: Run, total_steps: int, steps_per_epoch: int, start_step: int, is_main: bool,
+                 dev_tokens: int = 0, checkpoint_every: int = 0):
         self.run = run
         self.total_steps = total_steps
         self.steps_per_epoch = max(1, steps_per_epoch)
         self.epochs = max(1, -(-total_steps // self.steps_per_epoch))
         self.is_main = is_main
         self.start_step = start_step
+        self.dev_tokens = dev_tokens  # an estimate of what one dev evaluation reads (0: unknown)
+        self.checkpoint_every = checkpoint_every
         self.t_start = self.t_window = self.t_status = time.time()
-        # Elapsed time adds up over the processes of a resumed run (the ETA uses this process's pace only).
-        self.elapsed_before = float(run.read_status().get("elapsed_s") or 0) if is_main else 0.0
+        self.paused_s = 0.0  # evaluations and checkpoint writes in this process: not step time
+        self.tokens_total = 0  # real tokens trained on in this process
+        self.evals_done = start_step // self.steps_per_epoch  # a resume starts after its epoch's evaluation
+        self.eval_s: float | None = None  # the last evaluation's measured time
+        self.checkpoint_s: float | None = None  # the last checkpoint write's measured time
+        # Elapsed time adds up over the processes of a resumed run (the ETA uses this process's pace only),
+        # and counts this process's set-up (data, model) from when run_training marked it running.
+        status = run.read_status() if is_main else {}
+        self.elapsed_before = float(status.get("elapsed_s") or 0)
+        began = status.get("process_started_s") if status.get("pid") == os.getpid() else None
+        self.t_clock = min(self.t_start, float(began)) if isinstance(began, (int, float)) else self.t_start
         self.loss_sum = 0.0
         self.n = 0
         self.tokens = 0
@@ -57,19 +75,54 @@ class Progress:
         try:
             yield
         finally:
-            self.t_window += time.time() - t0
+            self.pause_for(time.time() - t0)
+
+    def pause_for(self, seconds: float) -> None:
+        self.t_window += seconds
+        self.paused_s += seconds
+
+    def note_eval(self, seconds: float) -> None:
+        """A dev evaluation ended after ``seconds``: one less to come, and the next ones' expected time."""
+        self.evals_done += 1
+        self.eval_s = seconds
+
+    def note_checkpoint(self, seconds: float) -> None:
+        self.checkpoint_s = seconds
+
+    def eval_seconds(self) -> float | None:
+        """One dev evaluation's expected time: the last one's, else dev tokens at the evaluation speed
+        estimated from training throughput; None while neither is known."""
+        if self.eval_s is not None:
+            return self.eval_s
+        trained_s = time.time() - self.t_start - self.paused_s
+        if not self.dev_tokens or self.tokens_total <= 0 or trained_s <= 0:
+            return None
+        return self.dev_tokens / (self.EVAL_SPEEDUP * self.tokens_total / trained_s)
 
     def add(self, loss, tokens: int) -> None:
         """``loss``: a float or a 0-d tensor (summed on its device; read at report time)."""
         self.loss_sum = self.loss_sum + loss
         self.n += 1
         self.tokens += tokens
+        self.tokens_total += tokens
 
     def eta(self, step: int) -> float | None:
+        """Seconds to the end of the run: steps left, evaluations and checkpoints left (None until a
+        step has been timed, or while an evaluation's time cannot be estimated yet)."""
         done = step - self.start_step
         if done <= 0:
             return None
-        return (time.time() - self.t_start) / done * (self.total_steps - step)
+        step_s = max(0.0, time.time() - self.t_start - self.paused_s) / done
+        evals_left = max(0, self.epochs - self.evals_done)
+        eval_s = self.eval_seconds()
+        if evals_left and eval_s is None:
+            return None
+        checkpoints_left = evals_left  # one after each evaluation
+        if self.checkpoint_every:  # periodic ones, inside epochs (epoch ends are counted above)
+            every, spe = self.checkpoint_every, self.steps_per_epoch
+            checkpoints_left += sum(1 for m in range((step // every + 1) * every, self.total_steps, every) if m % spe)
+        return (step_s * (self.total_steps - step) + evals_left * (eval_s or 0.0)
+                + checkpoints_left * (self.checkpoint_s or 0.0))
 
     def report(self, step: int, lr: float, loss: float | None = None, tokens: int | None = None) -> dict:
         """Write one ``train`` record for the window since the last report and reset the window.
@@ -82,7 +135,7 @@ class Progress:
         record = {
             "kind": "train", "step": step, "epoch": round(step / self.steps_per_epoch, 4), "loss": loss,
             "lr": lr, "tokens_per_s": round(tokens / max(now - self.t_window, 1e-9), 1),
-            "elapsed_s": round(self.elapsed_before + now - self.t_start, 2),
+            "elapsed_s": round(self.elapsed_before + now - self.t_clock, 2),
         }
         if self.is_main:
             self.run.log_metrics(record)
@@ -101,7 +154,7 @@ class Progress:
             "epoch": round(step / self.steps_per_epoch, 4),
             "lr": lr,
             "eta_s": _round(self.eta(step)),
-            "elapsed_s": round(self.elapsed_before + self.t_status - self.t_start, 1),
+            "elapsed_s": round(self.elapsed_before + self.t_status - self.t_clock, 1),
             "phase": self.training_phase(step),
         }
         if record is not None:
@@ -113,10 +166,13 @@ class Progress:
         epoch = min(self.epochs, step // self.steps_per_epoch + 1)
         return f"training, epoch {epoch} of {self.epochs}"
 
-    def phase(self, text: str) -> None:
-        """Say what the run does between steps (evaluating dev, saving), so a bar at 100 % is not a mystery."""
+    def phase(self, text: str, step: int | None = None) -> None:
+        """Say what the run does between steps (evaluating dev, saving), so a bar at 100 % is not a mystery;
+        with ``step``, the ETA is refreshed too (it still counts the evaluation that starts now)."""
         if self.is_main:
-            self.run.write_status(phase=text, elapsed_s=round(self.elapsed_before + time.time() - self.t_start, 1))
+            eta = {"eta_s": _round(self.eta(step))} if step is not None else {}
+            self.run.write_status(phase=text, elapsed_s=round(self.elapsed_before + time.time() - self.t_clock, 1),
+                                  **eta)
 
     def status_due(self) -> bool:
         return time.time() - self.t_status >= self.STATUS_EVERY_S

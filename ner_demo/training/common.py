@@ -21,6 +21,7 @@ from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import TrainingData, encode, features_for, load_splits_for
 from ner_demo.training.hardware import Hardware, choose
 from ner_demo.training.limits import check_max_length
+from ner_demo.training.preflight import small_run_warning
 from ner_demo.training.runs import Run, replace_dir
 
 
@@ -154,13 +155,17 @@ def eval_record(result, step: int, epoch: float) -> dict:
     }
 
 
-def dev_evaluation(setup: Setup, model, step: int, epoch: float, averaged: int = 0) -> dict:
+def dev_evaluation(setup: Setup, model, step: int, epoch: float, averaged: int = 0, progress=None) -> dict:
     """Evaluate on dev, log it, and return the record (every process computes it: same weights).
 
     ``averaged``: how many weight snapshots the model's (averaged) weights are the mean of; 0 for plain weights.
+    ``progress``: the run's :class:`callbacks.Progress`, told the phase and, after, the evaluation's time.
     """
-    if setup.is_main:  # dev evaluation takes a while on a CPU (BENCHMARKS.md, Training): say so, beside the bar at 100 %
-        setup.run.write_status(phase=f"evaluating on dev ({len(setup.splits.dev)} sentences)")
+    phase = f"evaluating on dev ({len(setup.splits.dev)} sentences)"
+    if progress is not None:
+        progress.phase(phase, step)  # dev evaluation takes a while on a CPU (BENCHMARKS.md, Training): say so
+    elif setup.is_main:
+        setup.run.write_status(phase=phase)
     t0 = time.time()
     # "auto": every decoding is scored from the same pass and the best one is the record's (and best/'s)
     decodings = DECODINGS if setup.config.decoding == "auto" else (setup.config.decoding,)
@@ -180,6 +185,8 @@ def dev_evaluation(setup: Setup, model, step: int, epoch: float, averaged: int =
     record["decoding"] = decoding
     record["strict_f1_by_decoding"] = {d: r.strict.micro.f1 for d, r in results.items()}
     record["seconds"] = round(time.time() - t0, 2)
+    if progress is not None:
+        progress.note_eval(time.time() - t0)
     if averaged:
         record["averaged_weights"] = averaged
     if setup.is_main:
@@ -192,6 +199,28 @@ def dev_evaluation(setup: Setup, model, step: int, epoch: float, averaged: int =
             + (f" (mean of {averaged} weight snapshots)" if averaged else "")
         )
     return record
+
+
+def dev_tokens_estimate(setup: Setup) -> int:
+    """About how many subword tokens one dev evaluation reads: dev sentences times the mean train window
+    (windows are built the same way, document context included), for the ETA before the first evaluation."""
+    examples = setup.train_examples
+    if not examples:
+        return 0
+    mean = sum(len(e["input_ids"]) for e in examples) / len(examples)
+    return int(len(setup.splits.dev) * mean)
+
+
+def announce_plan(setup: Setup, steps_per_epoch: int, total_steps: int) -> None:
+    """Say how much training the run does, and warn (log and status.json) when that is too little to
+    learn from (``preflight.small_run_warning``); a resumed run's old warning is replaced."""
+    examples = len(setup.train_examples)
+    setup.say(f"{examples} train windows, {steps_per_epoch} steps/epoch, {total_steps} steps")
+    warning = small_run_warning(setup.config, examples, "train window", (steps_per_epoch, total_steps))
+    if warning:
+        setup.say(f"warning: {warning}")
+    if setup.is_main:
+        setup.run.write_status(warning=warning)
 
 
 def _headline(record: dict) -> dict:

@@ -15,6 +15,7 @@ from typing import Sequence
 from ner_demo.errors import NerDemoError
 from ner_demo.training.background import end_run
 from ner_demo.training.common import Cancelled, distributed_state
+from ner_demo.training.preflight import zero_f1_hint
 from ner_demo.training.runs import Run, without_paths
 
 
@@ -31,8 +32,9 @@ def run_training(run: Run, resume: bool = False, callbacks: Sequence = ()) -> di
         run.clear_cancel()
         # message=None: a resumed run must not keep saying "cancelled" (or anything else said before).
         run.write_status(state="running", pid=os.getpid(), started=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                         process_started_s=time.time(),  # Progress counts the set-up in the elapsed time
                          error=None, message=None, resumed=resume, processes=dist.num_processes,
-                         phase="preparing the data and the model", skipped_checkpoints=[])
+                         phase="preparing the data and the model", skipped_checkpoints=[], hint=None)
     try:
         # deferred: each engine pulls in torch (the Trainer, transformers' training stack); only the chosen one loads
         if config.freeze_encoder and config.engine == "custom":
@@ -54,7 +56,11 @@ def run_training(run: Run, resume: bool = False, callbacks: Sequence = ()) -> di
                     traceback=traceback.format_exc()[-4000:])
         raise
     if main:
-        return end_run(run, state="finished", phase=None, finished=time.strftime("%Y-%m-%dT%H:%M:%S"), **summary)
+        hint = zero_f1_hint({**run.read_status(), **summary, "state": "finished"})
+        if hint:
+            print(f"hint: {hint}", flush=True)
+        return end_run(run, state="finished", phase=None, finished=time.strftime("%Y-%m-%dT%H:%M:%S"), hint=hint,
+                       **summary)
     return run.read_status()
 
 

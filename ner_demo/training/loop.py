@@ -13,6 +13,7 @@ for more than one process) or ``torchrun --nproc_per_node N -m ner_demo train ..
 
 from __future__ import annotations
 
+import time
 from contextlib import nullcontext
 from typing import Sequence
 
@@ -28,8 +29,10 @@ from ner_demo.training.checkpoints import TrainState, load_checkpoint, load_newe
 from ner_demo.training.common import (
     Cancelled,
     Setup,
+    announce_plan,
     check_finite_loss,
     dev_evaluation,
+    dev_tokens_estimate,
     prepare,
     save_best,
     total_steps_for,
@@ -157,11 +160,13 @@ class CustomLoop:
         average = self.average.tensors() if self.average else None
         self.state.averaged = self.average.count if self.average else 0
         self.progress.phase("saving a checkpoint")
+        t0 = time.time()
         with self.progress.paused():
             save_checkpoint(s.run.checkpoints_dir, self.state, self.model, self.optimizer, self.scheduler,
                             self.scaler, self.config.to_dict(), s.rank, s.barrier, average)
             if s.is_main:
                 prune(s.run.checkpoints_dir, self.config.keep_checkpoints)
+        self.progress.note_checkpoint(time.time() - t0)
 
     # --- the loop --------------------------------------------------------------------------
 
@@ -197,12 +202,14 @@ class CustomLoop:
         if s.is_main:
             s.run.truncate_metrics(self.state.step)
         s.say(f"{s.hardware.description}; {s.world} process(es)")
-        s.say(f"{len(s.train_examples)} train windows, {self.steps_per_epoch} steps/epoch, {self.total_steps} steps")
+        announce_plan(s, self.steps_per_epoch, self.total_steps)
         net = self.model
         if s.world > 1:
             ids = [torch.device(self.device).index] if s.hardware.device_type == "cuda" else None
             net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
-        progress = self.progress = Progress(s.run, self.total_steps, self.steps_per_epoch, self.state.step, s.is_main)
+        progress = self.progress = Progress(s.run, self.total_steps, self.steps_per_epoch, self.state.step, s.is_main,
+                                            dev_tokens_estimate(s),
+                                            cfg.checkpoint_every if self.periodic_checkpoints else 0)
         callbacks = [ProgressCallback(progress, cfg.log_every_for(self.total_steps))]
         if self.periodic_checkpoints:
             callbacks.append(CheckpointCallback(cfg.checkpoint_every))
@@ -271,7 +278,8 @@ class CustomLoop:
         epoch = st.epoch + st.batch_in_epoch / self.steps_per_epoch
         with self.progress.paused(), (self.average.swapped_in() if self.average else nullcontext()):
             averaged = self.average.count if self.average else 0
-            record = dev_evaluation(s, self.model, st.step, round(epoch, 4), averaged) if s.is_main else None
+            record = (dev_evaluation(s, self.model, st.step, round(epoch, 4), averaged, self.progress)
+                      if s.is_main else None)
             record = self.broadcast(record)  # one evaluation, one decision for every process
             st.last_eval_step = st.step
             if record["strict_f1"] > st.best_f1:

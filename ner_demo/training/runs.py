@@ -8,6 +8,7 @@
     best/            HF folder of the best dev model (transformers.pipeline loads it), README.md model card
     checkpoints/     atomic checkpoints (see checkpoints.py)
     log.txt          stdout/stderr of a background run
+    meta.json        what people call the run: a display name and tags (manage.py); the id never changes
     CANCEL           flag file: the run stops at the next step boundary, leaving a resumable checkpoint
 
 status.json is replaced atomically (temp file + rename), so a poller never reads half a file.
@@ -140,6 +141,22 @@ class Run:
     def cancel_path(self) -> Path:
         return self.path / "CANCEL"
 
+    @property
+    def meta_path(self) -> Path:
+        return self.path / "meta.json"
+
+    def meta(self) -> dict:
+        """``{"name": str, "tags": [str, ...]}`` from meta.json (empty for a run nobody named or tagged)."""
+        try:
+            data = json.loads(self.meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        name = data.get("name") if isinstance(data.get("name"), str) else ""
+        tags = [t for t in data.get("tags") or [] if isinstance(t, str)] if isinstance(data.get("tags"), list) else []
+        return {"name": name, "tags": tags}
+
     def config(self) -> TrainConfig:
         data = json.loads(self.config_path.read_text(encoding="utf-8"))
         # Runs saved before loss_reduction existed trained with the batch mean: a resume must keep it.
@@ -226,18 +243,26 @@ class RunInfo:
     best_f1: float | None
     error: str | None
     path: str
+    name: str = ""  # the display name (meta.json); "" when nobody renamed the run
+    tags: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        data = dict(self.__dict__)
+        data["tags"] = list(self.tags)
+        return data
 
 
 def list_runs(runs_dir: str | Path = "runs") -> list[RunInfo]:
-    """Every run under ``runs_dir``, oldest first (ids start with their creation time)."""
+    """Every run under ``runs_dir``, oldest first (ids start with their creation time).
+
+    Folders whose name starts with a dot are not runs: a run being deleted is renamed to one first
+    (``manage.delete_run``), so a half-removed folder is never listed.
+    """
     root = Path(runs_dir)
     if not root.is_dir():
         return []
     out = []
-    for path in sorted(p for p in root.iterdir() if (p / "config.json").is_file()):
+    for path in sorted(p for p in root.iterdir() if not p.name.startswith(".") and (p / "config.json").is_file()):
         run = Run(path)
         status = run.read_status()
         try:
@@ -245,11 +270,12 @@ def list_runs(runs_dir: str | Path = "runs") -> list[RunInfo]:
         except (OSError, ValueError):
             config = {}
         best = status.get("best") or {}
+        meta = run.meta()
         out.append(RunInfo(
             run.id, status.get("state", "unknown"), config.get("engine", "?"), config.get("backbone", "?"),
             config.get("dataset", "?") if not config.get("train_file") else Path(config["train_file"]).name,
             status.get("created", ""), int(status.get("step", 0)), int(status.get("total_steps", 0)),
-            best.get("strict_f1"), status.get("error"), str(path),
+            best.get("strict_f1"), status.get("error"), str(path), meta["name"], tuple(meta["tags"]),
         ))
     return out
 
@@ -257,11 +283,12 @@ def list_runs(runs_dir: str | Path = "runs") -> list[RunInfo]:
 def format_runs_table(runs: list[RunInfo]) -> str:
     if not runs:
         return "no runs yet"
-    header = ("RUN", "STATE", "ENGINE", "BACKBONE", "DATA", "STEP", "BEST DEV F1")
+    header = ("RUN", "NAME", "TAGS", "STATE", "ENGINE", "BACKBONE", "DATA", "STEP", "BEST DEV F1")
     rows = [header]
     for r in runs:
         f1 = f"{r.best_f1:.4f}" if r.best_f1 is not None and r.best_f1 >= 0 else "-"
-        rows.append((r.run_id, r.state, r.engine, r.backbone[-28:], r.dataset[-20:], f"{r.step}/{r.total_steps}", f1))
+        rows.append((r.run_id, r.name[:30] or "-", ",".join(r.tags)[:30] or "-", r.state, r.engine, r.backbone[-28:],
+                     r.dataset[-20:], f"{r.step}/{r.total_steps}", f1))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
 

@@ -24,8 +24,10 @@ from ner_demo.training.checkpoints import MARKER, CheckpointError, load_newest_v
 from ner_demo.training.common import (
     Cancelled,
     Setup,
+    announce_plan,
     check_finite_loss,
     dev_evaluation,
+    dev_tokens_estimate,
     prepare,
     save_best,
     total_steps_for,
@@ -191,7 +193,7 @@ class NerTrainer(Trainer):
         s = self.setup
         step, epoch = self.state.global_step, round(self.state.epoch or 0.0, 4)
         with self.progress.paused() if self.progress else contextlib.nullcontext():
-            record = dev_evaluation(s, self.model, step, epoch) if s.is_main else None
+            record = dev_evaluation(s, self.model, step, epoch, progress=self.progress) if s.is_main else None
             if s.world > 1:
                 from accelerate.utils import broadcast_object_list
 
@@ -228,8 +230,10 @@ class RunCallback(TrainerCallback):
 
     def on_train_begin(self, args, state, control, **kwargs):
         steps_per_epoch = _steps_per_epoch(self.setup)
+        announce_plan(self.setup, steps_per_epoch, state.max_steps)
         self.progress = Progress(
-            self.setup.run, state.max_steps, steps_per_epoch, state.global_step, self.setup.is_main
+            self.setup.run, state.max_steps, steps_per_epoch, state.global_step, self.setup.is_main,
+            dev_tokens_estimate(self.setup), self.setup.config.checkpoint_every,
         )
         self.trainer.progress = self.progress
         self.progress.status(state.global_step, args.learning_rate)
@@ -280,6 +284,7 @@ class RunCallback(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs and "loss" in logs and self.progress is not None:
             tokens = self.trainer.tokens_window * self.setup.world  # other processes: same batch sizes
+            self.progress.tokens_total += self.trainer.tokens_window  # this process's, as the custom loop counts
             record = self.progress.report(state.global_step, logs.get("learning_rate", 0.0), logs["loss"], tokens)
             self.trainer.tokens_window = 0
             self.setup.say(
@@ -289,7 +294,9 @@ class RunCallback(TrainerCallback):
 
     def on_save(self, args, state, control, **kwargs):
         if self._save_t0 is not None and self.progress is not None:
-            self.progress.t_window += time.time() - self._save_t0
+            seconds = time.time() - self._save_t0
+            self.progress.pause_for(seconds)
+            self.progress.note_checkpoint(seconds)
             self._save_t0 = None
         self.setup.barrier()  # every process has written its RNG state file
         if self.setup.is_main:
