@@ -271,3 +271,14 @@ def test_the_report_is_built_from_the_views_and_names_no_server_path(trained_tin
     assert data["evaluation"]["suspicious"][0]["span_text"] == "Paris"
     assert "mislabelled.conll" in html_path.read_text(encoding="utf-8")
     assert str(mislabelled.parent) not in html_path.read_text(encoding="utf-8")
+
+
+def test_a_runs_best_folder_that_links_to_a_shipped_model_is_refused(tmp_path, ship_from, trained_tiny_dir):
+    shipped = tmp_path / "models" / "minilm-conll2003"
+    shutil.copytree(trained_tiny_dir, shipped)
+    ship_from(shipped)
+    best = tmp_path / "runs" / "run-1" / "best"
+    best.parent.mkdir(parents=True)
+    best.symlink_to(shipped, target_is_directory=True)
+    with pytest.raises(ConfigError, match=r"best \(a link to minilm-conll2003\) is a shipped model"):
+        ec.save_target(str(best), tmp_path / "runs")

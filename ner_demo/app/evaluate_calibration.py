@@ -198,7 +198,8 @@ def save_target(location: str, runs_dir: Path) -> Path:
     folder = folder.resolve()
     for home in shipped_model_homes():
         if home.expanduser().resolve() in (folder, *folder.parents):
-            raise ConfigError(f"{name} is a shipped model: its folder is never changed from the app. Saving is "
+            what = name if folder.name == name else f"{name} (a link to {folder.name})"
+            raise ConfigError(f"{what} is a shipped model: its folder is never changed from the app. Saving is "
                               "offered for a training run's best model; for a copy of your own, use "
                               f"`python -m ner_demo calibrate --write --model FOLDER`.")
     if folder.name != "best" or folder.parent.parent != Path(runs_dir).expanduser().resolve():
