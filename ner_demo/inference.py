@@ -15,7 +15,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -275,17 +275,20 @@ class Tagger:
         return [self.decode_words(p, thresholds) for p in self.word_probabilities(sentences, doc_ids)]
 
     def word_probabilities(
-        self, sentences: Sequence[Sequence[str]], doc_ids: Sequence[int] | None = None
+        self, sentences: Sequence[Sequence[str]], doc_ids: Sequence[int] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[np.ndarray]:
         """Per sentence, its words' (n_words, n_labels) label probabilities (temperature applied),
-        before decoding and thresholds: what a prediction cache keeps."""
+        before decoding and thresholds: what a prediction cache keeps. ``progress(done, total)`` is told
+        after each batch of windows, so a watcher moves without the call being cut into smaller ones
+        (which would change the batches, and with them a dynamically quantised backend's numbers)."""
         sequences, targets = sequences_for(sentences, doc_ids, self.features.context_words)
         # A document (context models) is read whole, in overlapping windows that each predict a middle
         # chunk with context on both sides: each word is read about twice, not once per sentence that
         # fills its window with it. On the shipped model that costs almost no dev F1 for several times the
         # words/s (BENCHMARKS.md, "The shipped model: levers tried"). Without context a sequence is one
         # sentence anyway.
-        probs, _ = self._word_probabilities(sequences)
+        probs, _ = self._word_probabilities(sequences, progress)
         return [seq_probs[start:end] for seq_probs, seq_targets in zip(probs, targets) for start, end in seq_targets]
 
     def decode_words(self, probs: np.ndarray, thresholds: Mapping[str, float] | None = None,
@@ -359,18 +362,24 @@ class Tagger:
             )
         return windows
 
-    def _word_probabilities(self, sequences) -> tuple[list[np.ndarray], list[int]]:
-        """Per sequence, a (n_words, n_labels) array of label probabilities; and windows per sequence."""
+    def _word_probabilities(self, sequences, progress: Callable[[int, int], None] | None = None
+                            ) -> tuple[list[np.ndarray], list[int]]:
+        """Per sequence, a (n_words, n_labels) array of label probabilities; and windows per sequence.
+        ``progress(windows done, windows in all)`` after each batch."""
         n_labels = len(self.labels)
         out = [np.zeros((len(s), n_labels), dtype=np.float32) for s in sequences]
         windows = self.plan(sequences)
         n_windows = [0] * len(sequences)
         order = sorted(range(len(windows)), key=lambda k: len(windows[k].input_ids))
         batches = [[windows[k] for k in order[b : b + self.batch_size]] for b in range(0, len(order), self.batch_size)]
+        done = 0
         for batch, probs in zip(batches, self._run_batches(batches)):
             for window, window_probs in zip(batch, probs):
                 n_windows[window.seq] += 1
                 self._aggregate(window, window_probs, out[window.seq])
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(windows))
         return out, n_windows
 
     def _run_batches(self, batches: list[list[Window]]):

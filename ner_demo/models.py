@@ -307,17 +307,41 @@ def keep_encoder_layers(model, layers: Sequence[int]) -> None:
     faster network to fine-tune). The config follows, so the saved model loads as what it now is."""
     import torch
 
-    base = model.base_model
-    owner = getattr(base, "encoder", None) or getattr(base, "transformer", None)  # BERT-style / DistilBERT
-    stack = getattr(owner, "layer", None)
-    if not isinstance(stack, torch.nn.ModuleList):
-        raise ConfigError(f"encoder_layers: no layer stack found in {type(model).__name__}; it works for BERT-style "
-                          "and DistilBERT encoders")
+    owner, stack = _layer_stack(model, "encoder_layers")
     n = len(stack)
     if any(not 0 <= i < n for i in layers):
         raise ConfigError(f"encoder_layers={','.join(map(str, layers))}: the backbone has {n} layers, numbered 0 to {n - 1}")
     owner.layer = torch.nn.ModuleList(stack[i] for i in layers)
     model.config.num_hidden_layers = len(layers)  # DistilBERT maps it to n_layers
+
+
+def _layer_stack(model, key: str):
+    """(the module that owns the transformer layers, their ModuleList) of a BERT-style or DistilBERT model."""
+    import torch
+
+    base = model.base_model
+    owner = getattr(base, "encoder", None) or getattr(base, "transformer", None)  # BERT-style / DistilBERT
+    stack = getattr(owner, "layer", None)
+    if not isinstance(stack, torch.nn.ModuleList):
+        raise ConfigError(f"{key}: no layer stack found in {type(model).__name__}; it works for BERT-style "
+                          "and DistilBERT encoders")
+    return owner, stack
+
+
+def freeze_lower_layers(model, n: int) -> list[str]:
+    """Freeze the embeddings and the lowest ``n`` transformer layers (``requires_grad`` off) and return
+    what was frozen, for the log; the upper layers and the head still train."""
+    _, stack = _layer_stack(model, "freeze_layers")
+    if not 0 <= n <= len(stack):
+        raise ConfigError(f"freeze_layers={n}: the encoder has {len(stack)} layers; use 0 to {len(stack)}")
+    embeddings = getattr(model.base_model, "embeddings", None)
+    if embeddings is None:
+        raise ConfigError(f"freeze_layers: no embeddings found in {type(model).__name__}")
+    frozen = [embeddings, *stack[:n]]
+    for module in frozen:
+        for p in module.parameters():
+            p.requires_grad_(False)
+    return ["embeddings"] + [f"layer {i}" for i in range(n)]
 
 
 def accepts_token_types(model) -> bool:

@@ -92,15 +92,18 @@ def test_evaluate_reports_each_phase_before_the_first_sentence(tmp_path, trained
     assert "Strict IOB2 F1" in outputs[0]
 
 
-def test_progress_comes_in_small_chunks_only_when_watched():
+def test_watching_the_progress_does_not_change_the_chunks():
     class Counting:
         features = type("Features", (), {"context_words": 0})()
 
         def __init__(self):
             self.calls = 0
 
-        def word_probabilities(self, sentences, doc_ids=None):
+        def word_probabilities(self, sentences, doc_ids=None, progress=None):
             self.calls += 1
+            for done in (1, 2, 4):  # as the Tagger does, after each of its 4 batches of windows
+                if progress is not None:
+                    progress(done, 4)
             return [np.ones((len(s), 1), dtype=np.float32) for s in sentences]
 
         def decode_words(self, probs, thresholds=None):
@@ -109,11 +112,19 @@ def test_progress_comes_in_small_chunks_only_when_watched():
     corpus = Corpus([Sentence(("a",), ("O",)) for _ in range(1000)])  # one document: no -DOCSTART- lines
     seen = []
     tagger = Counting()
-    predict_corpus(tagger, corpus, progress=lambda done, total: seen.append(done), cache=None)
-    assert seen == [128, 256, 384, 512, 640, 768, 896, 1000]
-    tagger = Counting()
-    predict_corpus(tagger, corpus, cache=None)
-    assert tagger.calls == 1  # unwatched: one chunk of up to 2048 sentences keeps batches full
+    predict_corpus(tagger, corpus, progress=lambda done, total: seen.append((done, total)), cache=None)
+    assert tagger.calls == 1  # one chunk of up to 2048 sentences keeps batches full, watched or not
+    assert seen == [(250, 1000), (500, 1000), (1000, 1000), (1000, 1000)]
+
+
+def test_the_tagger_reports_progress_after_each_batch(trained_tiny_dir):
+    from ner_demo.inference import Tagger
+
+    tagger = Tagger.from_pretrained(str(trained_tiny_dir), batch_size=2)
+    seen = []
+    tagger.word_probabilities([["John"], ["Paris"], ["Mary"], ["Berlin"], ["Rome"]],
+                              progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(2, 5), (4, 5), (5, 5)]
 
 
 def test_empty_text_is_an_error_not_zero_entities(trained_tiny_dir):

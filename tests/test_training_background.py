@@ -202,8 +202,10 @@ def test_runs_lists_a_kill_9d_run_as_failed_not_running(model_dir, tmp_path):
         assert time.time() < deadline, run.read_status()
         time.sleep(0.05)
     pid = run.read_status()["pid"]
+    watcher = background._read_active(tmp_path / "runs")["pid"]
+    os.kill(watcher, signal.SIGKILL)  # first its watcher (which would record the death at once), then the run
     os.kill(pid, signal.SIGKILL)
-    while background.process_alive(pid):
+    while background.process_alive(pid) or background.process_alive(watcher):
         assert time.time() < deadline
         time.sleep(0.05)
     assert run.read_status()["state"] == "running"  # nobody has looked yet: the file still says so

@@ -13,7 +13,9 @@ import functools
 import gradio as gr
 
 import ner_demo.app.data_format as ds
+import ner_demo.app.train_curve as train_curve
 import ner_demo.app.train_format as tr
+import ner_demo.app.train_queue as train_queue
 import ner_demo.app.train_recipes as recipes_ui
 import ner_demo.app.train_runs as train_runs
 from ner_demo.app.common import LIGHT, SERIAL, friendly, runs_dir, wire
@@ -24,6 +26,7 @@ from ner_demo.training import background
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import load_splits_for
 from ner_demo.training.hardware import choose
+from ner_demo.training.init_from import shipped_names
 from ner_demo.training.preflight import prelaunch_warning
 from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs
 
@@ -44,7 +47,7 @@ def check_backbone(name: str):
 
 def _start(values: dict, config_cls: type) -> tuple:
     config = tr.config_from_form(values, runs_dir(), config_cls)  # the whole config, checked before anything runs
-    problem = tr.backbone_problem(config.backbone)
+    problem = None if config.init_from.strip() else tr.backbone_problem(config.backbone)  # init_from: not used
     if problem:
         raise gr.Error(problem)
     if config.dataset == tr.DATASET_CONLL and not config.train_file and not ds.conll2003_present():
@@ -53,7 +56,7 @@ def _start(values: dict, config_cls: type) -> tuple:
         load_splits_for(config)
     if warning := prelaunch_warning(config):  # not an error: the run starts, and its progress repeats it
         gr.Warning(warning)
-    run = background.start(config, runs_dir())
+    run = background.start(config, runs_dir(), queue=True)  # behind the training run, if any: the progress says so
     return _watch(run.id)
 
 
@@ -114,7 +117,7 @@ def cancel_run(run_id: str | None):
 
 @friendly
 def resume_run(run_id: str | None):
-    background.resume_in_background(_known(run_id), runs_dir())
+    background.resume_in_background(_known(run_id), runs_dir(), queue=True)  # as Start: behind the training run
     return _watch(run_id)
 
 
@@ -148,6 +151,8 @@ def _input(f: tr.FormField):
     common = {"label": f.label, "info": f.help + (" 0: not set." if f.optional else ""), "elem_id": elem_id(f.name)}
     if f.name == "backbone":  # suggestions, and any Hub id or local folder
         return gr.Dropdown(choices=tr.BACKBONE_SUGGESTIONS, value=f.default, allow_custom_value=True, **common)
+    if f.name == "init_from":  # the shipped models offered; a finished run's id or a model folder can be typed
+        return gr.Dropdown(choices=["", *shipped_names()], value=f.default, allow_custom_value=True, **common)
     if f.name == "dataset":  # the datasets this app can train on; uploads go in train_file / dev_file
         return gr.Radio(tr.dataset_choices(False), value=tr.DATASET_CONLL, label="Dataset", elem_id=common["elem_id"],
                         info="MultiNERD is offered when the Hugging Face Hub answers; for uploads, give both files.")
@@ -191,7 +196,7 @@ def build(demo: gr.Blocks, config_cls: type = TrainConfig) -> None:
             resume_button = gr.Button("Resume")
             refresh_button = gr.Button("Refresh")
         # Custom values pass the component (API callers name runs by id); handlers accept known ids only.
-        watched = gr.Dropdown(choices=_run_ids(), value=None, label="Run", allow_custom_value=True)
+        watched = gr.Dropdown(choices=_run_ids(), value=None, label="Run", allow_custom_value=True, elem_id="train-run")
         progress_view = gr.HTML(elem_id="train-progress")
         curves = gr.Plot(label="Loss and dev F1", elem_id="train-curves")
         runs_panel = train_runs.build(watched)  # filters, sort, rename, tag, delete (train_runs.py)
@@ -199,6 +204,8 @@ def build(demo: gr.Blocks, config_cls: type = TrainConfig) -> None:
         with gr.Accordion("Log of the selected run", open=False):
             log_button = gr.Button("Show log", size="sm")
             log_view = gr.Code(language=None, lines=12, label="log.txt (last 40 lines)")
+        queue_view = train_queue.build()
+        train_curve.build(demo, inputs, config_cls)
         timer = gr.Timer(POLL_SECONDS, active=False)
 
     form = [inputs[name] for name in tr.form_names(config_cls)]
@@ -208,12 +215,14 @@ def build(demo: gr.Blocks, config_cls: type = TrainConfig) -> None:
     backbone.change(check_backbone, backbone, [hub_warning, use_offline], api_name="check_backbone")
     use_offline.click(lambda: OFFLINE_ENCODER, None, backbone, api_name="use_offline_encoder", **LIGHT)
     starter = start_training if config_cls is TrainConfig else training_starter(config_cls)
-    wire(start_button.click, starter, form, watch_outputs, api_name="start_training", status=progress_view, **SERIAL)
-    wire(resume_button.click, resume_run, watched, watch_outputs, api_name="resume_training", status=progress_view,
-         **SERIAL)
-    wire(cancel_button.click, cancel_run, watched, poll_outputs, api_name="cancel_training", status=progress_view,
-         **SERIAL)
-    refresh_button.click(refresh_runs, watched, [watched, *poll_outputs], api_name="refresh_runs", **LIGHT)
+    started = wire(start_button.click, starter, form, watch_outputs, api_name="start_training", status=progress_view,
+                   **SERIAL)
+    resumed = wire(resume_button.click, resume_run, watched, watch_outputs, api_name="resume_training",
+                   status=progress_view, **SERIAL)
+    cancelled = wire(cancel_button.click, cancel_run, watched, poll_outputs, api_name="cancel_training",
+                     status=progress_view, **SERIAL)
+    refreshed = refresh_button.click(refresh_runs, watched, [watched, *poll_outputs], api_name="refresh_runs", **LIGHT)
+    train_queue.wire_events(demo, queue_view, timer, after=(started, resumed, cancelled, refreshed))
     watched.input(poll_run, watched, poll_outputs, api_name="watch_run", **LIGHT)
     timer.tick(poll_run, watched, poll_outputs, api_name="poll_run", **LIGHT)
     log_button.click(run_log, watched, log_view, api_name="run_log", **LIGHT)

@@ -156,7 +156,9 @@ def config_from_form(values: Mapping[str, Any], runs_dir: str | Path, config_cls
         data.update(train_file=str(train_file), dev_file=str(dev_file))
     elif choice != DATASET_CONLL:
         raise ConfigError(f"dataset {choice!r} is not one of {', '.join(v for _, v in dataset_choices(True))}")
-    for key in ("name", "backbone", "label_subset"):
+    if "init_from" in data and data["init_from"] is None:  # a cleared dropdown: start from the backbone
+        data["init_from"] = ""
+    for key in ("name", "backbone", "label_subset", "init_from"):
         if isinstance(data.get(key), str):
             data[key] = data[key].strip()
     data["name"] = data.get("name") or "app"

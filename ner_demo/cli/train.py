@@ -42,7 +42,8 @@ def register(subparsers) -> None:
     )
     p.add_argument("--background", action="store_true", help="train in a separate process and return at once")
     p.add_argument(
-        "--queue", action="store_true", help="with --background: queue behind a running run instead of refusing"
+        "--queue", action="store_true",
+        help="train in the background, after the runs already queued (see `queue`) instead of refusing while one trains"
     )
     p.add_argument("--run-dir", help="(internal) train this existing run folder, as a background process does")
     p.add_argument("--resume", action="store_true", help="(internal, with --run-dir) resume it")
@@ -58,9 +59,11 @@ def register(subparsers) -> None:
     p.add_argument("run_id")
     p.add_argument("--runs-dir", default="runs")
     p.add_argument("--background", action="store_true", help="resume in a separate process and return at once")
+    p.add_argument("--queue", action="store_true", help="resume in the background, queued behind the running run")
     p.set_defaults(func=_resume)
 
-    p = subparsers.add_parser("cancel", help="stop a run at its next step; it stays resumable")
+    p = subparsers.add_parser("cancel", help="stop a run at its next step (it stays resumable), or take a queued "
+                                             "run out of the queue")
     p.add_argument("run_id")
     p.add_argument("--runs-dir", default="runs")
     p.set_defaults(func=_cancel)
@@ -107,11 +110,14 @@ def _train(args) -> int:
             background.finish_background(run)
         return _print_outcome(status)
     config = _config_of(args)
-    if args.background:  # a foreground run prints its warning as it starts (the engine's log line)
+    if args.background or args.queue:  # a foreground run prints its warning as it starts (the engine's log line)
         if warning := prelaunch_warning(config):
             print(f"warning: {warning}", file=sys.stderr, flush=True)
         run = background.start(config, queue=args.queue)
-        print(f"started run {run.id} in the background ({run.path}); follow it with `python -m ner_demo runs`")
+        if run.read_status().get("launched"):
+            print(f"started run {run.id} in the background ({run.path}); follow it with `python -m ner_demo runs`")
+        else:
+            print(f"queued run {run.id}: it starts when the runs before it have ended; see `python -m ner_demo queue`")
         return 0
     main = distributed_state(config).is_main_process
     run = create_run(config)
@@ -147,9 +153,11 @@ def _recipes(args) -> int:
 
 
 def _resume(args) -> int:
-    if args.background:
-        run = background.resume_in_background(args.run_id, args.runs_dir)
-        print(f"resuming run {run.id} in the background")
+    if args.background or args.queue:
+        run = background.resume_in_background(args.run_id, args.runs_dir, queue=args.queue)
+        queued = not run.read_status().get("launched")
+        print(f"run {run.id} queued for resuming; see `python -m ner_demo queue`" if queued
+              else f"resuming run {run.id} in the background")
         return 0
     run = Run.open(args.run_id, args.runs_dir)
     with _cancel_on_signals(run):

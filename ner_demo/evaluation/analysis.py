@@ -1,7 +1,8 @@
 """Where a tagger goes wrong: entity-level confusion matrix and a categorised error list.
 
 Both work on word-level IOB2 tags and on the half-open word spans of
-:func:`ner_demo.spans.iob2_word_spans` (conlleval chunking: a stray ``I-X`` starts an entity), never
+:func:`ner_demo.spans.iob2_word_spans` (conlleval chunking: a stray ``I-X`` starts an entity; computed once
+per corpus of tags by :func:`ner_demo.evaluation.chunks.chunk`), never
 on seqeval's inclusive-end ``get_entities``. Exact matches therefore agree with the conlleval-style
 score; strict IOB2 scoring drops entities that open with ``I-``, so on invalid IOB2 predictions the
 strict true positives can be fewer than the diagonal here.
@@ -28,7 +29,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ner_demo.errors import TagSchemeError
-from ner_demo.spans import WordSpan, iob2_word_spans
+from ner_demo.evaluation.chunks import chunk
+from ner_demo.spans import WordSpan
 
 ERROR_KINDS = ("false_positive", "false_negative", "wrong_type", "wrong_boundary", "wrong_type_and_boundary")
 MISSED = "missed"  # confusion-matrix column: gold entity with no predicted entity on exactly its span
@@ -52,6 +54,13 @@ def check_aligned(
         raise ValueError(f"gold has {len(gold)} sentences but pred has {len(pred)}")
     if words is not None and len(words) != len(gold):
         raise ValueError(f"words has {len(words)} sentences but gold has {len(gold)}")
+    # Fast path, called many times per evaluation: the lengths, and each distinct tag once. Only when
+    # something is wrong is every tag looked at in order, to name the first problem.
+    if all(len(g) == len(p) for g, p in zip(gold, pred)) and (
+            words is None or all(len(w) == len(g) for w, g in zip(words, gold))):
+        tags = set().union(*gold, *pred)
+        if all(tag == "O" or (tag.startswith(_VALID_PREFIXES) and len(tag) >= 3) for tag in tags):
+            return
     for i, (g, p) in enumerate(zip(gold, pred)):
         if len(g) != len(p):
             raise ValueError(f"sentence {i}: gold has {len(g)} tags but pred has {len(p)}")
@@ -132,7 +141,7 @@ def analyse(
 ) -> tuple[ConfusionMatrix, list[EntityError]]:
     """Confusion matrix and error list from one matching pass (each sentence is chunked once)."""
     check_aligned(gold, pred, words)
-    sentences = [_match_sentence(iob2_word_spans(g), iob2_word_spans(p)) for g, p in zip(gold, pred)]
+    sentences = [_match_sentence(g, p) for g, p in zip(chunk(gold).conlleval, chunk(pred).conlleval)]
     labels = sorted({s.label for matches in sentences for _, *pair in matches for s in pair if s is not None})
     index = {label: i for i, label in enumerate(labels)}
     extra = len(labels)  # index of the "spurious" row and of the "missed" column
@@ -179,7 +188,7 @@ def entity_errors(
 
 
 def _match_sentence(
-    gold: list[WordSpan], pred: list[WordSpan]
+    gold: Sequence[WordSpan], pred: Sequence[WordSpan]
 ) -> list[tuple[str, WordSpan | None, WordSpan | None]]:
     """(kind, gold, pred) for every entity of one sentence, ordered by position."""
     out: list[tuple[str, WordSpan | None, WordSpan | None]] = []

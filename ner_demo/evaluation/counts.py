@@ -1,7 +1,7 @@
 """Strict IOB2 entity counts per sentence and type: what the bootstrap resamples and F1 is built from.
 
-The entities are seqeval's own (``seqeval.scheme.Entities`` with ``IOB2``, the chunking its strict mode
-uses), and a true positive is a gold and a predicted entity with the same sentence, span and type, as in
+The entities are those of seqeval's strict mode (``seqeval.scheme.Entities`` with ``IOB2``), chunked
+once per corpus of tags by :func:`ner_demo.evaluation.chunks.chunk`, and a true positive is a gold and a predicted entity with the same sentence, span and type, as in
 seqeval's strict ``classification_report``. F1 from summed counts is computed with seqeval's formula,
 in the same float operations, so the sum over all sentences gives exactly the strict micro and per-type
 F1 of :func:`ner_demo.evaluation.metrics.evaluate`. seqeval's entity ends are exclusive, like our
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from seqeval.scheme import IOB2, Entities
 
 from ner_demo.evaluation.analysis import check_aligned
-from ner_demo.spans import WordSpan, iob2_word_spans
+from ner_demo.evaluation.chunks import chunk
+from ner_demo.spans import WordSpan
 
 TP, PRED, GOLD = 0, 1, 2  # the last axis of EntityCounts.counts
 
@@ -33,14 +33,32 @@ class EntityCounts:
     counts: np.ndarray
 
 
-def strict_entities(sequences: Sequence[Sequence[str]]) -> list[set[WordSpan]]:
-    """Each sentence's strict IOB2 entities (seqeval's chunking: only ``B-`` opens an entity).
+def strict_entities(sequences: Sequence[Sequence[str]]) -> list[frozenset[WordSpan]]:
+    """Each sentence's strict IOB2 entities (seqeval's strict chunking: only ``B-`` opens an entity),
+    remembered per corpus of tags (:func:`~ner_demo.evaluation.chunks.chunk`): immutable sets.
 
     >>> strict_entities([["B-PER", "I-PER", "O", "I-LOC"]])
-    [{WordSpan(label='PER', start=0, end=2)}]
+    [frozenset({WordSpan(label='PER', start=0, end=2)})]
     """
-    chunked = Entities([list(tags) for tags in sequences], IOB2).entities
-    return [{WordSpan(e.tag, e.start, e.end) for e in sentence} for sentence in chunked]
+    return list(chunk(sequences).strict)
+
+
+def conlleval_entities(sequences: Sequence[Sequence[str]]) -> list[frozenset[WordSpan]]:
+    """Each sentence's conlleval entities (a stray ``I-X`` opens one), as immutable sets.
+
+    >>> conlleval_entities([["O", "I-LOC"]])
+    [frozenset({WordSpan(label='LOC', start=1, end=2)})]
+    """
+    return [frozenset(spans) for spans in chunk(sequences).conlleval]
+
+
+def entity_types(*corpora: Sequence[Sequence[str]]) -> list[str]:
+    """The sorted types conlleval chunking finds in any of ``corpora`` (the rows of the score tables).
+
+    >>> entity_types([["B-PER", "O"]], [["I-LOC", "O"]])
+    ['LOC', 'PER']
+    """
+    return sorted({t for tags in corpora for t in chunk(tags).types})
 
 
 def entity_counts(
@@ -55,7 +73,7 @@ def entity_counts(
     """
     check_aligned(gold, pred)
     if types is None:
-        types = sorted({s.label for tags in (*gold, *pred) for s in iob2_word_spans(tags)})
+        types = entity_types(gold, pred)
     index = {label: i for i, label in enumerate(types)}
     counts = np.zeros((len(gold), len(types), 3), dtype=np.int64)
     for s, (g, p) in enumerate(zip(strict_entities(gold), strict_entities(pred))):

@@ -1,8 +1,11 @@
 """Entity scores from seqeval, token accuracy, and the one result object the CLI and app show.
 
 The headline is seqeval's strict IOB2 score (``mode="strict", scheme=IOB2``); the conlleval-style
-score (seqeval's default mode) sits beside it. We only reshape seqeval's numbers, never recompute
-them, so they stay comparable with published results.
+score (seqeval's default mode) sits beside it. Both are seqeval's numbers, bit for bit: the entities are
+chunked as seqeval chunks them (:mod:`ner_demo.evaluation.chunks`, once per corpus of tags, where
+seqeval's ``classification_report`` would chunk it again on every call, seconds on CoNLL-2003), and
+the counts go through seqeval's formulas in its float operations (:func:`_mode_scores`);
+tests/test_evaluation_metrics.py compares every figure with ``classification_report`` on random tags.
 
 Zero divisions score 0, never NaN: a type with no predictions has precision 0, one with no gold
 entities has recall 0, and input with no entities at all (or no sentences) gets all-zero scores and
@@ -12,10 +15,10 @@ no per-type rows. seqeval would warn and average an empty array to NaN there, so
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Literal, Sequence
+from typing import TYPE_CHECKING, Collection, Literal, Sequence
 
-from seqeval.metrics import accuracy_score, classification_report
-from seqeval.scheme import IOB2
+import numpy as np
+from seqeval.metrics import accuracy_score
 
 from ner_demo.evaluation.analysis import (
     ERROR_KINDS,
@@ -23,6 +26,9 @@ from ner_demo.evaluation.analysis import (
     EntityError,
     analyse,
 )
+from ner_demo.evaluation.chunks import chunk
+from ner_demo.evaluation.counts import f1_scores
+from ner_demo.spans import WordSpan
 
 if TYPE_CHECKING:
     from ner_demo.evaluation.bootstrap import BootstrapResult
@@ -118,43 +124,60 @@ def evaluate(
     [('wrong_type', 'LOC', 'ORG')]
     """
     confusion, errors = analyse(gold, pred, words)  # also checks lengths and tags
-    # seqeval insists on lists of lists (it rejects tuples).
-    gold_lists = [list(tags) for tags in gold]
-    pred_lists = [list(tags) for tags in pred]
-    n_tokens = sum(len(tags) for tags in gold_lists)
+    n_tokens = sum(len(tags) for tags in gold)
+    g, p = chunk(gold), chunk(pred)
     return EvaluationResult(
-        strict=_seqeval_scores(gold_lists, pred_lists, "strict", confusion.labels),
-        conlleval=_seqeval_scores(gold_lists, pred_lists, "conlleval", confusion.labels),
-        token_accuracy=float(accuracy_score(gold_lists, pred_lists)) if n_tokens else 0.0,
-        n_sentences=len(gold_lists),
+        strict=_mode_scores("strict", g.strict, p.strict, confusion.labels),
+        conlleval=_mode_scores("conlleval", g.conlleval, p.conlleval, confusion.labels),
+        # seqeval insists on lists of lists (it rejects tuples).
+        token_accuracy=float(accuracy_score([list(t) for t in gold], [list(t) for t in pred])) if n_tokens else 0.0,
+        n_sentences=len(gold),
         n_tokens=n_tokens,
         confusion=confusion,
         errors=errors,
     )
 
 
-def _seqeval_scores(gold: list[list[str]], pred: list[list[str]], mode: Mode, types: Sequence[str]) -> Scores:
-    """seqeval's report for one mode as :class:`Scores`; ``types`` are the conlleval-chunked types."""
-    if mode == "strict":
-        # In strict IOB2 every B- tag opens an entity and nothing else does: a cheap test for
-        # "seqeval has something to score" without chunking the corpus an extra time.
-        has_entities = any(tag.startswith("B-") for tags in (*gold, *pred) for tag in tags)
-        kwargs: dict = {"mode": "strict", "scheme": IOB2}
-    else:
-        has_entities = bool(types)
-        kwargs = {}
+def _mode_scores(mode: Mode, gold: Sequence[Collection[WordSpan]], pred: Sequence[Collection[WordSpan]],
+                 types: Sequence[str]) -> Scores:
+    """seqeval's ``classification_report`` of one mode, from each sentence's entities under that mode's
+    chunking; ``types`` are the conlleval-chunked types (every one gets a row).
+
+    seqeval's arithmetic (``_precision_recall_fscore_support`` with ``zero_division=0``): per type
+    P = tp / pred and R = tp / gold (0 where the denominator is 0), F1 = 2PR / (P + R) (0 where P + R
+    is 0); micro from the summed counts; macro the ``np.average`` of the per-type values; weighted
+    their ``np.average`` weighted by gold support (all 0 without gold entities). The types are those
+    this mode's chunking finds, sorted, as seqeval's ``target_names``.
+    """
     per_type = dict.fromkeys(types, ZERO)
-    if not has_entities:  # seqeval would average an empty array to NaN
+    counts: dict[str, list[int]] = {}  # type -> [tp, pred, gold]
+    for g, p in zip(gold, pred):
+        for e in p:
+            row = counts.setdefault(e.label, [0, 0, 0])
+            row[1] += 1
+            row[0] += e in g
+        for e in g:
+            counts.setdefault(e.label, [0, 0, 0])[2] += 1
+    if not counts:  # seqeval would average an empty array to NaN
         return Scores(mode, ZERO, ZERO, ZERO, per_type)
-    report = classification_report(gold, pred, output_dict=True, zero_division=0, **kwargs)
-    averages = {name: _type_score(report.pop(f"{name} avg")) for name in ("micro", "macro", "weighted")}
-    per_type.update({label: _type_score(row) for label, row in report.items()})
-    return Scores(mode, averages["micro"], averages["macro"], averages["weighted"], per_type)
-
-
-def _type_score(row: dict) -> TypeScore:
-    # seqeval hands back numpy scalars; plain floats/ints keep the result JSON-serialisable.
-    return TypeScore(float(row["precision"]), float(row["recall"]), float(row["f1-score"]), int(row["support"]))
+    names = sorted(counts)
+    tp, n_pred, n_gold = (np.array([counts[t][k] for t in names], dtype=np.int64) for k in range(3))
+    f1 = f1_scores(tp, n_pred, n_gold)
+    precision = tp / np.where(n_pred == 0, 1, n_pred)
+    recall = tp / np.where(n_gold == 0, 1, n_gold)
+    micro_tp, micro_pred, micro_gold = (np.array([a.sum()]) for a in (tp, n_pred, n_gold))
+    micro = TypeScore(float(micro_tp[0] / (micro_pred[0] or 1)), float(micro_tp[0] / (micro_gold[0] or 1)),
+                      float(f1_scores(micro_tp, micro_pred, micro_gold)[0]), int(micro_gold[0]))
+    support = int(n_gold.sum())
+    macro = TypeScore(float(np.average(precision)), float(np.average(recall)), float(np.average(f1)), support)
+    if support == 0:
+        weighted = TypeScore(0.0, 0.0, 0.0, 0)
+    else:
+        weighted = TypeScore(float(np.average(precision, weights=n_gold)), float(np.average(recall, weights=n_gold)),
+                             float(np.average(f1, weights=n_gold)), support)
+    per_type.update({t: TypeScore(float(precision[i]), float(recall[i]), float(f1[i]), int(n_gold[i]))
+                     for i, t in enumerate(names)})
+    return Scores(mode, micro, macro, weighted, per_type)
 
 
 def format_report(result: EvaluationResult, digits: int = 4, intervals: "BootstrapResult | None" = None) -> str:

@@ -18,6 +18,8 @@ are inclusive; they are made exclusive where they are read (:func:`_nervaluate_o
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from itertools import combinations
 from typing import Sequence
@@ -25,9 +27,9 @@ from typing import Sequence
 from nervaluate import Evaluator
 
 from ner_demo.evaluation.analysis import check_aligned
-from ner_demo.evaluation.counts import strict_entities
+from ner_demo.evaluation.counts import conlleval_entities, entity_types, strict_entities
 from ner_demo.evaluation.metrics import EvaluationResult, evaluate
-from ner_demo.spans import WordSpan, iob2_word_spans
+from ner_demo.spans import WordSpan
 
 SEMEVAL = ("strict", "exact", "partial", "ent_type")
 SCHEMES = ("seqeval strict", "conlleval", *(f"semeval {name}" for name in SEMEVAL))
@@ -88,13 +90,13 @@ def scheme_scores(
     result = result or evaluate(gold, pred)
     rows = []
     for name, scores, entities in (("seqeval strict", result.strict, strict_entities),
-                                   ("conlleval", result.conlleval, _conlleval_entities)):
+                                   ("conlleval", result.conlleval, conlleval_entities)):
         g, p = entities(gold), entities(pred)
         tp = sum(len(a & b) for a, b in zip(g, p))
         n_gold, n_pred = sum(map(len, g)), sum(map(len, p))
         rows.append(SchemeScore(name, scores.micro.precision, scores.micro.recall, scores.micro.f1,
                                 tp, 0, 0, n_gold - tp, n_pred - tp))
-    overall = _nervaluate(gold, pred).evaluate()["overall"]
+    overall = _nervaluate(gold, pred)[1]["overall"]
     for name in SEMEVAL:
         r = overall.get(name)
         if r is None:  # nervaluate returns nothing for input without sentences
@@ -110,7 +112,7 @@ def entity_outcomes(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
     produce is absent from that scheme's dict (its outcome is ``"not an entity"``)."""
     check_aligned(gold, pred)
     out = {"seqeval strict": _seqeval_outcomes(strict_entities(gold), strict_entities(pred)),
-           "conlleval": _seqeval_outcomes(_conlleval_entities(gold), _conlleval_entities(pred))}
+           "conlleval": _seqeval_outcomes(conlleval_entities(gold), conlleval_entities(pred))}
     out.update(_nervaluate_outcomes(gold, pred))
     return out
 
@@ -147,10 +149,6 @@ def scheme_differences(
     return out
 
 
-def _conlleval_entities(sequences: Sequence[Sequence[str]]) -> list[set[WordSpan]]:
-    return [set(iob2_word_spans(tags)) for tags in sequences]
-
-
 def _seqeval_outcomes(gold: list[set[WordSpan]], pred: list[set[WordSpan]]) -> dict[EntityKey, str]:
     out: dict[EntityKey, str] = {}
     for i, (g, p) in enumerate(zip(gold, pred)):
@@ -161,10 +159,36 @@ def _seqeval_outcomes(gold: list[set[WordSpan]], pred: list[set[WordSpan]]) -> d
     return out
 
 
-def _nervaluate(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> Evaluator:
-    types = sorted({s.label for tags in (*gold, *pred) for s in iob2_word_spans(tags)})
+_NERVALUATE: OrderedDict[tuple, tuple[Evaluator, dict]] = OrderedDict()
+_NERVALUATE_SIZE = 4
+_NERVALUATE_LOCK = threading.Lock()
+
+
+def _nervaluate(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> tuple[Evaluator, dict]:
+    """nervaluate's evaluator of these tags and its ``evaluate()``, remembered for the last few pairs of
+    tag corpora (by content): the scores and the outcomes of one evaluation read the same result, and
+    evaluating it costs seconds on CoNLL-2003. Neither is changed by its readers."""
+    key = (tuple(map(tuple, gold)), tuple(map(tuple, pred)))
+    with _NERVALUATE_LOCK:
+        found = _NERVALUATE.get(key)
+        if found is not None:
+            _NERVALUATE.move_to_end(key)
+            return found
+    types = entity_types(gold, pred)
     # The list loader is named: nervaluate's guess fails on an empty first sentence.
-    return Evaluator([list(t) for t in gold], [list(t) for t in pred], tags=types, loader="list")
+    evaluator = Evaluator([list(t) for t in gold], [list(t) for t in pred], tags=types, loader="list")
+    found = (evaluator, evaluator.evaluate())
+    with _NERVALUATE_LOCK:
+        _NERVALUATE[key] = found
+        while len(_NERVALUATE) > _NERVALUATE_SIZE:
+            _NERVALUATE.popitem(last=False)
+    return found
+
+
+def clear_memo() -> None:
+    """Forget every remembered nervaluate result."""
+    with _NERVALUATE_LOCK:
+        _NERVALUATE.clear()
 
 
 def _nervaluate_outcomes(
@@ -172,8 +196,8 @@ def _nervaluate_outcomes(
 ) -> dict[str, dict[EntityKey, str]]:
     """Each entity's category under nervaluate's four schemes, read from its result indices: the
     prediction indices of correct/incorrect/partial/spurious and the gold indices of missed."""
-    evaluator = _nervaluate(gold, pred)
-    indices = evaluator.evaluate()["overall_indices"]
+    evaluator, results = _nervaluate(gold, pred)
+    indices = results["overall_indices"]
 
     def key(sentence: int, side: str, entity) -> EntityKey:
         return (sentence, side, entity.label, entity.start, entity.end + 1)  # nervaluate's end is inclusive

@@ -26,8 +26,8 @@ from ner_demo.evaluation.bootstrap import (
     resampling_units,
     unit_counts,
 )
-from ner_demo.evaluation.counts import entity_counts, strict_entities
-from ner_demo.spans import WordSpan, iob2_word_spans
+from ner_demo.evaluation.counts import entity_counts, entity_types, strict_entities
+from ner_demo.spans import WordSpan
 
 Closer = Literal["A", "B", "neither"]
 
@@ -106,7 +106,7 @@ def paired_bootstrap(
         raise ValueError(f"replicates must be at least 1, got {replicates}")
     check_aligned(gold, pred_b)
     # One set of columns for both: a type only one model predicts scores 0 for the other.
-    types = sorted({s.label for tags in (*gold, *pred_a, *pred_b) for s in iob2_word_spans(tags)})
+    types = entity_types(gold, pred_a, pred_b)
     counts_a, counts_b = entity_counts(gold, pred_a, types), entity_counts(gold, pred_b, types)
     units, unit = resampling_units(doc_ids, len(gold))
     (micro_a, types_a), (micro_b, types_b) = point_f1(counts_a), point_f1(counts_b)

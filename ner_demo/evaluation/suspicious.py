@@ -246,11 +246,20 @@ def _inconsistency(words, gold, gold_spans, min_count, candidate) -> None:
             tally.setdefault(text, Counter())[e.label] += 1
             where.setdefault(text, []).append((i, e))
     lengths = sorted({len(text.split(" ")) for text in tally if len(text.split(" ")) <= MAX_SURFACE_WORDS})
+    # A window's text can equal a gold string only if both begin with the same space-free token.
+    firsts = {text.split(" ", 1)[0] for text in tally}
     for i, (sentence_words, tags) in enumerate(zip(words, gold)):
+        n_words = len(sentence_words)
+        starts = [k for k, w in enumerate(sentence_words) if tags[k] == "O" and w.split(" ", 1)[0] in firsts]
+        if not starts:
+            continue
+        free_until = [n_words] * (n_words + 1)  # free_until[k]: the first word at or after k that is in an entity
+        for k in range(n_words - 1, -1, -1):
+            free_until[k] = k if tags[k] != "O" else free_until[k + 1]
         for n in lengths:
-            for start in range(len(sentence_words) - n + 1):
-                if any(t != "O" for t in tags[start:start + n]):
-                    continue
+            for start in starts:
+                if start + n > free_until[start]:
+                    continue  # the window is not outside every entity (or runs past the sentence)
                 text = " ".join(sentence_words[start:start + n])
                 if text in tally:
                     tally[text]["O"] += 1
@@ -279,11 +288,14 @@ def _mean(rows: np.ndarray, span: WordSpan, column: int) -> float:
 
 
 def _model_signals(probs, labels, gold, gold_spans, pred_spans, min_confidence, candidate) -> None:
-    typed = [type_probabilities(p, labels)[0] for p in probs]
-    types = type_probabilities(np.zeros((0, len(labels))), labels)[1]
+    # One product for the corpus, not one per sentence; each entry sums at most B- and I- of one type,
+    # so the result is the same to the bit however the product groups its terms.
+    lengths = [len(p) for p in probs]
+    flat, types = type_probabilities(np.concatenate(probs) if probs else np.zeros((0, len(labels))), labels)
+    typed = np.split(flat, np.cumsum(lengths)[:-1]) if probs else []
     index = {t: k for k, t in enumerate(types)}
     given = [np.array([index.get(_type_of(t), -1) for t in tags], dtype=np.int64) for tags in gold]
-    flat_probs = np.concatenate(typed) if typed else np.zeros((0, len(types)))
+    flat_probs = flat
     flat_given = np.concatenate(given) if given else np.zeros(0, dtype=np.int64)
     known = flat_given >= 0
     thresholds = class_thresholds(flat_probs[known], flat_given[known], len(types))

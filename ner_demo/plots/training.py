@@ -1,4 +1,5 @@
-"""Figures of a training run's metrics (the rows of its ``metrics.jsonl``, :meth:`Run.metrics`)."""
+"""Figures of a training run's metrics (the rows of its ``metrics.jsonl``, :meth:`Run.metrics`), and of a
+learning curve (a record of ``training.curve.read_curve``: several runs on growing shares of the data)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,31 @@ def curves_figure(train: Sequence[dict], evals: Sequence[dict], title: str = "")
     fig.update_yaxes(range=[0, 1], row=1, col=2)
     fig.update_layout(title=title or None, legend=LEGEND_BELOW, margin={"t": 60})
     return note_if_empty(fig, not train and not evals, "no metrics yet")
+
+
+def learning_curve_figure(record: dict | None) -> go.Figure:
+    """Dev strict F1 against the number of train sentences: one line for the micro F1 and one (dotted) per
+    entity type, a point per finished run of the curve; how many runs have finished is in the title.
+
+    ``record`` has ``curve_id``, ``shares``, ``types`` and ``points`` (``share``, ``train_sentences``,
+    ``dev_f1``, ``per_type``); a point whose ``dev_f1`` is None (a run waiting, training or failed) is left out."""
+    record = record or {}
+    points = [p for p in record.get("points", []) if p.get("dev_f1") is not None]
+    sizes = [p["train_sentences"] for p in points]
+    shares = [f"{100 * p['share']:g}%" for p in points]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=sizes, y=[p["dev_f1"] for p in points], customdata=shares, mode="lines+markers",
+                             name="micro F1", line={"width": 3},
+                             hovertemplate="%{x} sentences (%{customdata}): %{y:.4f}<extra>micro F1</extra>"))
+    for entity_type in record.get("types", []):
+        fig.add_trace(go.Scatter(x=sizes, y=[p["per_type"].get(entity_type) for p in points], customdata=shares,
+                                 mode="lines+markers", name=entity_type, line={"dash": "dot"},
+                                 hovertemplate="%{x} sentences (%{customdata}): %{y:.4f}<extra>" + entity_type
+                                 + "</extra>"))
+    total = len(record.get("shares", []))
+    title = f"learning curve {record.get('curve_id', '')}: dev strict F1 by train size"
+    if total and len(points) < total:
+        title += f" ({len(points)} of {total} runs finished)"
+    fig.update_layout(title=title, xaxis_title="train sentences", yaxis_title="dev strict F1", yaxis={"range": [0, 1]},
+                      legend=LEGEND_BELOW, margin={"t": 60})
+    return note_if_empty(fig, not points, "no finished run yet")

@@ -38,7 +38,7 @@ def run_card(config: TrainConfig, data: dict, metrics: dict, hardware: str) -> s
     config_lines = config_yaml(config.to_dict())
     labels = ", ".join(data.get("labels", []))
     return f"""{front_matter("ner", "token-classification", "ner_demo")}
-# NER model: {config.backbone} fine-tuned on {config.dataset if not config.train_file else Path(config.train_file).name}
+# NER model: {config.init_from or config.backbone} fine-tuned on {config.dataset if not config.train_file else Path(config.train_file).name}
 
 Trained with ner_demo ({config.engine} engine{", frozen encoder" if config.freeze_encoder else ""}).
 

@@ -20,6 +20,7 @@ from ner_demo.training.cards import run_card
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import TrainingData, encode, features_for, load_splits_for
 from ner_demo.training.hardware import Hardware, choose
+from ner_demo.training.init_from import carried_features, load_start_model, resolve_init_from
 from ner_demo.training.limits import check_max_length
 from ner_demo.training.preflight import small_run_warning
 from ner_demo.training.runs import Run, replace_dir
@@ -78,12 +79,14 @@ def distributed_state(config: TrainConfig):
 
 
 def prepare(config: TrainConfig, run: Run) -> Setup:
-    """Hardware, data, tokenizer and a model with a fresh head sized for the label set."""
+    """Hardware, data, tokenizer and a model: a fresh head sized for the label set on ``backbone``, or the
+    ``init_from`` model with its head mapped onto the label set (its features carried into the config)."""
     import torch
     from transformers import set_seed
 
     from ner_demo.models import (
-        accepts_token_types, keep_encoder_layers, load_token_classifier, load_tokenizer, resolve_backbone,
+        accepts_token_types, freeze_lower_layers, keep_encoder_layers, load_token_classifier, load_tokenizer,
+        resolve_backbone,
     )
 
     if config.threads:
@@ -91,19 +94,36 @@ def prepare(config: TrainConfig, run: Run) -> Setup:
     dist = distributed_state(config)
     hardware = choose(config.device, config.precision, dist.local_process_index)
     splits = load_splits_for(config)
-    backbone = resolve_backbone(config.backbone)
-    tokenizer = load_tokenizer(backbone)
-    set_seed(config.seed)  # the new head's initialisation depends on it
-    model = load_token_classifier(backbone, splits.labels)
+    notes: list[str] = []
+    if config.init_from.strip():  # a trained model: its encoder, tokenizer and features, its head mapped
+        source = resolve_init_from(config.init_from, config.runs_dir)
+        config, notes = carried_features(config, source)
+        tokenizer = load_tokenizer(source.backbone)
+        set_seed(config.seed)  # dropout and batch order, as below (new rows use their own seeded generator)
+        model, mapping = load_start_model(source, splits.labels, config.seed)
+        notes += mapping.describe(source.name)
+        model_name = source.name
+    else:
+        backbone = resolve_backbone(config.backbone)
+        tokenizer = load_tokenizer(backbone)
+        set_seed(config.seed)  # the new head's initialisation depends on it
+        model = load_token_classifier(backbone, splits.labels)
+        model_name = config.backbone
     if layers := config.layer_indices():
         keep_encoder_layers(model, layers)
+    if config.freeze_layers:
+        notes.append(f"frozen: {', '.join(freeze_lower_layers(model, config.freeze_layers))}")
     token_types = accepts_token_types(model)
     if config.casing and not (token_types and getattr(model.config, "type_vocab_size", 0) >= 2):
-        raise ConfigError(f"casing=true needs a BERT-style model with 2 token types; {config.backbone} has none")
-    check_max_length(config, getattr(model.config, "max_position_embeddings", None))
+        raise ConfigError(f"casing=true needs a BERT-style model with 2 token types; {model_name} has none")
+    check_max_length(config, getattr(model.config, "max_position_embeddings", None),
+                     model_name if config.init_from.strip() else None)
     features = features_for(config)
     examples = encode(tokenizer, splits.train, splits.labels, features, config)
-    return Setup(config, run, hardware, dist, tokenizer, model, splits.labels, features, splits, examples, token_types)
+    setup = Setup(config, run, hardware, dist, tokenizer, model, splits.labels, features, splits, examples, token_types)
+    for line in notes:
+        setup.say(line)
+    return setup
 
 
 def dev_scores(

@@ -100,6 +100,22 @@ class TrainConfig:
                   "help": "Keep only these encoder layers, a comma list of indices: '0,2,4' keeps every other layer "
                   "of a 6-layer encoder (a smaller, faster model); empty keeps them all."},
     )
+    init_from: str = field(
+        default="",
+        metadata={"group": "backbone",
+                  "help": "Fine-tune a trained NER model instead of a new head on `backbone` (which is then not "
+                  "used): a shipped model (minilm-conll2003, minilm3-conll2003-fast), a finished run's id (its "
+                  "best/) or a local model folder. Its head keeps the rows of the labels the data shares, gets "
+                  "new rows for new labels (from the mean of its B-/I- rows) and loses those the data lacks. "
+                  "Empty: start from `backbone`."},
+    )
+    init_features: bool = field(
+        default=True,
+        metadata={"group": "backbone",
+                  "help": "With init_from: train with the starting model's input features (casing bit, context "
+                  "words, window length... from its ner_demo.json) in place of this config's, and say so in the "
+                  "log where they differ; false: use this config's, with a warning where they differ."},
+    )
     all_subwords: bool = field(
         default=False, metadata={"group": "features",
                                  "help": "Train on every subword, not only each word's first piece."}
@@ -146,6 +162,20 @@ class TrainConfig:
     freeze_encoder: bool = field(
         default=False, metadata={"group": "optimisation",
                                  "help": "Train only the classification head; the encoder's outputs are computed once."}
+    )
+    freeze_layers: int = field(
+        default=0,
+        metadata={"group": "optimisation",
+                  "help": "Freeze the embeddings and the lowest N encoder layers (0: train every layer): fewer "
+                  "weights move, so a model fine-tuned on a few sentences keeps more of what it knew."},
+    )
+    head_learning_rate: float | None = field(
+        default=None,
+        metadata={"group": "optimisation",
+                  "help": "Peak learning rate of the classification head (custom engine); empty: learning_rate. "
+                  "With init_from, a small learning_rate (e.g. 3e-5) keeps the encoder close to what it learnt "
+                  "while the head's new rows learn faster (e.g. 2e-3: they start below the trained rows; "
+                  "BENCHMARKS.md, fine-tuning to a new type)."},
     )
     class_weighted_loss: bool = field(default=False, metadata={"group": "optimisation",
                                                                "help": "Weight the loss by inverse label frequency."})
@@ -209,7 +239,8 @@ class TrainConfig:
         for key in ("max_length", "batch_size", "eval_batch_size", "epochs", "log_every", "keep_checkpoints",
                     "average_every"):
             _at_least(key, getattr(self, key), 1)
-        for key in ("context_words", "early_stopping_patience", "checkpoint_every", "threads"):
+        for key in ("context_words", "early_stopping_patience", "checkpoint_every", "threads",
+                    "freeze_layers"):
             _at_least(key, getattr(self, key), 0)
         for key in ("max_steps", "limit_train_sentences", "limit_dev_sentences"):
             if getattr(self, key) is not None:
@@ -221,6 +252,15 @@ class TrainConfig:
             )
         if not 0 < self.learning_rate < 1:
             raise ConfigError(f"learning_rate={self.learning_rate}: must be between 0 and 1 (e.g. 5e-5)")
+        if self.head_learning_rate is not None and not 0 < self.head_learning_rate < 1:
+            raise ConfigError(f"head_learning_rate={self.head_learning_rate}: must be between 0 and 1 (e.g. 5e-4), "
+                              "or empty for learning_rate")
+        if self.head_learning_rate is not None and self.engine == "trainer":
+            raise ConfigError(f"head_learning_rate={self.head_learning_rate}: a separate head learning rate is part "
+                              "of the custom engine; use engine=custom or leave head_learning_rate empty")
+        if self.freeze_layers and self.freeze_encoder:
+            raise ConfigError(f"freeze_layers={self.freeze_layers} with freeze_encoder=true: freeze_encoder already "
+                              "freezes every layer; set freeze_layers=0 or freeze_encoder=false")
         if not 0 <= self.warmup_ratio < 1:
             raise ConfigError(f"warmup_ratio={self.warmup_ratio}: must be in [0, 1)")
         check_chunk_share(self.chunk_share)  # names the value
