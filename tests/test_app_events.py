@@ -184,6 +184,18 @@ def test_a_handlers_own_gr_error_prints_no_traceback():
 def test_the_four_tabs_share_one_tab_bar(config):
     """Each tab module builds its own tab; they must still sit in one bar (a second bar was made when the
     Tag tab's API endpoints, blocks to gradio, came between two tabs, and its model list stopped refreshing)."""
-    bars = [c for c in config["components"] if c["type"] == "tabs"]
-    tabs = [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
+    types = {c["id"]: c["type"] for c in config["components"]}
+    labels = {c["id"]: c["props"].get("label") for c in config["components"]}
+    bars, tabs = [], []  # outside any tab (a tab's own views may have a bar of their own)
+
+    def walk(node, inside_a_tab=False):
+        kind = types.get(node["id"])
+        if not inside_a_tab and kind == "tabs":
+            bars.append(node["id"])
+        if not inside_a_tab and kind == "tabitem":
+            tabs.append(labels[node["id"]])
+        for child in node.get("children", []):
+            walk(child, inside_a_tab or kind == "tabitem")
+
+    walk(config["layout"])
     assert len(bars) == 1 and tabs == ["Tag", "Evaluate", "Train", "Data"]

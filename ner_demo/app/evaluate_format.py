@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import html
+import itertools
+import threading
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from ner_demo.app.tag_format import color_map, highlight_html
 from ner_demo.data.conll import Corpus
 from ner_demo.evaluation import ERROR_KINDS, EntityError, EvaluationResult, evaluate
-from ner_demo.evaluation.model_eval import predict_corpus
+from ner_demo.evaluation.model_eval import corpus_probabilities
 from ner_demo.spans import WordSpan, iob2_word_spans
 
 ALL = "all"
@@ -19,9 +22,15 @@ ERROR_HEADERS = ["#", "kind", "gold", "predicted", "sentence"]
 COMPARE_HEADERS = ["type", "support", "F1 A", "F1 B", "ΔF1 (B − A)", "ΔP", "ΔR"]
 
 
-@dataclass
+_NUMBERS = itertools.count(1)
+
+
+@dataclass(eq=False)
 class EvalRun:
-    """One model scored on one corpus, with the tags behind the scores (for the error browser)."""
+    """One model scored on one corpus, with the tags behind the scores (for the error browser and the
+    analysis views). ``corpus`` is the shared copy of :data:`ner_demo.app.data_format.EVAL_CORPORA`, never
+    one of its own; ``memo`` keeps what the views computed from these tags (intervals, schemes, buckets),
+    so switching views or evaluating again re-scores nothing."""
 
     model: str
     data: str
@@ -30,21 +39,80 @@ class EvalRun:
     pred: list[list[str]]
     result: EvaluationResult
     seconds: float
+    scores: list[list[float]] | None = None  # each word's score (its predicted label's probability)
+    corpus: Corpus | None = None
+    choice: str | None = None  # the model picker's value (to find the model again)
+    data_choice: str | None = None  # the data picker's value
+    thresholds: dict[str, float] = field(default_factory=dict)  # the model's own, applied to ``pred``
+    cached: bool = False  # scored from the predictions of an earlier evaluation
+    memo: dict = field(default_factory=dict)
+    number: int = field(default_factory=lambda: next(_NUMBERS))  # this evaluation's own, in the cards
 
     @property
     def title(self) -> str:
         return f"{self.model} on {self.data}"
 
+    @property
+    def doc_ids(self) -> list[int] | None:
+        return None if self.corpus is None else [s.doc_id for s in self.corpus]
+
+
+class ScoredRuns:
+    """The last ``size`` evaluations by what they were scored from: the prediction cache's own list of
+    word probabilities (the same object for every hit on one entry, a new one when re-tagged), the
+    corpus object and the thresholds. A second evaluation of the same model and data is a lookup."""
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self._runs: OrderedDict[tuple, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, probs, corpus, thresholds) -> EvalRun | None:
+        key = (id(probs), id(corpus), tuple(sorted(thresholds.items())))
+        with self._lock:
+            found = self._runs.get(key)
+            # The entry holds its probs and corpus, so their ids cannot be reused while it exists.
+            if found is None or found[0] is not probs or found[1] is not corpus:
+                return None
+            self._runs.move_to_end(key)
+            return found[2]
+
+    def put(self, probs, corpus, thresholds, run: EvalRun) -> None:
+        with self._lock:
+            self._runs[(id(probs), id(corpus), tuple(sorted(thresholds.items())))] = (probs, corpus, run)
+            while len(self._runs) > self.size:
+                self._runs.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._runs.clear()
+
+
+SCORED = ScoredRuns()
+
 
 def evaluate_run(tagger, corpus: Corpus, model: str, data: str,
-                   progress: Callable[[int, int], None] | None = None) -> EvalRun:
-    """Predict every sentence (first subword per word, documents kept whole) and score it."""
+                 progress: Callable[[int, int], None] | None = None, choice: str | None = None,
+                 data_choice: str | None = None) -> EvalRun:
+    """Predict every sentence (first subword per word, documents kept whole; through the prediction
+    cache) and score it with the model's own thresholds; the same probabilities, corpus and thresholds
+    scored before give that evaluation back (its views included) without decoding or scoring again."""
     start = time.perf_counter()
-    pred = predict_corpus(tagger, corpus, progress=progress)
+    probs = corpus_probabilities(tagger, corpus, progress=progress)
+    thresholds = tagger.thresholds
+    found = SCORED.get(probs, corpus, thresholds)
+    if found is not None:
+        return replace(found, model=model, data=data, choice=choice, data_choice=data_choice,
+                       seconds=time.perf_counter() - start, cached=True, number=next(_NUMBERS))
+    decoded = [tagger.decode_words(p) for p in probs]
+    pred = [p.tags for p in decoded]
     words = [s.words for s in corpus]
     gold = [list(s.tags) for s in corpus]
     result = evaluate(gold, pred, words)
-    return EvalRun(model, data, words, gold, pred, result, time.perf_counter() - start)
+    run = EvalRun(model, data, words, gold, pred, result, time.perf_counter() - start, [p.scores for p in decoded],
+                  corpus, choice, data_choice, thresholds)
+    SCORED.put(probs, corpus, thresholds, run)
+    return run
 
 
 # ---- metric cards and tables ----------------------------------------------------------------------
@@ -56,19 +124,28 @@ def _card(title: str, value: float, detail: str, headline: bool = False) -> str:
             f'<div class="ner-card-value">{value:.4f}</div><div class="ner-card-detail">{html.escape(detail)}</div></div>')
 
 
-def metric_cards_html(run: EvalRun) -> str:
-    """Strict IOB2 micro P/R/F1 (the headline), conlleval-style beside it, token accuracy last."""
+def metric_cards_html(run: EvalRun, interval=None) -> str:
+    """Strict IOB2 micro P/R/F1 (the headline, with its bootstrap ``interval`` when given: a
+    :class:`~ner_demo.evaluation.bootstrap.BootstrapResult`), conlleval-style beside it, token accuracy last."""
     r = run.result
     s, c = r.strict.micro, r.conlleval.micro
+    ci = (f"95% CI [{interval.micro.low:.4f}, {interval.micro.high:.4f}] ({interval.describe()}, seed {interval.seed}) · "
+          if interval is not None else "")
     cards = [
-        _card("Strict IOB2 F1 (micro)", s.f1, f"P {s.precision:.4f} · R {s.recall:.4f} · {s.support:,} gold entities",
-              headline=True),
+        _card("Strict IOB2 F1 (micro)", s.f1,
+              f"{ci}P {s.precision:.4f} · R {s.recall:.4f} · {s.support:,} gold entities", headline=True),
         _card("conlleval F1 (micro)", c.f1, f"P {c.precision:.4f} · R {c.recall:.4f}"),
         _card("Token accuracy (secondary)", r.token_accuracy, f"{r.n_tokens:,} tokens · {r.n_sentences:,} sentences"),
     ]
-    note = (f"{html.escape(run.title)} · {len(r.errors):,} entity errors · {run.seconds:.1f} s. "
+    again = " (scored before: nothing tagged again)" if run.cached else ""
+    kept = (" · the model's thresholds: " + ", ".join(f"{t} {v:g}" for t, v in sorted(run.thresholds.items()))
+            if run.thresholds else "")
+    note = (f"{html.escape(run.title)} · {len(r.errors):,} entity errors{html.escape(kept)} · "
+            f"{run.seconds:.1f} s{again}. "
             "Word-level scores (first-subword predictions); entity F1 is the number that matters.")
-    return f'<div class="ner-cards">{"".join(cards)}</div><p class="ner-card-note">{note}</p>'
+    # The evaluation's number makes every evaluation's cards differ: the views redraw on their change.
+    return (f'<div class="ner-cards" data-evaluation="{run.number}">{"".join(cards)}</div>'
+            f'<p class="ner-card-note">{note}</p>')
 
 
 def per_type_rows(result: EvaluationResult) -> list[list]:

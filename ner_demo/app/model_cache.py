@@ -17,7 +17,9 @@ from ner_demo import models
 from ner_demo.models import default_model
 
 DEFAULT_CHOICE = "(default)"  # not a valid Hub id or a folder name anyone types, so it cannot collide
-_WEIGHT_FILES = ("model.safetensors", "config.json")
+# What a loaded model is read from: its weights, its config and ner_demo.json (a calibration saved from
+# the Evaluate tab or `calibrate --write` changes the Tagger's temperature and thresholds).
+_WEIGHT_FILES = ("model.safetensors", "config.json", "ner_demo.json")
 
 
 def default_model_problem() -> str | None:
@@ -83,7 +85,8 @@ def resolve_choice(value: str | None) -> str:
 
 
 def _stamp(location: str) -> tuple:
-    """Changes when a local model is rewritten (a run's best/ is replaced when dev F1 improves)."""
+    """Changes when a local model is rewritten (a run's best/ is replaced when dev F1 improves, a calibration
+    is saved into its ner_demo.json)."""
     folder = Path(location)
     if not folder.is_dir():
         return ()
