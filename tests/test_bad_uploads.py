@@ -166,7 +166,7 @@ def test_user_mistakes_leave_no_traceback_in_the_server_log(app_url, tmp_path, c
         "evaluate": (["(default)", "uploaded file", bad], "not a tag"),
         "tag": (["   ", "(default)", "first", 0.0], "no text to tag"),
         "tag_file": ([None, "(default)", "first", 0.0, True], "Upload a .txt"),
-        "compare": ([None, "(default)", "uploaded file", None], "Evaluate a model first"),
+        "compare": ([None, "(default)", "uploaded file", None, 1000, 0], "Evaluate a model first"),
     }
     capfd.readouterr()  # only what these calls print
     for api, (inputs, words) in mistakes.items():
