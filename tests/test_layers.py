@@ -26,9 +26,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("inference", ("ner_demo.inference",)),
     ("evaluation", ("ner_demo.evaluation",)),
     ("serving", ("ner_demo.serving",)),  # which backend serves a model: scored on dev, so above evaluation
+    # Annotation datasets are a training data source (annotation:<name>), so annotation sits below training;
+    # it needs nothing of training (the loop's fine-tuning is started from the CLI and the app).
+    ("annotation", ("ner_demo.annotation",)),
     ("training", ("ner_demo.training",)),
     ("plots", ("ner_demo.plots",)),  # every plotly figure: draws evaluation, data and training results
-    ("annotation", ("ner_demo.annotation",)),
     ("cli", ("ner_demo.cli", "ner_demo.__main__")),
     ("app", ("app", "ner_demo.app")),  # the Gradio layer: one module per tab, formatting beside it
 ]

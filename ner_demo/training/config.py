@@ -43,7 +43,8 @@ class TrainConfig:
     dataset: str = field(
         default="conll2003",
         metadata={"group": "data",
-            "help": "'conll2003' (local cache, see `fetch-data`), 'multinerd', or a folder with train/dev files."
+            "help": "'conll2003' (local cache, see `fetch-data`), 'multinerd', a folder with train/dev files, "
+            "or 'annotation:<name>' (an annotation dataset; a seeded 20% held out as dev)."
         },
     )
     train_file: str | None = field(

@@ -76,6 +76,12 @@ def load_splits_for(config: TrainConfig) -> TrainingData:
 
         splits = load_multinerd(subset)
         train, dev, source = splits["train"], splits["dev"], f"MultiNERD (en, subset {subset})"
+    elif config.dataset.startswith("annotation:"):
+        # Deferred: only this source needs SQLAlchemy and the annotation database.
+        from ner_demo.annotation.source import load_annotation_splits
+
+        splits, source = load_annotation_splits(config.dataset, config.seed)
+        train, dev = keep_types(splits["train"], subset), keep_types(splits["dev"], subset)
     else:
         from ner_demo.data.sources import load_splits
 
