@@ -109,8 +109,12 @@ def test_five_sentences_by_keyboard_then_a_conll_export(page, tmp_path, trained_
     assert [b[0].split()[0] for b in blocks] == ["John", "Mary", "Peter", "Anna", "Paul"]
 
 
-def _serve(tmp_path: Path, port: int, model: str) -> subprocess.Popen:
-    env = {**os.environ, "NER_DEMO_MODEL": model, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+def _serve(tmp_path: Path, port: int) -> subprocess.Popen:
+    """``python app.py`` in its own process. No default model (an empty folder): the app starts without
+    loading one, and this dataset's types are the user's own."""
+    model = tmp_path / "no-model"
+    model.mkdir(exist_ok=True)
+    env = {**os.environ, "NER_DEMO_MODEL": str(model), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
            "OMP_NUM_THREADS": "1"}
     env.pop("NER_DEMO_ANNOTATION_DB", None)
     return subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--runs-dir", str(tmp_path / "runs")],
@@ -118,7 +122,7 @@ def _serve(tmp_path: Path, port: int, model: str) -> subprocess.Popen:
 
 
 def _goto_when_up(page, url: str, proc: subprocess.Popen) -> None:
-    deadline = time.time() + 120  # a safety net only: each try returns as soon as the server answers
+    deadline = time.time() + 300  # a safety net only: each try returns as soon as the server answers
     while True:
         assert proc.poll() is None, "the app exited"
         try:
@@ -131,10 +135,10 @@ def _goto_when_up(page, url: str, proc: subprocess.Popen) -> None:
             page.wait_for_timeout(250)
 
 
-def test_a_kill_9_loses_no_decision_made_before_it(page, tmp_path, trained_tiny_dir):
+def test_a_kill_9_loses_no_decision_made_before_it(page, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    proc = _serve(tmp_path, port, str(trained_tiny_dir))
+    proc = _serve(tmp_path, port)
     try:
         _goto_when_up(page, url, proc)
         with step(page, "kill-annotate"):
@@ -152,7 +156,7 @@ def test_a_kill_9_loses_no_decision_made_before_it(page, tmp_path, trained_tiny_
         assert {p: d.spans[0].to_dict() for p, d in store.latest("crash", "ana").items()} == {
             0: {"start": 0, "end": 4, "label": "PER"}, 1: {"start": 0, "end": 4, "label": "PER"},
             2: {"start": 0, "end": 5, "label": "PER"}}
-    proc = _serve(tmp_path, port, str(trained_tiny_dir))
+    proc = _serve(tmp_path, port)
     try:
         _goto_when_up(page, url, proc)
         with step(page, "kill-restart"):
