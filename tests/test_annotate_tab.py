@@ -209,3 +209,18 @@ def test_compare_two_annotators_and_resolve(tmp_path):
     assert "1 examples differ." in diff
     assert act.resolve("news", "ana", "bo", "b").startswith("Resolved 1 examples")
     assert [s.label for s in act.store().final_spans("news")[0]] == ["LOC"]
+
+
+def test_the_train_form_trains_on_an_annotation_dataset(tmp_path):
+    from ner_demo.app.train_format import config_from_form
+    from ner_demo.training.data_prep import load_splits_for
+
+    _create(tmp_path)
+    state = _state(_start()[1])
+    for start, end in ((0, 4), (0, 4)):
+        state = _state(_decide(_state(_edit(state, op="add", start=start, end=end, label="PER")), "accept"))
+    assert act.annotation_choices() == [("annotation dataset news (Annotate tab)", "annotation:news")]
+    config = config_from_form({"dataset": "annotation:news"}, tmp_path / "runs")
+    data = load_splits_for(config)
+    assert config.dataset == "annotation:news"
+    assert sorted(len(s.words) for s in data.train.sentences + data.dev.sentences) == [5, 6]

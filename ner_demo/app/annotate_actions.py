@@ -61,6 +61,17 @@ def annotator_name(typed: str | None, request: gr.Request | None) -> str:
 # ---- datasets ---------------------------------------------------------------------------------------
 
 
+def annotation_choices() -> list[tuple[str, str]]:
+    """The Train tab's choices for the annotation datasets: ``annotation:<name>``, with the database
+    named when the app uses its default file (a training process does not know the runs folder's)."""
+    try:
+        names = [i.name for i in store().list_datasets()]
+    except NerDemoError:
+        return []  # the Annotate tab says why the database cannot open; the Train tab keeps its other data
+    where = "" if os.environ.get(DB_ENV) else f"@{database()}"
+    return [(f"annotation dataset {name} (Annotate tab)", f"annotation:{name}{where}") for name in names]
+
+
 def dataset_update(value: str | None = None):
     names = [i.name for i in store().list_datasets()]
     return gr.Dropdown(choices=names, value=value if value in names else (names[0] if names else None))

@@ -14,6 +14,7 @@ import gradio as gr
 
 import ner_demo.app.data_format as ds
 import ner_demo.app.train_format as tr
+from ner_demo.app.annotate_actions import annotation_choices
 from ner_demo.app.common import LIGHT, SERIAL, friendly, runs_dir, wire
 from ner_demo.errors import NerDemoError
 from ner_demo.models import OFFLINE_ENCODER
@@ -210,7 +211,7 @@ def build(demo: gr.Blocks, config_cls: type = TrainConfig) -> None:
     watched.input(poll_run, watched, poll_outputs, api_name="watch_run", **LIGHT)
     timer.tick(poll_run, watched, poll_outputs, api_name="poll_run", **LIGHT)
     log_button.click(run_log, watched, log_view, api_name="run_log", **LIGHT)
-    tab.select(lambda: gr.Radio(choices=tr.dataset_choices(tr.hub_available())), None, dataset,
+    tab.select(lambda: gr.Radio(choices=tr.dataset_choices(tr.hub_available()) + annotation_choices()), None, dataset,
                api_name="refresh_datasets", **LIGHT)
     demo.load(refresh_runs, watched, [watched, *poll_outputs], api_name="load_runs", **LIGHT)
     demo.load(check_backbone, backbone, [hub_warning, use_offline], api_name="load_backbone_check", **LIGHT)
