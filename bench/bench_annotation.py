@@ -7,12 +7,12 @@ A dataset of CoNLL-2003 dev (3,250 sentences; synthetic sentences when it is not
 model-like suggestion on every sentence (its gold spans, with a random margin), then one annotator works
 through the margin queue as the Annotate tab does, timing each store call as the user waits for it:
 
-- next item: the first unanswered position of the queue, its example and what the annotator sees on it
-  (``next_position`` + ``example`` + ``current_spans``);
-- accept: ``record(..., "accept", spans)`` of the suggestion, committed (SQLite: WAL, synchronous=FULL);
-- edit: ``record(..., "edit", spans)`` with one span dropped, committed.
+- next item: ``AnnotationSession.next_item()``: the first unanswered position of the queue, its example
+  and what the annotator sees on it;
+- accept: ``session.accept(item)``: the suggestion accepted, committed (SQLite: WAL, synchronous=FULL);
+- edit: ``session.edit(item, spans)`` with one span dropped, committed.
 
-The queue's order is computed once, as a session would, and timed apart. Acceptance (issue 18): each
+The queue's order is computed once, when the session starts, and timed apart. Acceptance (issue 18): each
 action under 150 ms at p95. The machine may be shared: the figures include waiting for the CPU.
 """
 
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from ner_demo.annotation.edits import Span  # noqa: E402
 from ner_demo.annotation.formats import corpus_examples  # noqa: E402
-from ner_demo.annotation.queue import queue_order  # noqa: E402
+from ner_demo.annotation.session import AnnotationSession  # noqa: E402
 from ner_demo.annotation.store import AnnotationStore, ExampleIn  # noqa: E402
 from ner_demo.data.sources import load_split  # noqa: E402
 from ner_demo.errors import DatasetUnavailableError  # noqa: E402
@@ -93,27 +93,26 @@ def main(argv: list[str] | None = None) -> int:
                                   for p, i in enumerate(items)], "bench-model", "v0")
         setup_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        order = queue_order(store, name, "margin")
+        session = AnnotationSession(store, name, "ann", order="margin")
         order_ms = (time.perf_counter() - t0) * 1000
         timings: dict[str, list[float]] = {"next_item": [], "accept": [], "edit": []}
         for k in range(args.items):
             t0 = time.perf_counter()
-            position = store.next_position(name, "ann", order)
-            example = store.example(name, position)
-            spans, _ = store.current_spans(name, position, "ann")
+            item = session.next_item()
             timings["next_item"].append((time.perf_counter() - t0) * 1000)
-            if k % 2 == 0 or not spans:
-                action, chosen = "accept", spans
-            else:
-                action, chosen = "edit", spans[1:]
             t0 = time.perf_counter()
-            store.record(name, example.position, "ann", action, chosen, suggested_by="bench-model", model_version="v0")
+            if k % 2 == 0 or not item.spans:
+                session.accept(item)
+                action = "accept"
+            else:
+                session.edit(item, item.spans[1:])
+                action = "edit"
             timings[action].append((time.perf_counter() - t0) * 1000)
         where = store.describe()
         store.delete_dataset(name)
     report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "database": where, "data": described, "setup_s": round(setup_s, 2),
-              "queue_order_ms": round(order_ms, 1), "load_average": os.getloadavg(),
+              "session_start_ms": round(order_ms, 1), "load_average": os.getloadavg(),
               "actions": {k: _summary(v) for k, v in timings.items() if v}}
     print(json.dumps(report, indent=2))
     if args.json:

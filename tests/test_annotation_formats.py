@@ -146,3 +146,9 @@ def test_an_upload_that_is_not_utf8_is_named(tmp_path):
     path.write_bytes(b"Paris \xff\xfe\xfa\n")
     with pytest.raises(DataFormatError, match="t.txt, line 1: is not valid UTF-8"):
         read_examples(path)
+
+
+def test_a_conll_line_without_a_tag_is_named_with_file_and_line(tmp_path):
+    path = _write(tmp_path, "t.conll", "EU B-ORG\nrejects\n")
+    with pytest.raises(DataFormatError, match=r"t.conll, line 2: 'rejects': expected at least 2 columns"):
+        read_examples(path)

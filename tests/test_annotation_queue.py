@@ -14,6 +14,7 @@ from ner_demo.annotation.queue import (
 )
 from ner_demo.annotation.store import AnnotationStore, ExampleIn, StoreError
 from ner_demo.errors import DataFormatError
+from ner_demo.evaluation.suspicious import SuspiciousItem, write_review_list
 from ner_demo.inference import Tagger
 
 METAS = {0: {"margin": 0.9, "entropy": 0.1}, 1: {"margin": 0.2, "entropy": 0.5}, 2: {"margin": 0.5, "entropy": 0.9}}
@@ -118,3 +119,11 @@ def test_the_suspicious_queue_puts_the_listed_examples_first(store, tmp_path):
     path = tmp_path / "s.jsonl"
     path.write_text(json.dumps({"text": "the Berlin today ."}) + "\n", encoding="utf-8")
     assert queue_order(store, "d", "suspicious", review_list=path) == [2, 0, 1]
+
+
+def test_a_list_written_by_the_evaluation_is_read(tmp_path):
+    item = SuspiciousItem(sentence=1, doc_id=0, text="Lima .", words=("Lima", "."), word_start=0, word_end=1,
+                          start=0, end=4, gold_label="PER", suggested_label="LOC", suggested_start=0,
+                          suggested_end=4, score=0.9)
+    write_review_list([item], tmp_path / "suspicious.jsonl")
+    assert review_positions(read_review_list(tmp_path / "suspicious.jsonl"), ["John", "Lima .", "Paris"]) == [1]

@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("annotation", ("ner_demo.annotation",)),
     ("training", ("ner_demo.training",)),
     ("plots", ("ner_demo.plots",)),  # every plotly figure: draws evaluation, data and training results
+    ("report", ("ner_demo.report",)),  # the HTML evaluation report: tables and the plots' figures
     ("cli", ("ner_demo.cli", "ner_demo.__main__")),
     ("app", ("app", "ner_demo.app")),  # the Gradio layer: one module per tab, formatting beside it
 ]

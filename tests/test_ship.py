@@ -118,3 +118,17 @@ def test_chunk_share_is_recorded_and_the_card_gives_dev_at_a_half(trained_tiny_d
     assert "predicts 0.9 of its window by default (`chunk_share: 0.9`" in card
     assert (f"Read with `--chunk-share 0.5` (more context around each chunk, slower), dev strict F1 is "
             f"{summary['chunk_share']['dev_strict_f1_at_0.5']:.4f}.") in card
+
+
+def test_a_new_card_gives_the_intervals_and_calibration(shipped):
+    folder, summary = shipped
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    micro = summary["evaluation"]["bootstrap"]["test"]["strict_f1"]
+    assert "| micro | " in card and f"{micro['point']:.4f} [{micro['low']:.4f}, {micro['high']:.4f}] |" in card
+    assert "ECE at temperature 1" in card
+    assert json.loads((folder / "scores.json").read_text())["evaluation"]["calibration"]["fitted_on"] == "dev"
+
+
+def test_a_new_card_says_why_there_are_no_seen_unseen_figures(shipped):
+    card = (shipped[0] / "README.md").read_text(encoding="utf-8")
+    assert "Seen and unseen mentions: skipped, no train split to tell seen mentions from" in card

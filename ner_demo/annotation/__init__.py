@@ -11,6 +11,8 @@ made of them (exports, review, training splits).
 - :mod:`ner_demo.annotation.preannotate`: a Tagger's suggestions and uncertainty for each example.
 - :mod:`ner_demo.annotation.queue`: the order of the items: in order, uncertainty, diversity,
   disagreement between two models, a suspicious-gold review list.
+- :mod:`ner_demo.annotation.session`: one annotator working through a dataset (next item, accept,
+  edit, reject, skip, undo, going back): what the Annotate tab drives.
 - :mod:`ner_demo.annotation.review`: agreement per type, a diff, resolution into the final version.
 - :mod:`ner_demo.annotation.source`: a dataset's final annotations as training splits (seeded dev part),
   the ``annotation:<name>`` data source of TrainConfig.dataset.

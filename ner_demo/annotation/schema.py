@@ -117,6 +117,8 @@ def migrate(engine, target: int = LATEST) -> int:
     Two processes opening a new database at once: on PostgreSQL an advisory lock orders them; on SQLite
     the second waits for the first's write lock, then its CREATE TABLE fails and it reads the version
     again, so each migration runs once."""
+    with engine.connect():  # an unreachable server fails here, once, not once per retry below
+        pass
     for attempt in range(5):
         try:
             return _migrate_once(engine, target)

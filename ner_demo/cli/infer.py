@@ -1,8 +1,7 @@
-"""``predict`` and ``evaluate``."""
+"""``predict``, and tagging a corpus for the commands that score (``evaluate``, ``compare``, ``calibrate``)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,6 @@ from tqdm import tqdm
 
 from ner_demo.cli.common import (
     UsageError,
-    add_data_options,
     add_json_flag,
     add_model_options,
     load_tagger,
@@ -19,8 +17,6 @@ from ner_demo.cli.common import (
     tsv_field,
 )
 from ner_demo.data.conll import format_conll, read_conll
-from ner_demo.data.sources import load_split
-from ner_demo.errors import DatasetUnavailableError
 from ner_demo.data.texts import read_numbered_texts
 from ner_demo.scripts import script_warning
 
@@ -43,23 +39,6 @@ def register(subparsers) -> None:
     add_model_options(p)
     add_json_flag(p)
     p.set_defaults(func=_predict)
-
-    p = subparsers.add_parser(
-        "evaluate", help="strict IOB2 and conlleval-style P/R/F1 per type on a dataset split, with intervals",
-        description="Score a model on a split. Headline: seqeval strict IOB2 micro F1 with its bootstrap 95% "
-        "interval (documents resampled); conlleval-style beside it; token accuracy as a secondary figure. Then "
-        "every scoring scheme side by side (SemEval-2013 via nervaluate) and the entities they count differently, "
-        "and scores by whether each mention was seen in training, by entity and sentence length and by the share "
-        "of subword-split words. Word-level, first-subword predictions.",
-    )
-    add_data_options(p)
-    p.add_argument("--errors", type=int, default=0, help="also print the first N errors")
-    p.add_argument("--train-data", default=None,
-                   help="where the training mentions for seen/unseen come from: a dataset, folder or CoNLL file "
-                        "(default: the train split of --data; none for a single file)")
-    add_model_options(p)
-    add_json_flag(p)
-    p.set_defaults(func=_evaluate)
 
 
 @dataclass(frozen=True)
@@ -181,88 +160,6 @@ def prediction_cache(disk: bool):
     return disk_cache() if disk else PREDICTIONS
 
 
-def _evaluate(args) -> int:
-    # deferred: scoring imports seqeval, nervaluate and numpy, seconds that `predict` must not pay
-    from ner_demo.evaluation import evaluate, format_report
-    from ner_demo.evaluation.bootstrap import bootstrap_f1
-    from ner_demo.evaluation.calibration import calibration_report, format_calibration, scored_entities
-    from ner_demo.evaluation.generalisation import (
-        length_tables,
-        overlap,
-        seen_unseen,
-        tokenizer_pieces,
-        training_surfaces,
-    )
-    from ner_demo.evaluation.schemes import scheme_differences, scheme_scores
-    from ner_demo.evaluation.tables import (
-        format_buckets,
-        format_differences,
-        format_overlap,
-        format_schemes,
-        headline,
-    )
-
-    check_bootstrap(args)
-    corpus = load_split(args.data, args.split)
-    train, no_train = _training_split(args)
-    tagger = load_tagger(args)
-    scored = tag_corpus_scored(tagger, corpus, args.json, disk=args.cache)
-    pred = [p.tags for p in scored]
-    gold, words = [s.tags for s in corpus], [s.words for s in corpus]
-    result = evaluate(gold, pred, words)
-    intervals = (bootstrap_f1(gold, pred, [s.doc_id for s in corpus], args.bootstrap, args.seed)
-                 if args.bootstrap else None)
-    schemes = scheme_scores(gold, pred, result)
-    differences = scheme_differences(gold, pred, words)
-    seen = None if train is None else training_surfaces([s.words for s in train], [s.tags for s in train])
-    buckets = ([] if seen is None else [seen_unseen(gold, pred, words, seen)])
-    buckets += length_tables(gold, pred, words, tokenizer_pieces(tagger.tokenizer))
-    calibration = calibration_report(scored_entities(gold, pred, [p.scores for p in scored]))
-    if args.json:
-        print_json({"model": args.model, "data": args.data, "split": args.split, "tagger": tagger.describe(),
-                    **result.to_dict(), "bootstrap": None if intervals is None else intervals.to_dict(),
-                    "schemes": [row.to_dict() for row in schemes],
-                    "scheme_differences": [d.to_dict() for d in differences],
-                    "overlap": None if seen is None else overlap(gold, words, seen).to_dict(),
-                    "buckets": [table.to_dict() for table in buckets], "calibration": calibration.to_dict()})
-        return 0
-    print(f"model: {args.model or 'shipped default'} ({tagger.describe()})")
-    print(f"data: {args.data} {args.split}: {result.n_sentences} sentences, {result.n_tokens} tokens")
-    print(format_report(result, intervals=intervals))
-    print()
-    print("scoring schemes (micro):")
-    print(format_schemes(schemes))
-    print("why they differ (entities each pair of schemes counts differently):")
-    print(format_differences(differences) or "  none: every scheme counts every entity alike")
-    print()
-    if seen is None:
-        print(f"seen/unseen: {no_train}")
-    else:
-        print(format_overlap(overlap(gold, words, seen)))
-    for table in buckets:
-        print(format_buckets(table))
-    print()
-    print(format_calibration(calibration, tagger.temperature))
-    print()
-    print(headline(result.strict.micro.f1, intervals))
-    for error in result.errors[: args.errors]:
-        print(json.dumps(error.to_dict(), ensure_ascii=False))
-    return 0
-
-
 def check_bootstrap(args) -> None:
     if args.bootstrap < 0:
         raise UsageError(f"--bootstrap {args.bootstrap}: give a number of resamples, or 0 for none")
-
-
-def _training_split(args):
-    """(the corpus whose mentions count as seen, None) or (None, why there is none)."""
-    source = args.train_data or args.data
-    if args.train_data is None and str(args.data) != "conll2003" and Path(args.data).expanduser().is_file():
-        return None, "skipped: --data is a single file; give --train-data to say what the model was trained on"
-    try:
-        return load_split(source, "train"), None
-    except DatasetUnavailableError as exc:
-        if args.train_data is not None:
-            raise
-        return None, f"skipped: {exc}"

@@ -1,7 +1,8 @@
 """Evaluation: seqeval entity scores (strict IOB2 headline, conlleval beside it), token accuracy,
 an entity-level confusion matrix and a categorised error list; bootstrap intervals and a paired test
 (:mod:`.bootstrap`, :mod:`.significance`), seen/unseen and length buckets (:mod:`.generalisation`), and
-every scoring scheme side by side with nervaluate (:mod:`.schemes`). Text tables: :mod:`.tables`.
+every scoring scheme side by side with nervaluate (:mod:`.schemes`), and gold labels that are probably
+wrong, ranked into a review list (:mod:`.suspicious`). Text tables: :mod:`.tables`.
 Calibration (entity-level reliability and ECE, temperatures, per-type thresholds): :mod:`.calibration`,
 fitted on a corpus by :func:`calibrate_on` (:mod:`.model_calibration`); tagging a corpus goes through
 the prediction cache of :mod:`.cache` (:func:`predict_corpus`, :func:`corpus_probabilities`).
@@ -50,11 +51,19 @@ from ner_demo.evaluation.model_calibration import CalibrationResult, SplitCalibr
 from ner_demo.evaluation.model_eval import corpus_probabilities, predict_corpus, predict_corpus_scored
 from ner_demo.evaluation.schemes import SCHEMES, SchemeDifference, SchemeScore, scheme_differences, scheme_scores
 from ner_demo.evaluation.significance import Difference, Disagreement, PairedTest, disagreements, paired_bootstrap
+from ner_demo.evaluation.suspicious import (
+    REVIEW_VERSION,
+    SuspiciousItem,
+    read_review_list,
+    suspicious_gold,
+    write_review_list,
+)
 
 __all__ = [
     "ERROR_KINDS",
     "MISSED",
     "PREDICTIONS",
+    "REVIEW_VERSION",
     "SCHEMES",
     "SPURIOUS",
     "BootstrapResult",
@@ -75,6 +84,7 @@ __all__ = [
     "SchemeDifference",
     "SchemeScore",
     "ScoredEntity",
+    "SuspiciousItem",
     "Scores",
     "SplitCalibration",
     "ThresholdChoice",
@@ -100,11 +110,14 @@ __all__ = [
     "predict_corpus",
     "predict_corpus_scored",
     "prediction_key",
+    "read_review_list",
     "reliability",
     "scheme_differences",
     "scheme_scores",
     "scored_entities",
     "seen_unseen",
+    "suspicious_gold",
     "threshold_curves",
     "training_surfaces",
+    "write_review_list",
 ]

@@ -225,3 +225,112 @@ seconds, once); `--backend`/`--precision` (CLI) or `Tagger(backend=...)` choose 
 {cfg}
 ```
 """
+
+
+# ---- the evaluation figures of a shipped card (ner_demo.evaluation.card_figures) -----------------------
+
+FIGURES_START = "<!-- ner_demo card figures: start (python -m ner_demo card-stats rewrites this section) -->"
+FIGURES_END = "<!-- ner_demo card figures: end -->"
+FIGURES_BEFORE = "## Serving backend"  # where the section goes in a card that has none yet
+_BUCKET_NAMES = {"seen, same type": "seen in train, same type", "seen, other type only": "seen in train, other type only",
+                 "unseen": "unseen"}
+
+
+def _ci(i: dict) -> str:
+    return f"{i['point']:.4f} [{i['low']:.4f}, {i['high']:.4f}]"
+
+
+def _maybe(value) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def figures_section(figures: dict, location: str = "FOLDER") -> str:
+    """The card's "Intervals, generalisation and calibration" section from
+    :func:`ner_demo.evaluation.card_figures.card_figures`' dict, between markers so that ``card-stats``
+    can replace it; ``location``: the folder as the user names it, for the commands it gives."""
+    boot = figures["bootstrap"]
+    types = sorted({t for split in boot.values() for t in split["per_type"]})
+    unit = boot["test"]["unit"]
+    rows = [f"| {t} | {_ci(boot['dev']['per_type'][t]) if t in boot['dev']['per_type'] else '-'} | "
+            f"{_ci(boot['test']['per_type'][t]) if t in boot['test']['per_type'] else '-'} |" for t in types]
+    lines = [
+        FIGURES_START,
+        "## Intervals, generalisation and calibration",
+        "",
+        f"Strict IOB2 F1 with its bootstrap 95% interval ({figures['replicates']:,} resamples of whole {unit}s, "
+        f"{boot['dev']['n_units']:,} on dev and {boot['test']['n_units']:,} on test; seed {figures['seed']}):",
+        "",
+        "| type | dev F1 [95% interval] | test F1 [95% interval] |",
+        "|---|---|---|",
+        *rows,
+        f"| micro | {_ci(boot['dev']['strict_f1'])} | {_ci(boot['test']['strict_f1'])} |",
+    ]
+    seen = figures.get("seen_unseen")
+    if not seen:
+        lines += ["", f"Seen and unseen mentions: skipped, {figures.get('seen_unseen_skipped', 'not computed')}."]
+    else:
+        o = seen["overlap"]
+        lines += [
+            "",
+            f"Seen and unseen mentions ({seen['split']}): a gold mention is seen when its surface form (its words, "
+            f"case kept) is a gold mention of the train split. {o['seen_any_type']:,} of {o['n_mentions']:,} test "
+            f"mentions ({o['share_seen']:.1%}) are seen, {o['seen_same_type']:,} ({o['share_seen_same_type']:.1%}) "
+            "with the same type. A prediction lands in the bucket of its own surface and predicted type.",
+            "",
+            "| mentions | gold | recall | precision | F1 |",
+            "|---|---|---|---|---|",
+            *(f"| {_BUCKET_NAMES.get(b, b)} | {s['n_gold']:,} | {_maybe(s['recall'])} | {_maybe(s['precision'])} | "
+              f"{_maybe(s['f1'])} |" for b, s in seen["overall"].items()),
+        ]
+    cal = figures.get("calibration")
+    if cal:
+        lines += [
+            "",
+            f"Calibration: the expected calibration error of the predicted entities (strict match, 10 bins of "
+            f"confidence) at temperature 1 and at the temperature fitted on dev ({cal['temperature']:.4f}; it "
+            "minimises the words' negative log-likelihood and "
+            + ("changes no argmax entity" if all(cal[n]["argmax_unchanged"] for n in ("dev", "test") if n in cal)
+               else "CHANGES some argmax entities: a bug to report") + "). It is reported here, not "
+            f"saved in `ner_demo.json`: `python -m ner_demo calibrate --model {location} --write` saves it, and the "
+            "Tagger then applies it.",
+            "",
+            "| split | ECE at temperature 1 | ECE at the fitted temperature | predicted entities |",
+            "|---|---|---|---|",
+            *(f"| {name} | {cal[name]['ece_before']:.4f} | {cal[name]['ece_after']:.4f} | {cal[name]['n_entities']:,} |"
+              for name in ("dev", "test") if name in cal),
+        ]
+    lines += ["", f"Recompute: `python -m ner_demo card-stats {location}` (the figures are also in `scores.json`, "
+              "key `evaluation`).", FIGURES_END]
+    return "\n".join(lines) + "\n"
+
+
+def with_figures(card: str, figures: dict, location: str = "FOLDER") -> str:
+    """``card`` with its figures section replaced by (or, when it has none, given before its "Serving
+    backend" section, else at its end) :func:`figures_section`."""
+    section = figures_section(figures, location)
+    if FIGURES_START in card and FIGURES_END in card:
+        head, rest = card.split(FIGURES_START, 1)
+        tail = rest.split(FIGURES_END, 1)[1].lstrip("\n")
+        return head + section + ("\n" + tail if tail else "")
+    if FIGURES_BEFORE in card:
+        head, tail = card.split(FIGURES_BEFORE, 1)
+        return head + section + "\n" + FIGURES_BEFORE + tail
+    return card.rstrip("\n") + "\n\n" + section
+
+
+def write_figures(folder: str | Path, figures: dict, location: str | None = None) -> None:
+    """Write ``figures`` into ``folder``'s README.md (:func:`with_figures`) and scores.json (key
+    ``evaluation``), each to a temporary sibling renamed into place; weights and ner_demo.json untouched.
+    ``location``: how the card names the folder (default: ``folder`` as given)."""
+    location = str(folder) if location is None else location
+    folder = Path(folder)
+    readme, scores = folder / "README.md", folder / "scores.json"
+    if not readme.is_file():
+        raise ModelLoadError(f"{folder.name}: no README.md to add the figures to (is it a shipped model folder?)")
+    card = with_figures(readme.read_text(encoding="utf-8"), figures, location)
+    summary = json.loads(scores.read_text(encoding="utf-8")) if scores.is_file() else {}
+    summary["evaluation"] = figures
+    for path, text in ((readme, card), (scores, json.dumps(summary, indent=2) + "\n")):
+        staging = path.with_name(f".{path.name}.tmp")
+        staging.write_text(text, encoding="utf-8")
+        staging.replace(path)

@@ -16,7 +16,7 @@ from pathlib import Path
 from ner_demo.decoding import DECODINGS
 from ner_demo.encoding import check_chunk_share
 from ner_demo.errors import ModelLoadError
-from ner_demo.training.cards import Origin, describe_network, shipped_card
+from ner_demo.training.cards import Origin, describe_network, shipped_card, with_figures
 from ner_demo.training.runs import replace_dir
 
 SCORED_SPLITS = ("dev", "test")
@@ -72,6 +72,11 @@ def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", c
     extra = {"trained_with": "ner_demo", "run_id": run_dir.name, "stored_dtype": "float16"}
     save_model(model.half(), tokenizer, tmp, features, extra)
     shipped = _score(tmp, data)
+    # The card's intervals, seen/unseen and calibration figures, right after the scores above so that
+    # the prediction cache still holds their probabilities (``card-stats`` recomputes them later).
+    from ner_demo.evaluation.card_figures import load_card_figures
+
+    figures = load_card_figures(tmp, data)
     # A model that reads document context also runs without it (fewer tokens): what that costs.
     alone = _score(tmp, data, context_words=0) if features.context_words else {}
     # A chunk share other than the usual half: what reading with more context around each chunk would score.
@@ -92,8 +97,10 @@ def ship_model(run_dir: str | Path, dest: str | Path, data: str = "conll2003", c
         summary["without_context"] = {split: {"strict_f1": round(alone[split].strict.micro.f1, 4)} for split in SCORED_SPLITS}
     if usual is not None:
         summary["chunk_share"] = {"value": chunk_share, "dev_strict_f1_at_0.5": round(usual.strict.micro.f1, 4)}
+    summary["evaluation"] = figures
     card = shipped_card(config, status, summary, shipped, features, _folder_mb(tmp), _folder_mb(best),
                         Origin(str(dest), command, recipe, describe_network(config, model)))
+    card = with_figures(card, figures, str(dest))
     (tmp / "README.md").write_text(card, encoding="utf-8")
     (tmp / "scores.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     replace_dir(tmp, dest)
