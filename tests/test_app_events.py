@@ -170,9 +170,9 @@ def test_a_handlers_own_gr_error_prints_no_traceback():
     assert caught.value.print_exception is False
 
 
-def test_the_four_tabs_share_one_tab_bar(config):
+def test_the_tabs_share_one_tab_bar(config):
     """Each tab module builds its own tab; they must still sit in one bar (a second bar was made when the
     Tag tab's API endpoints, blocks to gradio, came between two tabs, and its model list stopped refreshing)."""
     bars = [c for c in config["components"] if c["type"] == "tabs"]
     tabs = [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
-    assert len(bars) == 1 and tabs == ["Tag", "Evaluate", "Train", "Data"]
+    assert len(bars) == 1 and tabs == ["Tag", "Evaluate", "Train", "Data", "Annotate"]
