@@ -55,6 +55,7 @@ def _create_dataset(page, tmp_path: Path, name: str) -> None:
 
 
 def _start(page, annotator: str) -> None:
+    page.locator("#ann-db").get_by_text("Database:").wait_for()  # the page's load event listed the datasets
     page.locator("#ann-annotator input, #ann-annotator textarea").first.fill(annotator)
     page.locator("#ann-start").click()
     page.locator("#ann-editor .ann-editor[data-ready='1'] #ann-text").wait_for()

@@ -224,3 +224,12 @@ def test_the_train_form_trains_on_an_annotation_dataset(tmp_path):
     data = load_splits_for(config)
     assert config.dataset == "annotation:news"
     assert sorted(len(s.words) for s in data.train.sentences + data.dev.sentences) == [5, 6]
+
+
+def test_markup_in_a_text_is_shown_as_text(tmp_path):
+    upload = tmp_path / "hostile.txt"
+    upload.write_text('<img src=x onerror="alert(1)"> met "Mary" in Paris\n', encoding="utf-8")
+    act.create("hostile", "upload", str(upload), "", "dev", None, "custom", None, "PER", False)
+    html = _start("hostile")[1]
+    assert "<img" not in html and ">&lt;</span>" in html  # the words, each escaped, none a tag
+    assert _state(html)["position"] == 0

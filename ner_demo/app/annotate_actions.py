@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+from pathlib import Path
 
 import gradio as gr
 
@@ -85,7 +86,15 @@ def dataset_table() -> list[list]:
 
 @friendly
 def refresh(current: str | None):
-    return dataset_update(current), dataset_table(), f"Database: {store().describe()}"
+    return dataset_update(current), dataset_table(), f"Database: {database_line()}"
+
+
+def database_line() -> str:
+    """Which database the tab uses, without the server's folders or a password."""
+    st = store()
+    if st.engine.url.get_backend_name() == "sqlite":
+        return f"SQLite file {Path(st.engine.url.database or ':memory:').name} (schema version {st.version})"
+    return st.describe()
 
 
 def _label_set(kind: str, model_choice: str | None, custom: str, items) -> list:
@@ -257,12 +266,15 @@ def edit(typed: str, evt: gr.EventData, request: gr.Request) -> str:
     """An edit of the shown item: the editor with the new spans, or with the reason it was refused."""
     try:
         data = _payload(evt)
+    except NerDemoError as exc:
+        return af.done_html(None, f"⚠️ {exc}", 0)
+    seq = _seq(data)
+    try:
         name, annotator = data["dataset"], annotator_name(typed, request)
         position = af.request_int(data, "position")
         base = af.request_spans(data, "base")
     except NerDemoError as exc:
-        return af.done_html(None, f"⚠️ {exc}", 0)
-    seq = _seq(data)
+        return af.done_html(data["dataset"], f"⚠️ {exc}", seq)
     try:
         spans, message = apply_edit(name, annotator, data)
         return af.editor_html(item_state(name, position, annotator, message, seq=seq, spans=spans, base=base))

@@ -139,7 +139,7 @@ def _text_html(state: EditorState) -> str:
         colour = colours.get(span.label, "#ddd")
         tag = f"{span.label} · suggested" if span in suggested else span.label
         pieces.append(f'<mark class="ann-span {kind}" data-s="{span.start}" data-e="{span.end}" '
-                      f'data-label="{html.escape(span.label)}" style="background:{colour}">')
+                      f'data-label="{html.escape(span.label)}" style="background:{html.escape(colour)}">')
         plain(span.start, span.end)
         pieces.append(f'<span class="ann-tag" contenteditable="false">{html.escape(tag)}</span></mark>')
         cut = span.end
@@ -161,7 +161,7 @@ def editor_html(state: EditorState | None, notice: str = "") -> str:
     if state is None:
         return done_html(None, notice or "Pick a dataset and press Start.")
     labels = "".join(
-        f'<span class="ann-label" data-label="{html.escape(s.name)}" style="border-color:{s.colour}">'
+        f'<span class="ann-label" data-label="{html.escape(s.name)}" style="border-color:{html.escape(s.colour)}">'
         f'<kbd>{html.escape(s.key or "·")}</kbd> {html.escape(s.name)}</span>' for s in state.labels)
     origin = (f"suggested by {html.escape(state.suggested_by)} (dashed outline: a suggestion; accept, edit or reject it)"
               if state.suggested else "no suggestion" if not state.decided else "")
