@@ -85,29 +85,68 @@ def page(browser, tmp_path):  # noqa: F811  (browser: the fixture)
     page.close()
 
 
-def test_five_sentences_by_keyboard_then_a_conll_export(page, tmp_path, trained_tiny_dir):
-    with running_app(tmp_path, str(trained_tiny_dir), None) as url:
-        page.goto(url)
-        with step(page, "create"):
-            _create_dataset(page, tmp_path, "kb")
-        with step(page, "annotate"):
-            _start(page, "ana")
-            for position in range(5):
-                _label_first_word(page, position)
-            sync_api.expect(page.locator("#ann-progress")).to_have_text("5 of 6 done")
-            sync_api.expect(page.locator("#ann-item")).to_contain_text("item 5 ")
-        with step(page, "export"):
-            page.get_by_text("Export", exact=True).first.click()
-            page.locator("#ann-export").click()
-            page.locator("#ann-export-note").get_by_text("Exported 5 annotated examples of 6 (conll).").wait_for()
-            link = page.locator("#ann-export-file a").first
-            link.wait_for()
-            content = page.request.get(link.get_attribute("href")).text()
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, trained_tiny_dir):
+    """One in-process app for the module: (its URL, its database file)."""
+    root = tmp_path_factory.mktemp("annotate_browser")
+    with running_app(root, str(trained_tiny_dir), None) as url:
+        yield url, root / "runs" / "annotations.sqlite3"
+
+
+def test_five_sentences_by_keyboard_then_a_conll_export(page, tmp_path, app):
+    page.goto(app[0])
+    with step(page, "create"):
+        _create_dataset(page, tmp_path, "kb")
+    with step(page, "annotate"):
+        _start(page, "ana")
+        for position in range(5):
+            _label_first_word(page, position)
+        sync_api.expect(page.locator("#ann-progress")).to_have_text("5 of 6 done")
+        sync_api.expect(page.locator("#ann-item")).to_contain_text("item 5 ")
+    with step(page, "export"):
+        page.get_by_text("Export", exact=True).first.click()
+        page.locator("#ann-export").click()
+        page.locator("#ann-export-note").get_by_text("Exported 5 annotated examples of 6 (conll).").wait_for()
+        link = page.locator("#ann-export-file a").first
+        link.wait_for()
+        content = page.request.get(link.get_attribute("href")).text()
     blocks = [b.splitlines() for b in content.strip().split("\n\n") if not b.startswith("-DOCSTART-")]
     assert [[line.split()[-1] for line in b] for b in blocks] == [
         ["B-PER", "O", "O", "O", "O", "O"], ["B-PER", "O", "O", "O", "O"], ["B-PER", "O", "O", "O", "O"],
         ["B-PER", "O", "O", "O"], ["B-PER", "O", "O", "O"]]
     assert [b[0].split()[0] for b in blocks] == ["John", "Mary", "Peter", "Anna", "Paul"]
+
+
+def _box(page, selector: str, text: str) -> dict:
+    return page.locator(selector, has_text=text).first.bounding_box()
+
+
+def test_the_mouse_selects_clicks_relabels_removes_and_undo_restores(page, tmp_path, app):
+    page.goto(app[0])
+    with step(page, "mouse"):
+        _create_dataset(page, tmp_path, "mouse")
+        _start(page, "bo")
+        mary = _box(page, "#ann-text .ann-w", "Mary")  # "John met Mary in Paris .": Mary is [9, 13)
+        page.mouse.move(mary["x"] + 2, mary["y"] + mary["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(mary["x"] + mary["width"] - 2, mary["y"] + mary["height"] / 2, steps=4)
+        page.mouse.up()
+        mark = page.locator("#ann-text mark.ann-span")
+        sync_api.expect(mark).to_have_attribute("data-s", "9")  # snapped to the whole word
+        sync_api.expect(mark).to_have_attribute("data-e", "13")
+        sync_api.expect(mark).to_have_attribute("data-label", "PER")
+        mark.locator(".ann-tag").click()
+        page.locator(".ann-editor[data-selected='9:13']").wait_for()
+        page.keyboard.press("2")
+        sync_api.expect(mark).to_have_attribute("data-label", "LOC")
+        page.keyboard.press("Delete")
+        sync_api.expect(mark).to_have_count(0)
+        page.keyboard.press("u")
+        sync_api.expect(mark).to_have_attribute("data-label", "LOC")
+        page.keyboard.press("Enter")
+        sync_api.expect(page.locator("#ann-message")).to_contain_text("saved: edit of item 0.")
+    with AnnotationStore.open(app[1]) as store:
+        assert [s.to_dict() for s in store.latest("mouse", "bo")[0].spans] == [{"start": 9, "end": 13, "label": "LOC"}]
 
 
 def _serve(tmp_path: Path, port: int) -> subprocess.Popen:
