@@ -11,7 +11,6 @@ import gradio as gr
 import pytest
 
 import ner_demo.app.annotate_actions as act
-import ner_demo.app.annotate_format as af
 from ner_demo.annotation.source import DB_ENV
 
 TEXTS = ["John met Mary in Paris .", "Mary flew to Berlin .", "John stayed in Paris ."]
