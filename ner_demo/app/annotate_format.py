@@ -183,7 +183,9 @@ def editor_html(state: EditorState | None, notice: str = "") -> str:
 
 
 def progress_line(done: int, total: int) -> str:
-    """>>> progress_line(3, 10)
+    """The progress line: how many items this annotator answered, of all.
+
+    >>> progress_line(3, 10)
     '3 of 10 done'
     """
     return f"{done} of {total} done"
