@@ -181,7 +181,7 @@ def test_a_handlers_own_gr_error_prints_no_traceback():
     assert caught.value.print_exception is False
 
 
-def test_the_four_tabs_share_one_tab_bar(config):
+def test_the_tabs_share_one_tab_bar(config):
     """Each tab module builds its own tab; they must still sit in one bar (a second bar was made when the
     Tag tab's API endpoints, blocks to gradio, came between two tabs, and its model list stopped refreshing)."""
     types = {c["id"]: c["type"] for c in config["components"]}
@@ -198,4 +198,4 @@ def test_the_four_tabs_share_one_tab_bar(config):
             walk(child, inside_a_tab or kind == "tabitem")
 
     walk(config["layout"])
-    assert len(bars) == 1 and tabs == ["Tag", "Evaluate", "Train", "Data"]
+    assert len(bars) == 1 and tabs == ["Tag", "Evaluate", "Train", "Data", "Annotate"]

@@ -1,22 +1,24 @@
-"""ner_demo in the browser: the Gradio layer, one module per tab (Tag, Evaluate, Train, Data).
+"""ner_demo in the browser: the Gradio layer, one module per tab (Tag, Evaluate, Train, Data, Annotate).
 
 Each tab module lays out its components and wires its own events (``build(demo)``); the logic lives in
 ``ner_demo`` and the formatting beside each tab, in ``*_format.py`` (pure functions, no gradio). Every
 event has an ``api_name``, so everything the page does can also be called with ``gradio_client``.
 This package is the only one that imports gradio, and no module outside it imports it.
 
-    ner-demo-app [--host 127.0.0.1] [--port 7860] [--runs-dir runs] [--auth user:password]
+    ner-demo-app [--host 127.0.0.1] [--port 7860] [--runs-dir runs] [--auth user:password] [--db URL]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 import gradio as gr
 from starlette.middleware import Middleware
 
-from ner_demo.app import data, evaluate, tag, train
+from ner_demo.annotation.source import DB_ENV
+from ner_demo.app import annotate, data, evaluate, tag, train
 from ner_demo.app.common import INFERENCE_CONCURRENCY, MODELS, runs_dir
 from ner_demo.app.login_page import HideApiFromLoginPage
 from ner_demo.app.model_cache import DEFAULT_CHOICE, default_model_problem
@@ -54,7 +56,7 @@ def build() -> gr.Blocks:
     # Uploads and served copies of downloads live in gradio's cache: cleared hourly of day-old files.
     with gr.Blocks(title="ner_demo", delete_cache=(3600, 86400)) as demo:
         gr.Markdown("# ner_demo\nNamed-entity recognition: tag text, read evaluations, train models, browse data.")
-        for tab in (tag, evaluate, train, data):
+        for tab in (tag, evaluate, train, data, annotate):
             tab.build(demo)
         tag.build_api()  # after the tabs: an endpoint between two tabs would start a second tab bar
     return demo
@@ -103,11 +105,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-sessions", type=int, default=MAX_SESSIONS, metavar="N",
                         help=f"keep the state of the last N sessions (default {MAX_SESSIONS}; each REST call "
                              "without a session is one)")
+    parser.add_argument("--db", default=os.environ.get(DB_ENV), metavar="URL",
+                        help="the Annotate tab's database: a SQLite file or a URL such as postgresql://user@host/db "
+                             f"(default: ${DB_ENV}, else annotations.sqlite3 in the runs folder)")
     args = parser.parse_args(argv)
     auth = parse_auth(args.auth)
     if auth is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {args.host} without --auth: anyone who can reach it can use it", flush=True)
     os.environ["NER_DEMO_RUNS"] = args.runs_dir  # read by runs_dir(), and inherited by training processes
+    # The annotation database, for the Annotate tab and for training runs on annotation:<name> alike.
+    os.environ[DB_ENV] = args.db or str(Path(args.runs_dir) / "annotations.sqlite3")
     warm_up()
     if args.max_sessions < 1:
         raise SystemExit(f"error: --max-sessions must be at least 1, got {args.max_sessions}")

@@ -18,6 +18,7 @@ import ner_demo.app.train_format as tr
 import ner_demo.app.train_queue as train_queue
 import ner_demo.app.train_recipes as recipes_ui
 import ner_demo.app.train_runs as train_runs
+from ner_demo.app.annotate_actions import annotation_choices
 from ner_demo.app.common import LIGHT, SERIAL, friendly, runs_dir, wire
 from ner_demo.errors import NerDemoError
 from ner_demo.models import OFFLINE_ENCODER
@@ -228,7 +229,7 @@ def build(demo: gr.Blocks, config_cls: type = TrainConfig) -> None:
     log_button.click(run_log, watched, log_view, api_name="run_log", **LIGHT)
     for selection in runs_panel.selections:  # the progress of the run now selected, never of a deleted one
         selection.then(poll_run, watched, poll_outputs, api_visibility="private", **LIGHT)
-    tab.select(lambda: gr.Radio(choices=tr.dataset_choices(tr.hub_available())), None, dataset,
+    tab.select(lambda: gr.Radio(choices=tr.dataset_choices(tr.hub_available()) + annotation_choices()), None, dataset,
                api_name="refresh_datasets", **LIGHT)
     demo.load(refresh_runs, watched, [watched, *poll_outputs], api_name="load_runs", **LIGHT)
     demo.load(check_backbone, backbone, [hub_warning, use_offline], api_name="load_backbone_check", **LIGHT)

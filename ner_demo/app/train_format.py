@@ -19,6 +19,7 @@ DATASET_CONLL = "conll2003"
 DATASET_MULTINERD_ALL = "multinerd:all"
 DATASET_MULTINERD_FIVE = "multinerd:five"
 DATASET_UPLOAD = "upload"
+ANNOTATION_PREFIX = "annotation:"  # ner_demo.annotation.source.PREFIX
 RUNS_HEADERS = ["run", "state", "engine", "backbone", "data", "progress", "best dev F1", "error"]
 BACKBONE_SUGGESTIONS = ["distilbert-base-cased", OFFLINE_ENCODER, "bert-base-cased", "roberta-base"]
 _HUB_CHECK_TTL_S = 60.0
@@ -154,6 +155,8 @@ def config_from_form(values: Mapping[str, Any], runs_dir: str | Path, config_cls
         if not train_file or not dev_file:
             raise ConfigError("upload both a train and a dev CoNLL file, or pick CoNLL-2003")
         data.update(train_file=str(train_file), dev_file=str(dev_file))
+    elif str(choice).startswith(ANNOTATION_PREFIX):  # a dataset of the Annotate tab (annotation:<name>[@<db>])
+        data.update(dataset=choice)
     elif choice != DATASET_CONLL:
         raise ConfigError(f"dataset {choice!r} is not one of {', '.join(v for _, v in dataset_choices(True))}")
     if "init_from" in data and data["init_from"] is None:  # a cleared dropdown: start from the backbone

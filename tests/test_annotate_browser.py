@@ -1,0 +1,209 @@
+"""The Annotate tab in a real browser (Debian's chromium driven by Playwright): five sentences annotated
+with the keyboard only, then exported to CoNLL; and a kill -9 of the app in the middle of annotating,
+after which every decision made before the kill is there.
+
+Screenshots of every step go to ``tests/artifacts/`` (git-ignored), as in tests/test_app_browser.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from browser_support import browser, sync_api  # noqa: F401  (browser: the fixture)
+from app_harness import free_port, running_app
+
+from ner_demo.annotation.store import AnnotationStore
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT_MS = 60_000
+TEXTS = ["John met Mary in Paris .", "Mary flew to Berlin .", "Peter lives in Rome .", "Anna saw Tokyo .",
+         "Paul left Lima .", "Olga stayed home ."]
+
+
+@contextlib.contextmanager
+def step(page, name: str):
+    """Keep a screenshot of the page as it was when a step failed."""
+    try:
+        yield
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(ARTIFACTS / f"FAILED-annotate-{name}.png"), full_page=True)
+        raise
+
+
+def _create_dataset(page, tmp_path: Path, name: str) -> None:
+    """Through the form: an uploaded .txt, custom types PER and LOC (keys 1 and 2)."""
+    upload = tmp_path / f"{name}.txt"
+    upload.write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
+    page.get_by_role("tab", name="Annotate").click()
+    page.get_by_text("New dataset").click()
+    page.locator("#ann-new-name textarea, #ann-new-name input").first.fill(name)
+    page.locator("#ann-upload input[type=file]").set_input_files(str(upload))
+    page.get_by_role("radio", name="my own types").check()
+    page.locator("#ann-custom-labels textarea").fill("PER\nLOC")
+    page.locator("#ann-create").click()
+    page.locator("#ann-status").get_by_text(f"Created {name}: 6 examples").wait_for()
+
+
+def _start(page, annotator: str) -> None:
+    page.locator("#ann-db").get_by_text("Database:").wait_for()  # the page's load event listed the datasets
+    page.locator("#ann-annotator input, #ann-annotator textarea").first.fill(annotator)
+    page.locator("#ann-start").click()
+    page.locator("#ann-editor .ann-editor[data-ready='1'] #ann-text").wait_for()
+
+
+def _label_first_word(page, position: int) -> None:
+    """Keyboard only: 1 (PER), shift+→ (select the first word), 1 (label it), Enter (accept)."""
+    item = page.locator("#ann-item")
+    sync_api.expect(item).to_contain_text(f"item {position} ")
+    page.keyboard.press("1")
+    page.keyboard.press("Shift+ArrowRight")
+    page.locator("#ann-text .ann-w.ann-kbsel").first.wait_for()
+    page.keyboard.press("1")
+    mark = page.locator("#ann-text mark.ann-span")
+    sync_api.expect(mark).to_have_count(1)
+    sync_api.expect(mark).to_have_attribute("data-label", "PER")
+    sync_api.expect(mark).to_have_attribute("data-s", "0")
+    page.keyboard.press("Enter")
+    sync_api.expect(page.locator("#ann-message")).to_contain_text(f"saved: edit of item {position}.")
+
+
+@pytest.fixture()
+def page(browser, tmp_path):  # noqa: F811  (browser: the fixture)
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, trained_tiny_dir):
+    """One in-process app for the module: (its URL, its database file)."""
+    root = tmp_path_factory.mktemp("annotate_browser")
+    with running_app(root, str(trained_tiny_dir), None) as url:
+        yield url, root / "runs" / "annotations.sqlite3"
+
+
+def test_five_sentences_by_keyboard_then_a_conll_export(page, tmp_path, app):
+    page.goto(app[0])
+    with step(page, "create"):
+        _create_dataset(page, tmp_path, "kb")
+    with step(page, "annotate"):
+        _start(page, "ana")
+        for position in range(5):
+            _label_first_word(page, position)
+        sync_api.expect(page.locator("#ann-progress")).to_have_text("5 of 6 done")
+        sync_api.expect(page.locator("#ann-item")).to_contain_text("item 5 ")
+    with step(page, "export"):
+        page.get_by_text("Export", exact=True).first.click()
+        page.locator("#ann-export").click()
+        page.locator("#ann-export-note").get_by_text("Exported 5 annotated examples of 6 (conll).").wait_for()
+        link = page.locator("#ann-export-file a").first
+        link.wait_for()
+        content = page.request.get(link.get_attribute("href")).text()
+    blocks = [b.splitlines() for b in content.strip().split("\n\n") if not b.startswith("-DOCSTART-")]
+    assert [[line.split()[-1] for line in b] for b in blocks] == [
+        ["B-PER", "O", "O", "O", "O", "O"], ["B-PER", "O", "O", "O", "O"], ["B-PER", "O", "O", "O", "O"],
+        ["B-PER", "O", "O", "O"], ["B-PER", "O", "O", "O"]]
+    assert [b[0].split()[0] for b in blocks] == ["John", "Mary", "Peter", "Anna", "Paul"]
+
+
+def _box(page, selector: str, text: str) -> dict:
+    return page.locator(selector, has_text=text).first.bounding_box()
+
+
+def test_the_mouse_selects_clicks_relabels_removes_and_undo_restores(page, tmp_path, app):
+    page.goto(app[0])
+    with step(page, "mouse"):
+        _create_dataset(page, tmp_path, "mouse")
+        _start(page, "bo")
+        mary = _box(page, "#ann-text .ann-w", "Mary")  # "John met Mary in Paris .": Mary is [9, 13)
+        page.mouse.move(mary["x"] + 2, mary["y"] + mary["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(mary["x"] + mary["width"] - 2, mary["y"] + mary["height"] / 2, steps=4)
+        page.mouse.up()
+        mark = page.locator("#ann-text mark.ann-span")
+        sync_api.expect(mark).to_have_attribute("data-s", "9")  # snapped to the whole word
+        sync_api.expect(mark).to_have_attribute("data-e", "13")
+        sync_api.expect(mark).to_have_attribute("data-label", "PER")
+        mark.locator(".ann-tag").click()
+        page.locator(".ann-editor[data-selected='9:13']").wait_for()
+        page.keyboard.press("2")
+        sync_api.expect(mark).to_have_attribute("data-label", "LOC")
+        page.keyboard.press("Delete")
+        sync_api.expect(mark).to_have_count(0)
+        page.keyboard.press("u")
+        sync_api.expect(mark).to_have_attribute("data-label", "LOC")
+        page.keyboard.press("Enter")
+        sync_api.expect(page.locator("#ann-message")).to_contain_text("saved: edit of item 0.")
+    with AnnotationStore.open(app[1]) as store:
+        assert [s.to_dict() for s in store.latest("mouse", "bo")[0].spans] == [{"start": 9, "end": 13, "label": "LOC"}]
+
+
+def _serve(tmp_path: Path, port: int) -> subprocess.Popen:
+    """``python app.py`` in its own process. No default model (an empty folder): the app starts without
+    loading one, and this dataset's types are the user's own."""
+    model = tmp_path / "no-model"
+    model.mkdir(exist_ok=True)
+    env = {**os.environ, "NER_DEMO_MODEL": str(model), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+           "OMP_NUM_THREADS": "1"}
+    env.pop("NER_DEMO_ANNOTATION_DB", None)
+    return subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--runs-dir", str(tmp_path / "runs")],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _goto_when_up(page, url: str, proc: subprocess.Popen) -> None:
+    deadline = time.time() + 300  # a safety net only: each try returns as soon as the server answers
+    while True:
+        assert proc.poll() is None, "the app exited"
+        try:
+            page.goto(url)
+            page.get_by_role("tab", name="Annotate").wait_for(timeout=5_000)
+            return
+        except sync_api.Error:
+            if time.time() > deadline:
+                raise
+            page.wait_for_timeout(250)
+
+
+def test_a_kill_9_loses_no_decision_made_before_it(page, tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc = _serve(tmp_path, port)
+    try:
+        _goto_when_up(page, url, proc)
+        with step(page, "kill-annotate"):
+            _create_dataset(page, tmp_path, "crash")
+            _start(page, "ana")
+            for position in range(3):
+                _label_first_word(page, position)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=60)
+    with AnnotationStore.open(tmp_path / "runs" / "annotations.sqlite3") as store:
+        assert {p: d.spans[0].to_dict() for p, d in store.latest("crash", "ana").items()} == {
+            0: {"start": 0, "end": 4, "label": "PER"}, 1: {"start": 0, "end": 4, "label": "PER"},
+            2: {"start": 0, "end": 5, "label": "PER"}}
+    proc = _serve(tmp_path, port)
+    try:
+        _goto_when_up(page, url, proc)
+        with step(page, "kill-restart"):
+            page.get_by_role("tab", name="Annotate").click()
+            _start(page, "ana")
+            sync_api.expect(page.locator("#ann-progress")).to_have_text("3 of 6 done")
+            sync_api.expect(page.locator("#ann-item")).to_contain_text("item 3 ")
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
