@@ -7,21 +7,16 @@ evaluation clears the open view. One app launch and one page for the module; scr
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from pathlib import Path
 
 import pytest
 from app_harness import running_app, write_fake_conll2003
+from browser_support import browser, sync_api  # noqa: F401  (browser: the fixture)
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 TIMEOUT_MS = 60_000
 
-if not Path(CHROMIUM).exists() and os.environ.get("CI") != "true":
-    pytest.skip(f"{CHROMIUM} is missing: `bash run.sh test` installs it (apt-get install chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -r requirements-dev.txt (playwright)")
 
 
 @pytest.fixture(scope="module")
@@ -33,19 +28,16 @@ def app_url(tmp_path_factory, trained_tiny_dir):
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
+def page(browser, app_url):
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(app_url)
-        page.get_by_role("tab", name="Evaluate").click()
-        page.locator("#eval-button").click()
-        page.locator("#eval-cards").get_by_text("95% CI [").wait_for()
-        yield page
-        browser.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Evaluate").click()
+    page.locator("#eval-button").click()
+    page.locator("#eval-cards").get_by_text("95% CI [").wait_for()
+    yield page
+    page.close()
 
 
 @contextlib.contextmanager

@@ -9,18 +9,14 @@ from pathlib import Path
 
 import pytest
 from app_harness import running_app
+from browser_support import browser, sync_api  # noqa: F401  (browser: the fixture)
 
 from ner_demo.training import manage
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.runs import Run, list_runs
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 TIMEOUT_MS = 60_000  # a safety net on busy cores; every wait is for a state of the page
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing: `bash run.sh test` installs it (apt-get install chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -r requirements-dev.txt (playwright)")
 
 
 def _run(runs_dir: Path, name: str, state: str, f1: float | None) -> Run:
@@ -41,19 +37,17 @@ def runs(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(runs, trained_tiny_dir):
+def page(browser, runs, trained_tiny_dir):
     root, _ = runs
     ARTIFACTS.mkdir(exist_ok=True)
-    with running_app(root, str(trained_tiny_dir), None) as url, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    with running_app(root, str(trained_tiny_dir), None) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1200})
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(url)
         page.get_by_role("tab", name="Train").click()
         yield page
         page.screenshot(path=str(ARTIFACTS / "train-runs.png"), full_page=True)
-        browser.close()
+        page.close()
 
 
 def _table(page):

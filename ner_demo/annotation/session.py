@@ -1,9 +1,11 @@
 """One annotator working through one dataset: what the Annotate tab (or any front end) drives.
 
->>> session = AnnotationSession(store, "news", "ann", order="margin", diversity=True)   # doctest: +SKIP
->>> item = session.next_item()              # the first unanswered example of the queue, or None
->>> session.accept(item.spans)              # committed; then session.next_item() again
->>> session.undo()                          # the last decision is gone; its example is asked again
+Example (a sketch, not run as a doctest: it needs a store with a dataset)::
+
+    session = AnnotationSession(store, "news", "ann", order="margin", diversity=True)
+    item = session.next_item()   # the first unanswered example of the queue, or None
+    session.accept(item.spans)   # committed; then session.next_item() again
+    session.undo()               # the last decision is gone; its example is asked again
 
 The queue's order is computed once, when the session starts (or on :meth:`reorder`); each action is a
 few indexed queries and one committed insert (bench/bench_annotation.py measures them). Any earlier
