@@ -31,7 +31,7 @@ The loop, through the product's own API (the annotation store, pre-annotation an
   sentences choose each run's best epoch, the next ``--measure`` are scored), "old types" with NORP folded
   back into MISC, "NORP" the strict F1 of the new type.
 
-``--table`` prints the table and writes the figure from every results_*.json under ``--out`` (so two processes,
+Runs go to ``runs-<order>`` under ``--out`` (a runs folder trains one run at a time). ``--table`` prints the table and writes the figure from every results_*.json under ``--out`` (so two processes,
 one per order, can share the work).
 """
 
@@ -213,7 +213,7 @@ def main() -> None:
                                  dev_file=str(out / "dev_select.conll"), init_from=MODEL, learning_rate=args.model_lr,
                                  head_learning_rate=args.head_lr, freeze_layers=args.freeze, epochs=args.epochs,
                                  batch_size=args.batch_size, seed=42, threads=1, precision="fp32", device="cpu",
-                                 checkpoint_every=0, keep_checkpoints=1, runs_dir=str(out / "runs"))
+                                 checkpoint_every=0, keep_checkpoints=1, runs_dir=str(out / f"runs-{order}"))
             t0 = time.time()
             run = train(config)
             wall = time.time() - t0
