@@ -31,8 +31,9 @@ The loop, through the product's own API (the annotation store, pre-annotation an
   sentences choose each run's best epoch, the next ``--measure`` are scored), "old types" with NORP folded
   back into MISC, "NORP" the strict F1 of the new type.
 
-Runs go to ``runs-<order>`` under ``--out`` (a runs folder trains one run at a time). ``--table`` prints the table and writes the figure from every results_*.json under ``--out`` (so two processes,
-one per order, can share the work).
+Runs go to ``runs-<order>`` under ``--out`` (a runs folder trains one run at a time). ``--table`` prints the
+table and writes the figure from every results_*.json under ``--out`` (so two processes, one per order, can
+share the work).
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ def table_and_figure(out: Path) -> None:
     from ner_demo.plots.training import order_curves_figure  # plotly only for the figure
 
     results = [r for path in sorted(out.glob("results_*.json")) for r in json.loads(path.read_text())]
-    results.sort(key=lambda r: (r["size"], r["order"] != "shipped", ORDERS.index(r["order"]) if r["order"] in ORDERS else -1))
+    results.sort(key=lambda r: (r["size"], ORDERS.index(r["order"]) if r["order"] in ORDERS else -1))
     print("\n| order | annotated sentences | NORP mentions in them | distinct NORP forms | dev F1, NORP | "
           "dev F1, old types (CoNLL labels) | best epoch | wall time |")
     print("|---|---|---|---|---|---|---|---|")
@@ -162,7 +163,8 @@ def main() -> None:
     parser.add_argument("--freeze", type=int, default=2)
     parser.add_argument("--select", type=int, default=80, help="dev sentences that choose each run's best epoch")
     parser.add_argument("--measure", type=int, default=400, help="dev sentences scored (disjoint from --select)")
-    parser.add_argument("--seed", type=int, default=0, help="the order of train and dev documents, and the random order")
+    parser.add_argument("--seed", type=int, default=0, 
+                        help="the order of train and dev documents, and the random order")
     parser.add_argument("--skip-shipped", action="store_true", help="do not score the shipped model as it is")
     parser.add_argument("--select-only", action="store_true",
                         help="pre-annotate and let the annotators answer, print what they chose, train nothing")
