@@ -26,7 +26,8 @@ The loop, through the product's own API (the annotation store, pre-annotation an
   (:func:`ner_demo.annotation.formats.word_tags`), each sentence its own document (the queue picks sentences,
   not documents, so neither order gets document context), fine-tuned from the shipped model with the
   settings bench_finetune_new_type.py chose (``init_from=minilm-conll2003``, lr 3e-5, head lr 2e-3,
-  ``freeze_layers`` 2, 4 epochs, batch 16, seed 42);
+  ``freeze_layers`` 2, 4 epochs, batch 16, seed 42; ``--repeat K``: seed 42 + K, and the random order
+  shuffled anew);
 - scored as that script scores (its ``score``): on the same seeded dev subset (the first ``--select`` dev
   sentences choose each run's best epoch, the next ``--measure`` are scored), "old types" with NORP folded
   back into MISC, "NORP" the strict F1 of the new type.
@@ -94,17 +95,23 @@ def ensure_suggestions(store: AnnotationStore) -> None:
     print(f"pre-annotation by {MODEL}: {n} sentences in {time.time() - t0:.0f} s", flush=True)
 
 
-def annotate(store: AnnotationStore, gold: list, order: str, n: int, seed: int) -> list[int]:
+def annotator_of(order: str, repeat: int) -> str:
+    """The simulated annotator's name: the uncertainty queue is the same at every repeat; a random order is
+    shuffled anew (seed + repeat), so each repeat of it is another annotator."""
+    return f"simulated-{order}" + (f"-{repeat}" if repeat and order == "random" else "")
+
+
+def annotate(store: AnnotationStore, gold: list, order: str, n: int, seed: int, repeat: int = 0) -> list[int]:
     """The simulated annotator of ``order`` answers until it has decided ``n`` sentences (continuing its
     earlier decisions); returns the positions it decided, in the order it decided them."""
-    annotator = f"simulated-{order}"
+    annotator = annotator_of(order, repeat)
     if order == "uncertainty":
         session = AnnotationSession(store, DATASET, annotator, order="margin", model=MODEL, diversity=True)
         asked = iter(lambda: session.next_item(), None)
     else:
         session = AnnotationSession(store, DATASET, annotator, order="order")
         shuffled = list(session.order)
-        random.Random(seed).shuffle(shuffled)
+        random.Random(seed + repeat).shuffle(shuffled)
         decided = store.decided_positions(DATASET, annotator)
         asked = (session.item(p) for p in shuffled if p not in decided)
     done = [d.position for d in store.decisions(DATASET, annotator)]
@@ -116,9 +123,8 @@ def annotate(store: AnnotationStore, gold: list, order: str, n: int, seed: int) 
     return done[:n]
 
 
-def annotated_sentences(store: AnnotationStore, order: str, n: int) -> list[Sentence]:
+def annotated_sentences(store: AnnotationStore, annotator: str, n: int) -> list[Sentence]:
     """The annotator's first ``n`` decisions as sentences, tags from the stored spans, each its own document."""
-    annotator = f"simulated-{order}"
     positions = [d.position for d in store.decisions(DATASET, annotator)][:n]
     latest = store.latest(DATASET, annotator)
     sentences = []
@@ -134,21 +140,38 @@ def table_and_figure(out: Path) -> None:
     from ner_demo.plots.training import order_curves_figure  # plotly only for the figure
 
     results = [r for path in sorted(out.glob("results_*.json")) for r in json.loads(path.read_text())]
-    results.sort(key=lambda r: (r["size"], ORDERS.index(r["order"]) if r["order"] in ORDERS else -1))
-    print("\n| order | annotated sentences | NORP mentions in them | distinct NORP forms | dev F1, NORP | "
+    rank = {o: i for i, o in enumerate(("shipped", *ORDERS))}
+    results.sort(key=lambda r: (r["size"], rank[r["order"]], r.get("repeat", 0)))
+    print("\n| order | annotated sentences | repeat | NORP mentions in them | distinct NORP forms | dev F1, NORP | "
           "dev F1, old types (CoNLL labels) | best epoch | wall time |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['order']} | {r['size'] or '-'} | {r.get('norp_mentions', '-')} | {r.get('norp_forms', '-')} | "
-              f"{r['norp_f1']:.4f} | {r['old_f1']:.4f} | {r.get('best_epoch') or '-'} | "
+        print(f"| {r['order']} | {r['size'] or '-'} | {r.get('repeat', 0)} | {r.get('norp_mentions', '-')} | "
+              f"{r.get('norp_forms', '-')} | {r['norp_f1']:.4f} | {r['old_f1']:.4f} | {r.get('best_epoch') or '-'} | "
               f"{str(r['wall_s']) + ' s' if r.get('wall_s') else '-'} |")
-    shipped = [r for r in results if r["order"] == "shipped"]
-    points = [{"order": o, "sentences": r["size"], "NORP dev F1": r["norp_f1"]} for o in ORDERS
-              for r in shipped + [r for r in results if r["order"] == o]]
-    fig = order_curves_figure(points, "NORP dev F1",
+    groups: dict[tuple, list[dict]] = {}
+    for r in results:
+        groups.setdefault((r["order"], r["size"]), []).append(r)
+    print("\n| order | annotated sentences | runs | NORP mentions (mean) | dev F1, NORP: mean (min-max) | "
+          "dev F1, old types: mean (min-max) |")
+    print("|---|---|---|---|---|---|")
+    points = []
+    for (order, size), rows in sorted(groups.items(), key=lambda kv: (kv[0][1], rank[kv[0][0]])):
+        norp, old = [r["norp_f1"] for r in rows], [r["old_f1"] for r in rows]
+        mentions = [r["norp_mentions"] for r in rows if "norp_mentions" in r]
+        print(f"| {order} | {size or '-'} | {len(rows)} | {sum(mentions) / len(mentions) if mentions else '-'} | "
+              f"{_mean(norp):.4f} ({min(norp):.4f}-{max(norp):.4f}) | "
+              f"{_mean(old):.4f} ({min(old):.4f}-{max(old):.4f}) |")
+        for line in (ORDERS if order == "shipped" else (order,)):
+            points.append({"order": line, "sentences": size, "NORP dev F1 (mean over runs)": _mean(norp)})
+    fig = order_curves_figure(points, "NORP dev F1 (mean over runs)",
                               "NORP (new type) dev F1 by annotated sentences: uncertainty queue vs random")
     fig.write_html(out / "annotation_loop.html", include_plotlyjs="cdn")
     print(f"\nfigure: {out / 'annotation_loop.html'}")
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
 
 
 def main() -> None:
@@ -165,6 +188,8 @@ def main() -> None:
     parser.add_argument("--measure", type=int, default=400, help="dev sentences scored (disjoint from --select)")
     parser.add_argument("--seed", type=int, default=0, 
                         help="the order of train and dev documents, and the random order")
+    parser.add_argument("--repeat", type=int, default=0,
+                        help="another repeat: training seed 42 + REPEAT, the random order shuffled with seed + REPEAT")
     parser.add_argument("--skip-shipped", action="store_true", help="do not score the shipped model as it is")
     parser.add_argument("--select-only", action="store_true",
                         help="pre-annotate and let the annotators answer, print what they chose, train nothing")
@@ -193,9 +218,9 @@ def main() -> None:
     if "uncertainty" in args.orders:
         ensure_suggestions(store)
     for order in args.orders:
-        annotate(store, gold, order, max(args.sizes), args.seed)
+        annotate(store, gold, order, max(args.sizes), args.seed, args.repeat)
 
-    results_path = out / f"results_{'_'.join(args.orders)}.json"
+    results_path = out / f"results_{'_'.join(args.orders)}{f'_r{args.repeat}' if args.repeat else ''}.json"
     results = []
     if not args.skip_shipped and not args.select_only:
         shipped = task.score(shipped_model_dir(), measure)
@@ -203,23 +228,25 @@ def main() -> None:
         print(f"shipped model as it is: old types {shipped['old_f1']:.4f}, NORP {shipped['norp_f1']:.4f}", flush=True)
     for size in sorted(args.sizes):
         for order in args.orders:
-            sentences = annotated_sentences(store, order, size)
+            sentences = annotated_sentences(store, annotator_of(order, args.repeat), size)
             mentions = [s.words[i:j] for s in sentences for i, j in _norp_spans(s.tags)]
             forms = len({" ".join(m).lower() for m in mentions})
             print(f"{order:11s} {size:4d}: {len(mentions)} NORP mentions, {forms} distinct forms", flush=True)
             if args.select_only:
                 continue
-            path = out / f"train_{order}_{size}.conll"
+            path = out / f"train_{order}_{size}_r{args.repeat}.conll"
             write_conll(sentences, path)
-            config = TrainConfig(name=f"loop-{order}-{size}", train_file=str(path),
+            config = TrainConfig(name=f"loop-{order}-{size}-r{args.repeat}", train_file=str(path),
                                  dev_file=str(out / "dev_select.conll"), init_from=MODEL, learning_rate=args.model_lr,
                                  head_learning_rate=args.head_lr, freeze_layers=args.freeze, epochs=args.epochs,
-                                 batch_size=args.batch_size, seed=42, threads=1, precision="fp32", device="cpu",
+                                 batch_size=args.batch_size, seed=42 + args.repeat, threads=1, precision="fp32",
+                                 device="cpu",
                                  checkpoint_every=0, keep_checkpoints=1, runs_dir=str(out / f"runs-{order}"))
             t0 = time.time()
             run = train(config)
             wall = time.time() - t0
-            row = {"order": order, "size": size, "norp_mentions": len(mentions), "norp_forms": forms,
+            row = {"order": order, "size": size, "repeat": args.repeat, "norp_mentions": len(mentions),
+                   "norp_forms": forms,
                    **task.score(run.best_dir, measure), "wall_s": round(wall), "run": run.id,
                    "best_epoch": run.read_status().get("best", {}).get("epoch")}
             results.append(row)
