@@ -1,7 +1,7 @@
 """The annotation loop's value: a simulated annotator adds a new type from N corrected sentences, chosen by
 the uncertainty queue or at random.
 
-    nice -n 15 env OMP_NUM_THREADS=1 python bench/bench_annotation_loop.py --sizes 50 100 200 --out runs/bench-loop
+    nice -n 15 env OMP_NUM_THREADS=1 python bench/bench_annotation_loop.py --sizes 50 100 200 400
 
 The task is bench_finetune_new_type.py's (its functions, imported): NORP (nationalities, ethnic groups) carved
 out of CoNLL-2003 MISC by a fixed demonym list; the starting model is the shipped model, which has never seen
