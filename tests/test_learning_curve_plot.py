@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ner_demo.plots.training import learning_curve_figure
+from ner_demo.plots.training import learning_curve_figure, order_curves_figure
 
 
 def _record(**changes) -> dict:
@@ -35,3 +35,12 @@ def test_no_finished_run_says_so():
     fig = learning_curve_figure(_record(points=[], types=[]))
     assert [a.text for a in fig.layout.annotations] == ["no finished run yet"]
     assert learning_curve_figure(None).layout.annotations[0].text == "no finished run yet"
+
+
+def test_order_curves_draw_one_line_per_order_sorted_by_sentences():
+    points = [{"order": "uncertainty", "sentences": 100, "f1": 0.8}, {"order": "random", "sentences": 50, "f1": 0.1},
+              {"order": "uncertainty", "sentences": 50, "f1": 0.5}, {"order": "random", "sentences": 100, "f1": None}]
+    fig = order_curves_figure(points, title="NORP")
+    assert [(t.name, list(t.x), list(t.y)) for t in fig.data] == [
+        ("uncertainty", [50, 100], [0.5, 0.8]), ("random", [50], [0.1])]
+    assert fig.layout.xaxis.title.text == "annotated sentences" and fig.layout.title.text == "NORP"

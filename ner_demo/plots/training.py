@@ -56,3 +56,23 @@ def learning_curve_figure(record: dict | None) -> go.Figure:
     fig.update_layout(title=title, xaxis_title="train sentences", yaxis_title="dev strict F1", yaxis={"range": [0, 1]},
                       legend=LEGEND_BELOW, margin={"t": 60})
     return note_if_empty(fig, not points, "no finished run yet")
+
+
+def order_curves_figure(points: Sequence[dict], metric: str = "f1", title: str = "") -> go.Figure:
+    """A score against the number of annotated sentences, one line per selection order (the annotation
+    loop's value: uncertainty queue against random, say).
+
+    ``points`` have ``order``, ``sentences`` and ``metric`` (None leaves the point out); lines are drawn in
+    the order their first point comes, each sorted by sentences."""
+    fig = go.Figure()
+    by_order: dict[str, list[dict]] = {}
+    for p in points:
+        if p.get(metric) is not None:
+            by_order.setdefault(p["order"], []).append(p)
+    for order, rows in by_order.items():
+        rows = sorted(rows, key=lambda r: r["sentences"])
+        fig.add_trace(go.Scatter(x=[r["sentences"] for r in rows], y=[r[metric] for r in rows], mode="lines+markers",
+                                 name=order, hovertemplate="%{x} sentences: %{y:.4f}<extra>" + order + "</extra>"))
+    fig.update_layout(title=title or None, xaxis_title="annotated sentences", yaxis_title=metric,
+                      yaxis={"range": [0, 1]}, legend=LEGEND_BELOW, margin={"t": 60})
+    return note_if_empty(fig, not by_order, "no finished run yet")
