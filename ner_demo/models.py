@@ -296,6 +296,18 @@ def load_token_classifier(backbone: Backbone, labels: LabelSet | None = None):
         return AutoModelForTokenClassification.from_pretrained(backbone.location, **kwargs)
     except ValueError as exc:  # e.g. a Hub repository that needs custom code, or an unknown architecture
         raise ModelLoadError(f"{backbone.location}: cannot load the model ({str(exc).splitlines()[0]})") from exc
+    except RuntimeError as exc:
+        if labels is None or "size mismatch" not in str(exc) and "ignore_mismatched_sizes" not in str(exc):
+            raise
+        # A trained token classifier given as the backbone, with another label set than the data's: say
+        # so, and how to start from it, instead of dropping its trained head without a word.
+        name = backbone.location if backbone.source == "hub" else Path(backbone.location).name
+        raise ModelLoadError(
+            f"{name}: its classification head has other labels than the data ({len(labels)} labels: "
+            f"{', '.join(labels.names)}); to fine-tune this trained model on them, keeping the rows of the "
+            f"labels both share, set init_from={name!r} (and any backbone); to use only its encoder, "
+            "give the encoder itself as the backbone"
+        ) from exc
     except OSError as exc:
         if backbone.needs_hub:
             raise _hub_error(backbone, exc) from exc

@@ -81,3 +81,13 @@ def test_keep_encoder_layers_refuses_a_layer_the_model_lacks(tiny_model_dir):
     model, _, _ = load_trained(str(tiny_model_dir))
     with pytest.raises(ConfigError, match="encoder_layers=0,5: the backbone has 2 layers, numbered 0 to 1"):
         keep_encoder_layers(model, [0, 5])
+
+
+def test_a_trained_classifier_as_backbone_with_other_labels_points_to_init_from(trained_tiny_dir):
+    from ner_demo.errors import ModelLoadError
+    from ner_demo.labels import LabelSet
+    from ner_demo.models import load_token_classifier, resolve_backbone
+
+    with pytest.raises(ModelLoadError, match=r"its classification head has other labels than the data "
+                                             r"\(3 labels: O, B-PER, I-PER\); .* set init_from="):
+        load_token_classifier(resolve_backbone(str(trained_tiny_dir)), LabelSet.from_types(["PER"]))
