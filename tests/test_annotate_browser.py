@@ -1,5 +1,7 @@
 """The Annotate tab in a real browser (Debian's chromium driven by Playwright): five sentences annotated
-with the keyboard only, then exported to CoNLL; and a kill -9 of the app in the middle of annotating,
+with the keyboard only, then exported to CoNLL; the whole loop (annotate, export, train a tiny model on
+the dataset from the Train tab, pick that run in the Annotate tab and pre-annotate the next sentence with
+it); and a kill -9 of the app in the middle of annotating,
 after which every decision made before the kill is there.
 
 Screenshots of every step go to ``tests/artifacts/`` (git-ignored), as in tests/test_app_browser.py.
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,6 +21,10 @@ from pathlib import Path
 import pytest
 from browser_support import browser, sync_api  # noqa: F401  (browser: the fixture)
 from app_harness import free_port, running_app
+from conftest import FILLER, PEOPLE, PLACES
+from tiny_models import build_tiny_model
+
+from ner_demo.labels import LabelSet
 
 from ner_demo.annotation.store import AnnotationStore
 
@@ -40,8 +47,8 @@ def step(page, name: str):
         raise
 
 
-def _create_dataset(page, tmp_path: Path, name: str) -> None:
-    """Through the form: an uploaded .txt, custom types PER and LOC (keys 1 and 2)."""
+def _create_dataset(page, tmp_path: Path, name: str, labels: str = "PER\nLOC") -> None:
+    """Through the form: an uploaded .txt, custom types (default PER and LOC, keys 1 and 2)."""
     upload = tmp_path / f"{name}.txt"
     upload.write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
     page.get_by_role("tab", name="Annotate").click()
@@ -49,7 +56,7 @@ def _create_dataset(page, tmp_path: Path, name: str) -> None:
     page.locator("#ann-new-name textarea, #ann-new-name input").first.fill(name)
     page.locator("#ann-upload input[type=file]").set_input_files(str(upload))
     page.get_by_role("radio", name="my own types").check()
-    page.locator("#ann-custom-labels textarea").fill("PER\nLOC")
+    page.locator("#ann-custom-labels textarea").fill(labels)
     page.locator("#ann-create").click()
     page.locator("#ann-status").get_by_text(f"Created {name}: 6 examples").wait_for()
 
@@ -115,6 +122,56 @@ def test_five_sentences_by_keyboard_then_a_conll_export(page, tmp_path, app):
         ["B-PER", "O", "O", "O", "O", "O"], ["B-PER", "O", "O", "O", "O"], ["B-PER", "O", "O", "O", "O"],
         ["B-PER", "O", "O", "O"], ["B-PER", "O", "O", "O"]]
     assert [b[0].split()[0] for b in blocks] == ["John", "Mary", "Peter", "Anna", "Paul"]
+
+
+@pytest.fixture(scope="module")
+def tiny_per_dir(tmp_path_factory):
+    """A random 2-layer DistilBERT whose head is O, B-PER, I-PER: the types the loop's sentences get (a
+    backbone's head is kept, so it must have the size the annotated data's types give)."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny_per") / "model", LabelSet.from_types(["PER"]),
+                            PEOPLE + PLACES + FILLER + ["Peter", "Anna", "Paul", "Olga", "Rome", "home", "flew", "saw",
+                                                        "left", "stayed"])
+
+
+def test_the_loop_annotate_export_train_and_preannotate_with_the_new_run(page, tmp_path, app, tiny_per_dir):
+    page.goto(app[0])
+    with step(page, "loop-annotate"):
+        _create_dataset(page, tmp_path, "loop")
+        _start(page, "ana")
+        for position in range(5):
+            _label_first_word(page, position)
+        page.get_by_text("Export", exact=True).first.click()
+        page.locator("#ann-export").click()
+        page.locator("#ann-export-note").get_by_text("Exported 5 annotated examples of 6 (conll).").wait_for()
+    with step(page, "loop-train"):
+        page.get_by_role("tab", name="Train").click()  # the tab's select lists the dataset made after the load
+        page.get_by_role("radio", name="annotation dataset loop (Annotate tab)").check()
+        backbone = page.locator("#train-backbone input")
+        backbone.fill(str(tiny_per_dir))  # a random 2-layer DistilBERT: its casing bit needs 2 token types
+        backbone.press("Enter")
+        page.locator("#train-casing input").uncheck()
+        page.locator("#train-learning-rate input").fill("0.01")
+        page.locator("#train-batch-size input").fill("4")
+        page.locator("#train-max-steps input").fill("60")  # four training sentences, every one "<name> ...": PER first
+        page.locator("#train-max-length input").fill("64")
+        page.locator("#train-limit-train-sentences input").fill("0")
+        page.locator("#start-button").click()
+        progress = page.locator("#train-progress")
+        progress.get_by_text(re.compile("finished|[Ff]ailed")).first.wait_for(timeout=TIMEOUT_MS * 4)
+        sync_api.expect(progress).to_contain_text("finished")  # else the page says why it failed
+        run_id = progress.locator("b").first.inner_text()
+    with step(page, "loop-preannotate"):
+        page.get_by_role("tab", name="Annotate").click()  # the tab's select lists the finished run
+        page.locator("#ann-pre-model input").click()
+        page.get_by_role("option", name=re.compile(re.escape(run_id))).click()
+        page.locator("#ann-preannotate").click()
+        page.locator("#ann-status").get_by_text(re.compile(r"suggested spans for 6 examples of loop")).wait_for()
+        page.locator("#ann-start").click()
+        sync_api.expect(page.locator("#ann-item")).to_contain_text("item 5 ")
+        suggested = page.locator("#ann-text mark.ann-span.ann-suggested")
+        suggested.first.wait_for()
+        sync_api.expect(suggested.first.locator(".ann-tag")).to_contain_text("suggested")
+        sync_api.expect(page.locator("#ann-editor")).to_contain_text(re.compile(rf"suggested by .*{re.escape(run_id)}"))
 
 
 def _box(page, selector: str, text: str) -> dict:

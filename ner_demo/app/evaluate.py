@@ -14,6 +14,7 @@ import ner_demo.app.evaluate_format as ev
 import ner_demo.app.evaluate_report as rp
 import ner_demo.app.evaluate_stats as st
 import ner_demo.app.evaluate_views as vw
+from ner_demo.app.annotate_actions import annotation_choices
 from ner_demo.app.common import LIGHT, MODELS, friendly, model_name, model_picker, picker_update, wire
 from ner_demo.evaluation.bootstrap import DEFAULT_REPLICATES, DEFAULT_SEED
 from ner_demo.plots.evaluation import confusion_heatmap, per_type_bar
@@ -75,10 +76,18 @@ def pick_error(rows, event: gr.SelectData):
     return int(rows.iloc[row, 0]) if len(rows) else 0
 
 
-def eval_data_update():
-    choices = ds.eval_data_choices()
+def data_choices() -> list[tuple[str, str]]:
+    """The data picker's choices: CoNLL-2003, an upload, then every annotation dataset of the database."""
+    return ds.eval_data_choices() + ds.annotation_eval_choices(annotation_choices())
+
+
+def eval_data_update(current: str | None = None):
+    """The data picker, refreshed (a dataset created after the page loaded appears); the choice kept."""
+    choices = data_choices()
+    values = [value for _, value in choices]
+    value = current if current in values else choices[0][1]
     note = "" if ds.conll2003_present() else ds.missing_conll2003_note()
-    return gr.Dropdown(choices=choices, value=choices[0][1]), note
+    return gr.Dropdown(choices=choices, value=value), note
 
 
 def _set_view(name: str):
@@ -90,7 +99,8 @@ def build(demo: gr.Blocks) -> None:
     with gr.Tab("Evaluate", id="evaluate") as tab:
         with gr.Row():
             eval_model = model_picker("Model (A)", "eval-model")
-            eval_data = gr.Dropdown(choices=ds.eval_data_choices(), value=ds.eval_data_choices()[0][1], label="Data",
+            choices = data_choices()
+            eval_data = gr.Dropdown(choices=choices, value=choices[0][1], label="Data", elem_id="eval-data",
                                     allow_custom_value=True)  # CoNLL-2003 may be fetched after start-up
             eval_upload = gr.File(label="CoNLL file (for 'an uploaded CoNLL file')", file_types=[".conll", ".txt"],
                                   elem_id="eval-upload", height=140)
@@ -270,5 +280,5 @@ def build(demo: gr.Blocks) -> None:
                                           api_name="suspicious_sentence", **LIGHT)
     wire(report_button.click, vw.build_report, [eval_state, replicates, seed], report, api_name="report",
          status=report_note, show_progress_on=report_note)
-    tab.select(lambda: (picker_update(), picker_update(), *eval_data_update()), None,
+    tab.select(lambda data: (picker_update(), picker_update(), *eval_data_update(data)), eval_data,
                [eval_model, compare_model, eval_data, eval_note], api_name="refresh_eval_choices", **LIGHT)

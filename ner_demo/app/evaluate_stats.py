@@ -147,7 +147,8 @@ def training_corpus(run: EvalRun):
     """``(training corpus, None)`` for CoNLL-2003 dev or test, else ``(None, why there is none)``."""
     choice = run.data_choice or ""
     if not choice.startswith(f"{ds.CONLL2003}:"):
-        return None, ("an uploaded file comes without its training data, so seen/unseen and the train-test "
+        what = "an annotation dataset's part" if ds.is_annotation_source(choice) else "an uploaded file"
+        return None, (f"{what} comes without its training data, so seen/unseen and the train-test "
                       "overlap are skipped (the CLI's `evaluate --train-data FILE` computes them)")
     loaded = ds.EVAL_CORPORA.load_files(f"{ds.CONLL2003}:train", "CoNLL-2003 train",
                                         {"train": dataset_dir(ds.CONLL2003) / "train.txt"})

@@ -47,7 +47,8 @@ def tsv_field(text: str) -> str:
 
 def add_data_options(parser) -> None:
     """--data and --split, and the bootstrap's --bootstrap and --seed (evaluate, compare)."""
-    parser.add_argument("--data", default="conll2003", help="conll2003, a folder with split files, or a CoNLL file")
+    parser.add_argument("--data", default="conll2003", help="conll2003, a folder with split files, a CoNLL file, or annotation:<name> "
+                        "(an annotation dataset; --split dev, its held-out part, or all)")
     parser.add_argument("--split", default="test", help="train, dev or test (a single file is scored whole)")
     parser.add_argument("--bootstrap", type=int, default=1000,
                         help="bootstrap resamples of the documents (of the sentences when there is one document) "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ner_demo.annotation.source import is_annotation_source, load_annotation_split
 from ner_demo.cli.common import UsageError, add_data_options, add_json_flag, add_model_options, load_tagger, print_json
 from ner_demo.cli.infer import check_bootstrap, prediction_cache, tag_corpus_scored
 from ner_demo.data.sources import load_split
@@ -78,7 +79,7 @@ def _evaluate(args) -> int:
 
     check_bootstrap(args)
     review_path, report_path, report_json = _check_outputs(args)
-    corpus = load_split(args.data, args.split)
+    corpus = _load(args.data, args.split)
     train, no_train = _training_split(args)
     tagger = load_tagger(args)
     cache = prediction_cache(args.cache)
@@ -142,13 +143,24 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _load(data: str, split: str):
+    """A split of a dataset, folder or file; of ``annotation:<name>[@<db>]``: its ``train``, its held-out
+    ``dev`` part (as training splits it) or ``all`` of it (``test``, the default, means ``dev`` there)."""
+    if is_annotation_source(str(data)):
+        corpus = load_annotation_split(str(data), "dev" if split == "test" else split)
+        if not len(corpus):
+            raise DatasetUnavailableError(f"{data} {split}: no annotated examples there yet")
+        return corpus
+    return load_split(data, split)
+
+
 def _training_split(args):
     """(the corpus whose mentions count as seen, None) or (None, why there is none)."""
     source = args.train_data or args.data
     if args.train_data is None and str(args.data) != "conll2003" and Path(args.data).expanduser().is_file():
         return None, "skipped: --data is a single file; give --train-data to say what the model was trained on"
     try:
-        return load_split(source, "train"), None
+        return _load(source, "train"), None
     except DatasetUnavailableError as exc:
         if args.train_data is not None:
             raise
