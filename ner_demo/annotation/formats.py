@@ -28,7 +28,7 @@ from ner_demo.annotation.store import AnnotationStore, ExampleIn
 from ner_demo.data.conll import Corpus, Sentence, format_conll, parse_conll, _decode
 from ner_demo.data.schemes import corpus_to_iob2
 from ner_demo.data.sources import load_split
-from ner_demo.data.texts import _lines
+from ner_demo.data.texts import _lines, parse_jsonl_lines
 from ner_demo.errors import DataFormatError, NerDemoError
 from ner_demo.spans import Word, iob2_word_spans, split_words, word_spans_to_iob2, WordSpan
 
@@ -65,13 +65,7 @@ def read_examples(path: str | os.PathLike, source: str | None = None) -> list[Ex
 
 def _read_jsonl(content: str, source: str) -> list[ExampleIn]:
     items = []
-    for n, line in enumerate(_lines(content), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(source, n, line, f"is not JSON ({exc.msg})") from None
+    for n, line, record in parse_jsonl_lines(content, source):
         if not isinstance(record, dict):
             raise DataFormatError(source, n, line, "is not a JSON object")
         text = record.get("text", record.get("sentence"))

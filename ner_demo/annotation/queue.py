@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import heapq
-import json
 import os
 from collections import Counter
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Iterable, Mapping, Sequence
 
 from ner_demo.annotation.edits import Span
 from ner_demo.annotation.store import AnnotationStore, StoreError
-from ner_demo.data.texts import _lines
+from ner_demo.data.texts import parse_jsonl_lines
 from ner_demo.errors import DataFormatError
 
 ORDERS = ("order", "margin", "entropy", "disagreement", "suspicious")
@@ -115,13 +114,7 @@ def read_review_list(path: str | os.PathLike, source: str | None = None) -> list
     if not path.is_file():
         raise DataFormatError(source, None, None, "no such file")
     items = []
-    for n, line in enumerate(_lines(path.read_text(encoding="utf-8")), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(source, n, line, f"is not JSON ({exc.msg})") from None
+    for n, line, record in parse_jsonl_lines(path.read_text(encoding="utf-8"), source):
         if not isinstance(record, dict):
             raise DataFormatError(source, n, line, "is not a JSON object")
         if "kind" in record and record["kind"] != REVIEW_KIND:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Iterator
 
 from ner_demo.data.conll import _decode
 from ner_demo.errors import DataFormatError
@@ -33,19 +34,29 @@ def read_numbered_texts(path: str | Path, lines: bool = True, source: str | None
             return [(1, content)]
         return [(n, t) for n, t in enumerate(_lines(content), start=1) if t.strip()]
     texts = []
-    for n, line in enumerate(_lines(content), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(source, n, line, f"is not JSON ({exc.msg})") from None
+    for n, line, record in parse_jsonl_lines(content, source):
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise DataFormatError(source, n, line, "needs a string field 'text'")
         texts.append((n, record["text"]))
     if not texts:
         raise DataFormatError(source, None, None, "has no lines with a text to tag")
     return texts
+
+
+def parse_jsonl_lines(content: str, source: str) -> Iterator[tuple[int, str, object]]:
+    """(line number, line, parsed JSON) of each non-blank line of a JSONL text; a line that is not JSON
+    is a DataFormatError naming ``source``, the line and the parser's reason.
+
+    >>> list(parse_jsonl_lines('{"text": "a"}\\n\\n[1]\\n', "x.jsonl"))
+    [(1, '{"text": "a"}', {'text': 'a'}), (3, '[1]', [1])]
+    """
+    for n, line in enumerate(_lines(content), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield n, line, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataFormatError(source, n, line, f"is not JSON ({exc.msg})") from None
 
 
 def _lines(content: str) -> list[str]:
