@@ -210,3 +210,36 @@ def test_a_dataset_name_with_a_colon_is_refused(store):
 def test_an_annotator_cannot_pose_as_the_import(store):
     with pytest.raises(StoreError, match="reserved for spans that came with an imported file"):
         store.record("news", 0, "import", "accept")
+
+
+def test_a_draft_is_kept_until_the_annotators_next_decision_on_it(store):
+    store.save_draft("news", 0, "ann", [Span(0, 13, "PER")])
+    store.save_draft("news", 0, "ann", [Span(0, 13, "PER"), Span(22, 27, "LOC")])  # replaces the first
+    kept = store.draft("news", 0, "ann").spans
+    store.record("news", 0, "ann", "edit", [Span(0, 13, "PER")])
+    assert (kept, store.draft("news", 0, "ann"), store.decided_positions("news", "ann")) == (
+        [Span(0, 13, "PER"), Span(22, 27, "LOC")], None, {0})
+
+
+def test_a_draft_is_not_a_decision_and_is_per_annotator(store):
+    store.save_draft("news", 1, "ann", [Span(0, 5, "LOC")])
+    assert (store.decided_positions("news", "ann"), store.draft("news", 1, "bo"), store.final_spans("news")) == (
+        set(), None, {})
+
+
+def test_a_draft_with_a_label_outside_the_set_is_refused(store):
+    with pytest.raises(StoreError, match=r"example 0: label 'DRUG' is not in this dataset's label set"):
+        store.save_draft("news", 0, "ann", [Span(0, 6, "DRUG")])
+
+
+def test_labelling_every_occurrence_starts_from_the_draft_and_replaces_it(store):
+    store.save_draft("news", 1, "ann", [Span(12, 18, "LOC")])  # "Paris is in France .": France
+    store.label_all_occurrences("news", "Paris", "LOC", "ann")
+    assert (store.latest("news", "ann")[1].spans, store.draft("news", 1, "ann")) == (
+        [Span(0, 5, "LOC"), Span(12, 18, "LOC")], None)
+
+
+def test_a_version_2_database_gets_the_drafts_table(db_url):
+    AnnotationStore.open(db_url, migrate_to=2).close()
+    with AnnotationStore.open(db_url) as store:
+        assert (store.version, "drafts" in inspect(store.engine).get_table_names()) == (3, True)

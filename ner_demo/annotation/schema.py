@@ -12,7 +12,8 @@ Tables: ``datasets`` (name, source, created), ``labels`` (per dataset: name, col
 ``examples`` (per dataset: position, text, source id, meta, the words' offsets when the file gave its own
 tokenisation), ``decisions`` (per example, append-only: annotator, created, action, spans as a JSON list of
 ``{start, end, label}`` half-open character offsets, the model and version that suggested them, and
-``is_suggestion`` for a model's pre-annotation).
+``is_suggestion`` for a model's pre-annotation); since version 3, ``drafts`` (per example and annotator,
+one row: the spans being edited and not yet decided, so a reload or a restart shows them again).
 """
 
 from __future__ import annotations
@@ -79,13 +80,25 @@ decisions = Table(
 )
 
 
+drafts = Table(
+    "drafts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("example_id", Integer, ForeignKey("examples.id", ondelete="CASCADE"), nullable=False),
+    Column("annotator", String(200), nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
+    Column("spans", JSON, nullable=False),
+    UniqueConstraint("example_id", "annotator"),
+)
+V1_TABLES = (schema_version, datasets, labels, examples, decisions)
+
+
 class SchemaError(NerDemoError):
     """The database was written by a newer ner_demo, or a migration failed."""
 
 
 def _v1_tables(conn: Connection) -> None:
     """Version 1: the five tables."""
-    metadata.create_all(conn)
+    metadata.create_all(conn, tables=list(V1_TABLES))
 
 
 def _v2_decision_index(conn: Connection) -> None:
@@ -96,9 +109,16 @@ def _v2_decision_index(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_examples_dataset ON examples (dataset_id, position)"))
 
 
+def _v3_drafts(conn: Connection) -> None:
+    """Version 3: the edits of the example an annotator is on, saved as they are made (the editor shows
+    an edit at once and saves it behind; a decision replaces the draft)."""
+    drafts.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1_tables),
     (2, _v2_decision_index),
+    (3, _v3_drafts),
 ]
 LATEST = MIGRATIONS[-1][0]
 

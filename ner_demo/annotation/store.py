@@ -18,6 +18,10 @@ Decisions are append-only: an example's state for an annotator is their latest d
 final annotation of an example is the latest decision of the reviewer :data:`FINAL` when there is one,
 else the latest human decision of anyone; it counts when it is an accept or an edit (a reject or a skip
 leaves the example out of exports and training).
+
+A draft is the spans an annotator is editing on an example and has not decided yet (one row per example
+and annotator, replaced by each edit, deleted by their next decision on it): the editor saves each edit
+as a draft, so a reload or a restart shows it again. Drafts are never exported or trained on.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 
 from ner_demo.annotation import schema
 from ner_demo.annotation.edits import Span, SpanError, check_spans, label_occurrences, spans_from_dicts, spans_to_dicts
-from ner_demo.annotation.schema import ACTIONS, datasets, decisions, examples, labels
+from ner_demo.annotation.schema import ACTIONS, datasets, decisions, drafts, examples, labels
 from ner_demo.errors import NerDemoError
 
 DEFAULT_DB = Path("runs") / "annotations.sqlite3"
@@ -93,6 +97,16 @@ class Decision:
     model_version: str | None = None
     is_suggestion: bool = False
     meta: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Spans an annotator is editing on an example, not decided yet (see the module's docstring)."""
+
+    position: int
+    annotator: str
+    updated: datetime
+    spans: list[Span]
 
 
 @dataclass(frozen=True)
@@ -303,6 +317,7 @@ class AnnotationStore:
             dataset_id = self._dataset_id(conn, name)
             example_ids = select(examples.c.id).where(examples.c.dataset_id == dataset_id)
             conn.execute(delete(decisions).where(decisions.c.example_id.in_(example_ids)))
+            conn.execute(delete(drafts).where(drafts.c.example_id.in_(example_ids)))
             conn.execute(delete(examples).where(examples.c.dataset_id == dataset_id))
             conn.execute(delete(labels).where(labels.c.dataset_id == dataset_id))
             conn.execute(delete(datasets).where(datasets.c.id == dataset_id))
@@ -403,12 +418,53 @@ class AnnotationStore:
             except SpanError as exc:
                 raise StoreError(f"example {position}: {exc}") from None
             created = datetime.now(timezone.utc)
+            if not is_suggestion:  # the decision replaces what the annotator was editing
+                conn.execute(delete(drafts).where(drafts.c.example_id == row.id, drafts.c.annotator == annotator))
             new_id = conn.execute(insert(decisions).values(
                 example_id=row.id, annotator=annotator, created=created, action=action,
                 spans=spans_to_dicts(checked), suggested_by=suggested_by, model_version=model_version,
                 is_suggestion=is_suggestion, meta=meta)).inserted_primary_key[0]
         return Decision(int(new_id), position, annotator, created, action, checked, suggested_by, model_version,
                         is_suggestion, meta)
+
+    def save_draft(self, name: str, position: int, annotator: str, spans: Iterable[Span]) -> Draft:
+        """Save ``annotator``'s undecided spans on example ``position`` (checked; replacing their previous
+        draft of it), committed before returning."""
+        annotator = _check_annotator(annotator)
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(examples.c.id, examples.c.text, datasets.c.id.label("dataset_id"))
+                .join(datasets, datasets.c.id == examples.c.dataset_id)
+                .where(datasets.c.name == name, examples.c.position == position)).first()
+            if row is None:
+                raise self._missing_example(conn, name, position)
+            names = list(conn.execute(select(labels.c.name).where(labels.c.dataset_id == row.dataset_id)).scalars())
+            try:
+                checked = check_spans(row.text, list(spans), names)
+            except SpanError as exc:
+                raise StoreError(f"example {position}: {exc}") from None
+            updated = datetime.now(timezone.utc)
+            # Delete and insert (not an upsert: the same statements on SQLite and PostgreSQL), one transaction.
+            conn.execute(delete(drafts).where(drafts.c.example_id == row.id, drafts.c.annotator == annotator))
+            conn.execute(insert(drafts).values(example_id=row.id, annotator=annotator, updated=updated,
+                                               spans=spans_to_dicts(checked)))
+        return Draft(position, annotator, updated, checked)
+
+    def draft(self, name: str, position: int, annotator: str) -> Draft | None:
+        """``annotator``'s draft of example ``position``, or None."""
+        return self.drafts(name, annotator, position).get(position)
+
+    def drafts(self, name: str, annotator: str, position: int | None = None) -> dict[int, Draft]:
+        """``{position: draft}``: ``annotator``'s drafts in the dataset (or of the example at ``position``)."""
+        with self.engine.connect() as conn:
+            dataset_id = self._dataset_id(conn, name)
+            query = (select(drafts, examples.c.position).join(examples, examples.c.id == drafts.c.example_id)
+                     .where(examples.c.dataset_id == dataset_id, drafts.c.annotator == annotator))
+            if position is not None:
+                query = query.where(examples.c.position == position)
+            rows = conn.execute(query).all()
+        return {int(r.position): Draft(int(r.position), r.annotator, _utc(r.updated), spans_from_dicts(r.spans or []))
+                for r in rows}
 
     def undo(self, name: str, annotator: str) -> Decision | None:
         """Remove ``annotator``'s latest decision in the dataset (committed); returns it, or None."""
@@ -531,6 +587,7 @@ class AnnotationStore:
         if label not in info.label_names:
             raise StoreError(f"label {label!r} is not in {name!r}'s label set ({', '.join(info.label_names)})")
         mine, suggested, given = self.latest(name, annotator), self.suggestions(name), self.latest(name, IMPORT)
+        editing = self.drafts(name, annotator)
         totals = {"examples": 0, "added": 0, "relabelled": 0, "skipped": 0}
         now = datetime.now(timezone.utc)
         rows = []
@@ -539,6 +596,8 @@ class AnnotationStore:
                 continue
             base = mine.get(ex.position) or suggested.get(ex.position) or given.get(ex.position)
             spans = base.spans if base is not None and base.action in ("accept", "edit", "suggest") else []
+            if ex.position in editing:  # what they were editing there, not what they last decided
+                spans = editing[ex.position].spans
             result = label_occurrences(ex.text, spans, form, label)
             totals["skipped"] += result.skipped
             if not (result.added or result.relabelled):
@@ -553,6 +612,8 @@ class AnnotationStore:
                          "is_suggestion": False, "meta": {"all_occurrences": form}})
         if rows:
             with self.engine.begin() as conn:
+                conn.execute(delete(drafts).where(drafts.c.annotator == annotator,
+                                                  drafts.c.example_id.in_([r["example_id"] for r in rows])))
                 conn.execute(insert(decisions), rows)
         return totals
 
