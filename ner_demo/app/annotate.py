@@ -1,6 +1,7 @@
 """The Annotate tab: make training data. Datasets of texts in a database, a model's suggestions, a
 keyboard-first span editor whose every decision is committed when it is made, queue orders, export and
-review. The handlers are :mod:`ner_demo.app.annotate_actions`; the editor's page code is
+review. The handlers are :mod:`ner_demo.app.annotate_actions` and, for the editor,
+:mod:`ner_demo.app.annotate_editor` (its server functions); the editor's page code is
 :mod:`ner_demo.app.annotate_js`, its HTML :mod:`ner_demo.app.annotate_format`.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import gradio as gr
 
 import ner_demo.app.annotate_actions as act
+import ner_demo.app.annotate_editor as ed
 import ner_demo.app.annotate_format as af
 from ner_demo.annotation.formats import UPLOAD_SUFFIXES
 from ner_demo.app.annotate_js import EDITOR_JS
@@ -21,8 +23,6 @@ ORDER_CHOICES = [
     ("disagreement between two models", "disagreement"),
     ("a suspicious-gold review list (JSONL from the evaluation)", "suspicious"),
 ]
-# The editor's events skip the queue: each is a few database reads and at most one commit.
-EDITOR_EVENT = {"queue": False, "show_progress": "hidden"}
 
 
 def _datasets_panel():
@@ -78,7 +78,10 @@ def build(demo: gr.Blocks) -> None:
             other_model = gr.Dropdown(choices=[], label="… against (disagreement)")
             review_list = gr.File(label="Suspicious-gold review list (.jsonl)", file_types=[".jsonl"], height=90)
         start_button = gr.Button("Start annotating", variant="primary", elem_id="ann-start")
-        editor = gr.HTML(af.editor_html(None), js_on_load=EDITOR_JS, css_template=af.CSS, elem_id="ann-editor")
+        # The editor's edits and decisions are server functions: one HTTP request each, no queue, no
+        # re-render by Gradio; the page shows each at once and the answer confirms it (annotate_editor).
+        editor = gr.HTML(af.editor_html(None), js_on_load=EDITOR_JS, css_template=af.CSS, elem_id="ann-editor",
+                         server_functions=ed.SERVER_FUNCTIONS)
         with gr.Accordion("Export", open=False):
             with gr.Row():
                 fmt = gr.Radio([("CoNLL (IOB2)", "conll"), ("JSONL (character spans)", "jsonl")], value="conll",
@@ -98,7 +101,6 @@ def build(demo: gr.Blocks) -> None:
                 prefer = gr.Radio([("A", "a"), ("B", "b")], value="a", label="Where they differ, take")
                 resolve_button = gr.Button("Resolve into the final version")
             resolve_note = gr.Markdown()
-        positions = gr.State(None)
 
     listing = [dataset, table]
     wire(refresh.click, act.refresh, dataset, [dataset, table, db_line], api_name="annotation_refresh", **LIGHT)
@@ -114,11 +116,8 @@ def build(demo: gr.Blocks) -> None:
     sides = [queue_model, other_model, side_a, side_b]
     dataset.change(act.model_updates, dataset, sides, api_name="annotation_models", **LIGHT)
     pre_button.click(act.model_updates, dataset, sides, api_visibility="private", **LIGHT)
-    wire(start_button.click, act.start,
-         [dataset, order, diversity, queue_model, other_model, review_list, annotator], [positions, editor],
-         api_name="annotation_start", status=status, **LIGHT)
-    editor.edit(act.edit, annotator, editor, api_name="annotation_edit", **EDITOR_EVENT)
-    editor.decide(act.decide, [annotator, positions], editor, api_name="annotation_decide", **EDITOR_EVENT)
+    wire(start_button.click, ed.start, [dataset, order, diversity, queue_model, other_model, review_list, annotator],
+         editor, api_name="annotation_start", status=status, **LIGHT)
     wire(export_button.click, act.export, [dataset, fmt, snap], [export_file, export_note],
          api_name="annotation_export", status=export_note, **LIGHT)
     wire(compare_button.click, act.compare, [dataset, side_a, side_b], [agreement, diff],

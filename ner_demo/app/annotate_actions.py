@@ -1,10 +1,6 @@
-"""The Annotate tab's handlers: datasets, pre-annotation, the editor's edits and decisions, export and
-review. Each is thin: the work is :mod:`ner_demo.annotation`'s, the HTML :mod:`ner_demo.app.annotate_format`'s.
-
-The editor's actions come as event data (``evt._data``: the item's dataset, position and spans as the
-page shows them, and what to do). Every edit is checked with :mod:`ner_demo.annotation.edits`; one that
-is refused comes back as the same item with the reason, in words, where the page shows messages. Every
-decision is committed to the store before the next item is shown.
+"""The Annotate tab's handlers: datasets, pre-annotation, export and review (the editor's are
+:mod:`ner_demo.app.annotate_editor`'s). Each is thin: the work is :mod:`ner_demo.annotation`'s, the HTML
+:mod:`ner_demo.app.annotate_format`'s.
 """
 
 from __future__ import annotations
@@ -18,12 +14,8 @@ import gradio as gr
 
 import ner_demo.app.annotate_format as af
 from ner_demo.annotation import review
-from ner_demo.annotation.edits import (
-    Span, SpanError, add_span, check_spans, label_occurrences, relabel_span, remove_span, resize_span,
-)
-from ner_demo.annotation.formats import example_words, export_conll, export_jsonl, labels_of, read_examples, split_examples
+from ner_demo.annotation.formats import export_conll, export_jsonl, labels_of, read_examples, split_examples
 from ner_demo.annotation.preannotate import preannotate
-from ner_demo.annotation.queue import queue_order
 from ner_demo.annotation.source import DB_ENV
 from ner_demo.annotation.store import AnnotationStore, StoreError, database_url
 from ner_demo.app.common import MODELS, friendly, model_name, out_dir, runs_dir
@@ -169,171 +161,6 @@ def model_updates(name: str | None):
             gr.Dropdown(choices=models, value=models[0] if len(models) > 1 else None),
             gr.Dropdown(choices=sides, value=sides[0] if sides else None),
             gr.Dropdown(choices=sides, value=sides[1] if len(sides) > 1 else None))
-
-
-# ---- the editor ---------------------------------------------------------------------------------------
-
-
-def item_state(name: str, position: int, annotator: str, message: str = "", error: bool = False, seq: int = 0,
-               spans: list[Span] | None = None, base: list[Span] | None = None) -> af.EditorState:
-    """Item ``position`` as ``annotator`` sees it: their stored spans, else the suggestion (or the
-    page's ``spans``/``base`` while they edit)."""
-    st = store()
-    info = st.dataset(name)
-    ex = st.example(name, position)
-    current, source = st.current_spans(name, position, annotator)
-    mine = st.latest(name, annotator, position).get(position)
-    suggestion = st.suggestions(name, position=position).get(position)
-    shown = current if base is None else base
-    suggested = suggestion.spans if suggestion is not None and suggestion.spans == shown else []
-    return af.EditorState(
-        name, position, ex.text, example_words(ex.text, ex.tokens), current if spans is None else spans, shown,
-        info.labels, suggested, suggestion.suggested_by if suggested else None, mine.action if mine else None,
-        ex.source_id, len(st.decided_positions(name, annotator)), info.n_examples, message, error, seq)
-
-
-def _next_view(name: str, annotator: str, order: list[int] | None, message: str, seq: int) -> str:
-    st = store()
-    position = st.next_position(name, annotator, order)
-    if position is None:
-        total = st.dataset(name).n_examples
-        return af.done_html(name, f"{message} All {total} items of {name!r} are answered: export them below, "
-                                  "or press b to go back to one.".strip(), seq)
-    return af.editor_html(item_state(name, position, annotator, message, seq=seq))
-
-
-@friendly
-def start(name: str | None, order: str, diversity: bool, model: str | None, other: str | None,
-          review_list: str | None, typed: str, request: gr.Request):
-    """The queue's order for this session, and its first item."""
-    if not name:
-        raise gr.Error("Pick a dataset first (or create one above).")
-    annotator = annotator_name(typed, request)
-    positions = None if order == "order" else queue_order(
-        store(), name, order, annotator, model or None, other or None, diversity, review_list or None)
-    return positions, _next_view(name, annotator, positions, "", 0)
-
-
-def _payload(evt: gr.EventData) -> dict:
-    data = getattr(evt, "_data", None)
-    if not isinstance(data, dict) or not isinstance(data.get("dataset"), str):
-        raise StoreError("the page sent no item; press Start again")
-    return data
-
-
-def _seq(data: dict) -> int:
-    seq = data.get("seq")
-    return seq if isinstance(seq, int) and not isinstance(seq, bool) else 0
-
-
-def apply_edit(name: str, annotator: str, data: dict) -> tuple[list[Span], str]:
-    """The item's spans after the edit the page asked for (checked), and what to say about it."""
-    position = af.request_int(data, "position")
-    st = store()
-    ex = st.example(name, position)
-    text, words, names = ex.text, example_words(ex.text, ex.tokens), st.dataset(name).label_names
-    spans = check_spans(text, af.request_spans(data), names)
-    op = data.get("op")
-    target = Span.from_dict(data["target"]) if isinstance(data.get("target"), dict) else None
-    if op == "add":
-        new = add_span(text, spans, af.request_int(data, "start"), af.request_int(data, "end"), str(data.get("label")),
-                       labels=names, words=words)
-        added = next(s for s in new if s not in spans)
-        return new, f"added {text[added.start:added.end]!r} as {added.label}"
-    if target is None and op in ("relabel", "remove", "resize", "all"):
-        raise SpanError("select a span first (click it, or Tab)")
-    if op == "relabel":
-        return relabel_span(text, spans, target, str(data.get("label")), names), f"relabelled as {data.get('label')}"
-    if op == "remove":
-        return remove_span(text, spans, target), f"removed {text[target.start:target.end]!r}"
-    if op == "resize":
-        new = resize_span(text, spans, target, af.request_int(data, "start"), af.request_int(data, "end"),
-                          labels=names, words=words)
-        return new, "resized"
-    if op == "set":
-        return check_spans(text, af.request_spans(data, "spans_new"), names), "undid the last edit"
-    if op == "all":
-        form = text[target.start:target.end]
-        totals = st.label_all_occurrences(name, form, target.label, annotator)
-        new = label_occurrences(text, spans, form, target.label).spans
-        return new, (f"labelled {form!r} as {target.label} in {totals['examples']} other stored examples "
-                     f"({totals['added']} added, {totals['relabelled']} relabelled, {totals['skipped']} left: they "
-                     "overlap another span)")
-    raise SpanError(f"unknown edit {op!r}; reload the page")
-
-
-def edit(typed: str, evt: gr.EventData, request: gr.Request) -> str:
-    """An edit of the shown item: the editor with the new spans, or with the reason it was refused."""
-    try:
-        data = _payload(evt)
-    except NerDemoError as exc:
-        return af.done_html(None, f"⚠️ {exc}", 0)
-    seq = _seq(data)
-    try:
-        name, annotator = data["dataset"], annotator_name(typed, request)
-        position = af.request_int(data, "position")
-        base = af.request_spans(data, "base")
-    except NerDemoError as exc:
-        return af.done_html(data["dataset"], f"⚠️ {exc}", seq)
-    try:
-        spans, message = apply_edit(name, annotator, data)
-        return af.editor_html(item_state(name, position, annotator, message, seq=seq, spans=spans, base=base))
-    except NerDemoError as exc:
-        try:
-            kept = af.request_spans(data)
-            return af.editor_html(item_state(name, position, annotator, f"⚠️ {exc}", True, seq, kept, base))
-        except NerDemoError:
-            return af.editor_html(item_state(name, position, annotator, f"⚠️ {exc}", True, seq))
-
-
-def apply_decision(name: str, annotator: str, data: dict, order: list[int] | None) -> str:
-    st = store()
-    action, position, seq = data.get("action"), data.get("position"), _seq(data)
-    if action == "undo":
-        undone = st.undo(name, annotator)
-        if undone is None:
-            raise StoreError("nothing to undo: you have no decisions in this dataset")
-        return af.editor_html(item_state(name, undone.position, annotator, f"undid your {undone.action} of item "
-                                                                           f"{undone.position}", seq=seq))
-    if action == "back":
-        history = list(dict.fromkeys(d.position for d in st.decisions(name, annotator)))
-        earlier = af.previous_position(history, position)
-        if earlier is None:
-            raise StoreError("there is no earlier item: this is the first one you answered")
-        return af.editor_html(item_state(name, earlier, annotator, "an earlier item: answer it again to change it",
-                                         seq=seq))
-    if position is None:
-        raise StoreError("every item is answered: press b to go back to one, or u to undo")
-    position = af.request_int(data, "position")
-    if action not in ("accept", "reject", "skip"):
-        raise StoreError(f"unknown action {action!r}; reload the page")
-    spans, base = af.request_spans(data), af.request_spans(data, "base")
-    if action == "accept" and spans != base:
-        action = "edit"
-    suggestion = st.suggestions(name, position=position).get(position)
-    st.record(name, position, annotator, action, spans if action in ("accept", "edit") else [],
-              suggestion.suggested_by if suggestion else None, suggestion.model_version if suggestion else None)
-    return _next_view(name, annotator, order, f"saved: {action} of item {position}.", seq)
-
-
-def decide(typed: str, order: list[int] | None, evt: gr.EventData, request: gr.Request) -> str:
-    """A decision (accept, reject, skip, undo, back): stored, then the next (or the asked) item."""
-    try:
-        data = _payload(evt)
-        name, annotator = data["dataset"], annotator_name(typed, request)
-    except NerDemoError as exc:
-        return af.done_html(None, f"⚠️ {exc}", 0)
-    try:
-        return apply_decision(name, annotator, data, order)
-    except NerDemoError as exc:
-        position = data.get("position")
-        if isinstance(position, int) and not isinstance(position, bool):
-            try:
-                kept, base = af.request_spans(data), af.request_spans(data, "base")
-            except NerDemoError:
-                kept = base = None
-            return af.editor_html(item_state(name, position, annotator, f"⚠️ {exc}", True, _seq(data), kept, base))
-        return af.done_html(name, f"⚠️ {exc}", _seq(data))
 
 
 # ---- export and review ----------------------------------------------------------------------------------

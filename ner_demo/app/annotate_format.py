@@ -35,6 +35,9 @@ KEYS = (
     ("u / ctrl+z", "undo"),
     ("b", "back to the previous item"),
 )
+# What the page shows is saved: the server rendered it from the store. The page's code changes it to
+# "saving…" while its edits are on their way, and to "not saved" when one is refused.
+SYNC_SAVED = '<span class="ann-sync" id="ann-sync" data-sync="saved" aria-live="polite">✓ saved</span>'
 DATASET_HEADERS = ["dataset", "examples", "annotated", "labels", "source", "created"]
 AGREEMENT_HEADERS = ["type", "both", "only A", "only B", "F1"]
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -60,6 +63,7 @@ class EditorState:
     message: str = ""
     error: bool = False
     seq: int = 0
+    token: str = ""  # the editor session's (ner_demo.app.annotate_editor), sent back with each action
 
 
 def parse_labels(text: str) -> list[LabelSpec]:
@@ -105,9 +109,9 @@ def request_int(payload: dict, key: str) -> int:
 
 def _state_json(state: EditorState) -> str:
     return json.dumps({
-        "dataset": state.dataset, "position": state.position, "seq": state.seq,
-        "spans": spans_to_dicts(state.spans), "base": spans_to_dicts(state.base),
-        "words": [[w.start, w.end] for w in state.words],
+        "dataset": state.dataset, "position": state.position, "seq": state.seq, "token": state.token,
+        "text": state.text, "spans": spans_to_dicts(state.spans), "base": spans_to_dicts(state.base),
+        "suggested": spans_to_dicts(state.suggested), "words": [[w.start, w.end] for w in state.words],
         "labels": [{"name": s.name, "colour": s.colour, "key": s.key} for s in state.labels],
     }, ensure_ascii=False)
 
@@ -147,13 +151,14 @@ def _text_html(state: EditorState) -> str:
     return "".join(pieces)
 
 
-def done_html(dataset: str | None, notice: str, seq: int = 0) -> str:
+def done_html(dataset: str | None, notice: str, seq: int = 0, token: str = "") -> str:
     """No item to show: ``notice`` says why. With ``dataset`` (the queue is done) the keys still go back
     (b) and undo (u)."""
     state = "null" if dataset is None else json.dumps({
-        "dataset": dataset, "position": None, "seq": seq, "spans": [], "base": [], "words": [], "labels": []})
+        "dataset": dataset, "position": None, "seq": seq, "token": token, "spans": [], "base": [], "words": [],
+        "labels": []})
     return (f'<div class="ann-editor ann-empty" data-state="{html.escape(state, quote=True)}">'
-            f'<p id="ann-notice">{html.escape(notice)}</p></div>')
+            f'<p id="ann-notice">{html.escape(notice)}</p>{SYNC_SAVED if dataset is not None else ""}</div>')
 
 
 def editor_html(state: EditorState | None, notice: str = "") -> str:
@@ -174,7 +179,7 @@ def editor_html(state: EditorState | None, notice: str = "") -> str:
         f'<div class="ann-editor" tabindex="0" data-state="{html.escape(_state_json(state), quote=True)}">'
         f'<div class="ann-head"><span id="ann-progress">{progress_line(state.done, state.total)}</span> · '
         f'<span id="ann-item">item {state.position} ({where})</span>{decided}'
-        f'<span class="ann-origin"> · {origin}</span></div>'
+        f'<span class="ann-origin"> · {origin}</span> · {SYNC_SAVED}</div>'
         f'<div class="ann-labels">{labels}</div>'
         f'<div class="ann-text" id="ann-text">{_text_html(state)}</div>'
         f'<div class="{message_class}" id="ann-message"{role}>{html.escape(state.message)}</div>'
@@ -247,6 +252,9 @@ CSS = """
 .ann-tag {font-size: 0.65em; font-weight: 700; margin-left: 0.4em; user-select: none}
 .ann-w.ann-cursor {border-bottom: 3px solid var(--color-accent)}
 .ann-w.ann-kbsel {background: #cde4ff}
+.ann-sync {font-size: 0.9em; padding: 0 6px; border-radius: 4px}
+.ann-sync[data-sync="saving"] {background: #fff3cd}
+.ann-sync[data-sync="error"] {background: #d55e00; color: #fff; font-weight: 600}
 .ann-message {min-height: 1.4em; margin-top: 6px}
 .ann-message.ann-error {color: #d55e00; font-weight: 600}
 .ann-keys ul {columns: 2; font-size: 0.85em; margin: 4px 0}
