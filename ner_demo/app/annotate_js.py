@@ -24,7 +24,7 @@ let conf = null;          // the item state the server last confirmed (its data-
 let view = null;          // {st: the item state shown, spans: the spans shown}
 let provisional = false;  // the item shown is the next one, fetched ahead, not yet confirmed
 let queue = [], inflight = null, held = [], waiting = false, lastSet = null, note = null, failed = false;
-let prefetch = null, prefetchKey = null;
+let prefetch = null, prefetchKey = null, seen = null, ours = null;
 let active = null, selected = null, cursor = -1, anchor = null, undoStack = [], shownKey = null;
 
 function parse(html) {
@@ -153,18 +153,24 @@ function decorate() {
   });
   box.dataset.active = active || ''; box.dataset.selected = selected || ''; box.dataset.ready = '1';
 }
-function show(html) {  // the server's HTML as the component's value; the observer decorates the new node
-  lastSet = html;
+function show(html) {  // the server's HTML as the component's value; Gradio morphs the node, the observer repaints
+  lastSet = html; ours = parseAttr(html);
   props.value = html;
-  decorate();
+  paint();
 }
-new MutationObserver(() => {
+// Gradio updates the editor's node in place: a change of its data-state that is not the page's own is a
+// new session's first item (Start). The page's own changes to the node are not observed (paint).
+const OPTS = {childList: true, subtree: true, attributes: true, characterData: true};
+const observer = new MutationObserver(() => {
   const n = root.querySelector('.ann-editor');
-  if (!n || n.__annSeen) return;
-  n.__annSeen = true;
-  if (lastSet === null || n.dataset.state !== parseAttr(lastSet)) adopt(nodeState());  // Start: a new session
-  decorate();
-}).observe(root, {childList: true, subtree: true});
+  if (!n) return;
+  if (n.dataset.state !== seen) { seen = n.dataset.state; if (seen !== ours) adopt(nodeState()); }
+  paint();
+});
+function paint() {
+  observer.disconnect();
+  try { decorate(); } finally { observer.takeRecords(); observer.observe(root, OPTS); }
+}
 function parseAttr(html) {
   const m = /data-state="([^"]*)"/.exec(html);
   if (!m) return null;
@@ -174,7 +180,7 @@ function parseAttr(html) {
 function adopt(s) {  // a state from Gradio (Start): everything the page held belongs to the old session
   conf = s; view = s ? {st: s, spans: s.spans} : null;
   queue = []; held = []; waiting = false; provisional = false; note = null; failed = false; undoStack = [];
-  lastSet = null; ahead();
+  lastSet = null; ours = null; ahead();
 }
 function ahead() {  // fetch the item that follows the shown one, to show it the moment it is answered
   prefetch = null; prefetchKey = null;
@@ -187,7 +193,7 @@ function ahead() {  // fetch the item that follows the shown one, to show it the
 }
 
 // ---- sending, one at a time ----
-function enqueue(op) { queue.push(op); decorate(); pump(); }
+function enqueue(op) { queue.push(op); paint(); pump(); }
 function call(fn, payload) {
   return Promise.race([fn(payload), new Promise(res => setTimeout(() => res(undefined), 30000))]).catch(() => undefined);
 }
@@ -197,7 +203,7 @@ async function pump() {
   inflight = op;
   if (op.kind === 'edit' && op.key !== keyOf(conf)) {  // typed on an item the server did not confirm: not sent
     inflight = null; note = {text: '⚠️ not saved: the next item changed on the server; your keys on the item shown before were not sent', error: true};
-    failed = true; decorate(); return pump();
+    failed = true; paint(); return pump();
   }
   const payload = Object.assign({token: conf.token, dataset: conf.dataset, position: conf.position, spans: conf.spans,
                                  base: conf.base, seq: conf.seq + 1}, op.data);
@@ -239,7 +245,7 @@ async function lost() {
   } else {
     view = conf ? {st: conf, spans: conf.spans} : null;
     note = {text: '⚠️ the server does not answer: nothing since the last "saved" is saved; reload the page', error: true};
-    decorate();
+    paint();
   }
 }
 
@@ -316,7 +322,7 @@ function handle(k) {
       if (anchor === null) { anchor = Math.max(cursor, 0); cursor = anchor; }
       else cursor = Math.min(n - 1, Math.max(0, cursor + step));
     } else { anchor = null; cursor = Math.min(n - 1, Math.max(0, cursor + step)); }
-    decorate(); return true;
+    paint(); return true;
   }
   const label = s.labels.find(l => l.key === k.key) || null;
   if (label) {
@@ -324,16 +330,16 @@ function handle(k) {
     const range = kbRange(s), span = spanOf(selected);
     if (range) { anchor = null; edit({op: 'add', start: range[0], end: range[1], label: active}, true); }
     else if (span && span.label !== active) { selected = span.start + ':' + span.end; edit({op: 'relabel', target: span, label: active}, true); }
-    else decorate();
+    else paint();
     return true;
   }
   if (k.key === 'Tab') {
     if (!view.spans.length) return false;
     const i = view.spans.findIndex(x => x.start + ':' + x.end === selected);
     const next = view.spans[(i + (k.shift ? view.spans.length - 1 : 1)) % view.spans.length];
-    selected = next.start + ':' + next.end; decorate(); return true;
+    selected = next.start + ':' + next.end; paint(); return true;
   }
-  if (k.key === 'Escape') { selected = null; anchor = null; decorate(); return true; }
+  if (k.key === 'Escape') { selected = null; anchor = null; paint(); return true; }
   if ((k.key === 'Delete' || k.key === 'Backspace') && spanOf(selected)) {
     const span = spanOf(selected); selected = null; edit({op: 'remove', target: span}, true); return true;
   }
@@ -375,18 +381,18 @@ root.addEventListener('click', ev => {
     active = lab.dataset.label;
     const span = spanOf(selected);
     if (span && span.label !== active && !waiting) edit({op: 'relabel', target: span, label: active}, true);
-    else decorate();
+    else paint();
     return;
   }
   const mark = ev.target.closest('.ann-span');
   const sel = window.getSelection();
   if (mark && (!sel || sel.isCollapsed)) {
     const key = mark.dataset.s + ':' + mark.dataset.e;
-    selected = selected === key ? null : key; anchor = null; decorate();
+    selected = selected === key ? null : key; anchor = null; paint();
   }
 });
-adopt(nodeState());
 const first = root.querySelector('.ann-editor');
-if (first) first.__annSeen = true;
-decorate();
+seen = first ? first.dataset.state : null;
+adopt(nodeState());
+paint();
 """
