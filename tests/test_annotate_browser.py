@@ -2,7 +2,10 @@
 with the keyboard only, then exported to CoNLL; the whole loop (annotate, export, train a tiny model on
 the dataset from the Train tab, pick that run in the Annotate tab and pre-annotate the next sentence with
 it); and a kill -9 of the app in the middle of annotating,
-after which every decision made before the kill is there.
+after which every decision made before the kill is there. The optimistic editor: an edit and accept+next
+show before the server answers (a gate holds the server's handler until the page has shown them), a burst
+of edits is saved in order, a refused edit rolls back with the reason, and two tabs on one item both
+decide, the latest counting.
 
 Screenshots of every step go to ``tests/artifacts/`` (git-ignored), as in tests/test_app_browser.py.
 """
@@ -15,6 +18,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,9 +28,9 @@ from app_harness import free_port, running_app
 from conftest import FILLER, PEOPLE, PLACES
 from tiny_models import build_tiny_model
 
-from ner_demo.labels import LabelSet
-
+import ner_demo.app.annotate_editor as ed
 from ner_demo.annotation.store import AnnotationStore
+from ner_demo.labels import LabelSet
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 ROOT = Path(__file__).resolve().parent.parent
@@ -264,3 +268,175 @@ def test_a_kill_9_loses_no_decision_made_before_it(page, tmp_path):
     finally:
         proc.kill()
         proc.wait(timeout=60)
+
+
+class Gate:
+    """Holds the editor's server handler ``name`` (``_edit`` or ``_decide``) until :meth:`release`: what
+    the page shows before then, it shows without the server's answer."""
+
+    def __init__(self, monkeypatch, name: str):
+        self.released, self.calls = threading.Event(), 0
+        original = getattr(ed, name)
+
+        def held(*args, **kwargs):
+            self.calls += 1
+            assert self.released.wait(TIMEOUT_MS / 1000), "the test never released the gate"
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(ed, name, held)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@pytest.fixture()
+def gate(monkeypatch):
+    gates = []
+
+    def make(name: str) -> Gate:
+        gates.append(Gate(monkeypatch, name))
+        return gates[-1]
+
+    yield make
+    for g in gates:  # a failed test must not leave a server thread waiting
+        g.release()
+
+
+def _sync(page, state: str):
+    return page.locator(f"[data-ann-sync='{state}']")
+
+
+def test_an_edit_shows_before_the_server_answers_and_a_reload_shows_it_saved(page, tmp_path, app, gate):
+    held = gate("_edit")
+    page.goto(app[0])
+    with step(page, "optimistic-edit"):
+        _create_dataset(page, tmp_path, "fast")
+        _start(page, "ana")
+        page.keyboard.press("Shift+ArrowRight")
+        page.keyboard.press("1")
+        mark = page.locator("#ann-text mark.ann-span")
+        sync_api.expect(mark).to_have_attribute("data-label", "PER")  # the server's handler is still held
+        sync_api.expect(page.locator("#ann-sync")).to_have_text("saving… (1)")
+        sync_api.expect(_sync(page, "saving")).to_have_count(1)
+        held.release()
+        _sync(page, "saved").wait_for(state="attached")
+        sync_api.expect(page.locator("#ann-sync")).to_have_text("✓ saved")
+        sync_api.expect(page.locator("#ann-message")).to_have_text("added 'John' as PER")
+    with step(page, "optimistic-reload"):
+        page.reload()
+        page.get_by_role("tab", name="Annotate").click()
+        page.locator("#ann-dataset input").click()
+        page.get_by_role("option", name="fast").click()
+        _start(page, "ana")
+        sync_api.expect(page.locator("#ann-item")).to_contain_text("item 0 ")
+        sync_api.expect(mark).to_have_attribute("data-label", "PER")
+        sync_api.expect(page.locator("#ann-message")).to_contain_text("saved as a draft")
+    assert held.calls == 1
+
+
+def test_a_burst_of_edits_is_saved_in_order(page, tmp_path, app, gate):
+    held = gate("_edit")
+    page.goto(app[0])
+    with step(page, "burst"):
+        _create_dataset(page, tmp_path, "burst")
+        _start(page, "ana")
+        # "John met Mary in Paris .": John PER, Mary LOC, John relabelled LOC, then widened to "John met"
+        for key in ("Shift+ArrowRight", "1", "ArrowRight", "ArrowRight", "Shift+ArrowRight", "2", "Tab", "2", "]"):
+            page.keyboard.press(key)
+        marks = page.locator("#ann-text mark.ann-span")
+        sync_api.expect(marks).to_have_count(2)
+        sync_api.expect(marks.first).to_have_attribute("data-e", "8")
+        sync_api.expect(page.locator("[data-ann-pending='4']")).to_have_count(1)  # one held, three queued
+        held.release()
+        _sync(page, "saved").wait_for(state="attached")
+        sync_api.expect(page.locator("#ann-message")).to_have_text("resized")
+    with AnnotationStore.open(app[1]) as store:
+        assert [s.to_dict() for s in store.draft("burst", 0, "ana").spans] == [
+            {"start": 0, "end": 8, "label": "LOC"}, {"start": 9, "end": 13, "label": "LOC"}]
+    assert held.calls == 4
+
+
+def test_an_edit_the_server_refuses_rolls_back_with_the_reason(page, tmp_path, app, gate):
+    held = gate("_edit")
+    page.goto(app[0])
+    with step(page, "refused"):
+        _create_dataset(page, tmp_path, "refused")
+        _start(page, "ana")
+        with AnnotationStore.open(app[1]) as store:  # another session drops LOC while this page still offers it
+            store.set_labels("refused", ["PER"])
+        page.keyboard.press("Shift+ArrowRight")
+        page.keyboard.press("2")
+        mark = page.locator("#ann-text mark.ann-span")
+        sync_api.expect(mark).to_have_attribute("data-label", "LOC")  # shown at once, not saved yet
+        held.release()
+        sync_api.expect(mark).to_have_count(0)
+        sync_api.expect(page.locator("#ann-message[role='alert']")).to_contain_text(
+            "not saved: label 'LOC' is not in this dataset's label set (PER)")
+        sync_api.expect(page.locator("#ann-sync")).to_have_text("✗ not saved")
+        sync_api.expect(_sync(page, "error")).to_have_count(1)
+    with AnnotationStore.open(app[1]) as store:
+        assert store.draft("refused", 0, "ana") is None
+
+
+def test_accept_shows_the_next_item_before_the_server_answers_and_a_reload_keeps_it(page, tmp_path, app, gate):
+    page.goto(app[0])
+    with step(page, "next"):
+        _create_dataset(page, tmp_path, "next")
+        _start(page, "ana")
+        page.keyboard.press("Shift+ArrowRight")
+        page.keyboard.press("1")
+        _sync(page, "saved").wait_for(state="attached")
+        page.locator("#ann-text mark.ann-span").wait_for()
+        page.locator("[data-ann-ahead='1']").wait_for(state="attached")  # the next item, fetched ahead
+        held = gate("_decide")
+        page.keyboard.press("Enter")
+        sync_api.expect(page.locator("#ann-item")).to_contain_text("item 1 ")  # the decision is still held
+        sync_api.expect(page.locator("#ann-text")).to_have_text("Mary flew to Berlin .")
+        sync_api.expect(page.locator("#ann-message")).to_have_text("saving your accept of item 0…")
+        held.release()
+        _sync(page, "saved").wait_for(state="attached")
+        sync_api.expect(page.locator("#ann-message")).to_have_text("saved: edit of item 0.")
+    with step(page, "next-reload"):
+        page.reload()
+        page.get_by_role("tab", name="Annotate").click()
+        page.locator("#ann-dataset input").click()
+        page.get_by_role("option", name="next").click()
+        _start(page, "ana")
+        sync_api.expect(page.locator("#ann-item")).to_contain_text("item 1 ")
+        sync_api.expect(page.locator("#ann-progress")).to_have_text("1 of 6 done")
+    with AnnotationStore.open(app[1]) as store:
+        decision = store.latest("next", "ana")[0]
+        assert (decision.action, [s.to_dict() for s in decision.spans]) == (
+            "edit", [{"start": 0, "end": 4, "label": "PER"}])
+
+
+def test_two_tabs_on_one_item_both_decide_and_the_latest_counts(browser, tmp_path, app):  # noqa: F811
+    first, second = (browser.new_page(viewport={"width": 1400, "height": 1100}) for _ in range(2))
+    try:
+        for tab in (first, second):
+            tab.set_default_timeout(TIMEOUT_MS)
+        first.goto(app[0])
+        with step(first, "tabs-first"):
+            _create_dataset(first, tmp_path, "tabs")
+            _start(first, "ana")
+        second.goto(app[0])
+        with step(second, "tabs-second"):
+            second.get_by_role("tab", name="Annotate").click()
+            second.locator("#ann-dataset input").click()
+            second.get_by_role("option", name="tabs").click()
+            _start(second, "ana")
+            sync_api.expect(second.locator("#ann-item")).to_contain_text("item 0 ")
+        with step(first, "tabs-first-accept"):
+            _label_first_word(first, 0)
+            _sync(first, "saved").wait_for(state="attached")
+        with step(second, "tabs-second-reject"):
+            second.keyboard.press("x")  # the second tab still shows item 0 as it was: its reject comes later
+            sync_api.expect(second.locator("#ann-item")).to_contain_text("item 1 ")
+            _sync(second, "saved").wait_for(state="attached")
+            sync_api.expect(second.locator("#ann-message")).to_have_text("saved: reject of item 0.")
+    finally:
+        first.close()
+        second.close()
+    with AnnotationStore.open(app[1]) as store:
+        assert [d.action for d in store.decisions("tabs", "ana")] == ["edit", "reject"]
+        assert store.latest("tabs", "ana")[0].action == "reject"

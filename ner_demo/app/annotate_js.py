@@ -121,6 +121,7 @@ function decorate() {
   const box = root.querySelector('.ann-editor');
   const sync = syncState(), pending = queue.length + (inflight ? 1 : 0);
   root.setAttribute('data-ann-sync', sync); root.setAttribute('data-ann-pending', String(pending));
+  root.setAttribute('data-ann-ahead', prefetch && view && prefetchKey === keyOf(view.st) ? '1' : '0');
   if (!box) return;
   const badge = box.querySelector('#ann-sync');
   if (badge) {
@@ -188,7 +189,7 @@ function ahead() {  // fetch the item that follows the shown one, to show it the
   if (!s || s.position === null || s.position === undefined) return;
   const k = keyOf(s);
   server.editor_next({token: s.token, position: s.position}).then(r => {
-    if (r && r.ok && conf && keyOf(conf) === k) { prefetch = r.html; prefetchKey = k; }
+    if (r && r.ok && conf && keyOf(conf) === k) { prefetch = r.html; prefetchKey = k; paint(); }
   }, () => {});
 }
 
