@@ -440,3 +440,20 @@ def test_two_tabs_on_one_item_both_decide_and_the_latest_counts(browser, tmp_pat
     with AnnotationStore.open(app[1]) as store:
         assert [d.action for d in store.decisions("tabs", "ana")] == ["edit", "reject"]
         assert store.latest("tabs", "ana")[0].action == "reject"
+
+
+def test_an_edit_the_server_fails_on_rolls_back_to_what_is_saved(page, tmp_path, app, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the handler broke")  # not a NerDemoError: the request fails (HTTP 500)
+
+    page.goto(app[0])
+    with step(page, "failed"):
+        _create_dataset(page, tmp_path, "failed")
+        _start(page, "ana")
+        monkeypatch.setattr(ed, "_edit", broken)
+        page.keyboard.press("Shift+ArrowRight")
+        page.keyboard.press("1")
+        sync_api.expect(page.locator("#ann-message[role='alert']")).to_contain_text(
+            "the server did not answer: the actions since the last \"saved\" are not saved")
+        sync_api.expect(page.locator("#ann-text mark.ann-span")).to_have_count(0)
+        sync_api.expect(page.locator("#ann-sync")).to_have_text("✗ not saved")

@@ -117,7 +117,7 @@ def build(demo: gr.Blocks) -> None:
     dataset.change(act.model_updates, dataset, sides, api_name="annotation_models", **LIGHT)
     pre_button.click(act.model_updates, dataset, sides, api_visibility="private", **LIGHT)
     wire(start_button.click, ed.start, [dataset, order, diversity, queue_model, other_model, review_list, annotator],
-         editor, api_name="annotation_start", status=status, **LIGHT)
+         [editor], api_name="annotation_start", status=status, **LIGHT)
     wire(export_button.click, act.export, [dataset, fmt, snap], [export_file, export_note],
          api_name="annotation_export", status=export_note, **LIGHT)
     wire(compare_button.click, act.compare, [dataset, side_a, side_b], [agreement, diff],

@@ -202,8 +202,9 @@ async function pump() {
   if (inflight || !queue.length || !conf) return;
   const op = queue.shift();
   inflight = op;
-  if (op.kind === 'edit' && op.key !== keyOf(conf)) {  // typed on an item the server did not confirm: not sent
-    inflight = null; note = {text: '⚠️ not saved: the next item changed on the server; your keys on the item shown before were not sent', error: true};
+  if (op.key !== keyOf(conf)) {  // pressed on an item the server did not confirm (another came): not sent
+    inflight = null; waiting = false;
+    note = {text: '⚠️ not saved: the server showed another item next; your keys on the one shown before were not sent', error: true};
     failed = true; paint(); return pump();
   }
   const payload = Object.assign({token: conf.token, dataset: conf.dataset, position: conf.position, spans: conf.spans,
@@ -217,7 +218,13 @@ async function pump() {
   conf = s; note = null; failed = false;
   if (op.kind === 'decide') {
     waiting = false;
-    if (provisional && keyOf(s) !== keyOf(view.st)) queue = queue.filter(o => o.key === keyOf(s));  // another item came
+    if (provisional && keyOf(s) !== keyOf(view.st)) {  // the server's next item is not the one fetched ahead
+      const kept = queue.filter(o => o.key === keyOf(s));
+      if (kept.length < queue.length) {
+        note = {text: '⚠️ the server showed another item next (the queue changed); your keys on the one shown before were not sent', error: true};
+      }
+      queue = kept;
+    }
     provisional = false;
   }
   view = s ? {st: s, spans: replay(s, s.spans, queue)} : null;
