@@ -243,3 +243,9 @@ def test_a_version_2_database_gets_the_drafts_table(db_url):
     AnnotationStore.open(db_url, migrate_to=2).close()
     with AnnotationStore.open(db_url) as store:
         assert (store.version, "drafts" in inspect(store.engine).get_table_names()) == (3, True)
+
+
+def test_a_label_a_draft_uses_cannot_be_dropped(store):
+    store.save_draft("news", 1, "ann", [Span(0, 5, "LOC")])
+    with pytest.raises(StoreError, match="labels LOC are used by decisions or drafts of 'news'; keep them"):
+        store.set_labels("news", ["PER", "ORG"])

@@ -323,12 +323,17 @@ class AnnotationStore:
             conn.execute(delete(datasets).where(datasets.c.id == dataset_id))
 
     def set_labels(self, name: str, label_set: Sequence[str | LabelSpec]) -> None:
-        """Replace the label set (colours, keys); a label still used by a decision cannot be dropped."""
+        """Replace the label set (colours, keys); a label still used by a decision or a draft cannot be dropped."""
         specs = label_specs(label_set)
         used = {s.label for d in self.decisions(name, include_suggestions=True) for s in d.spans}
+        with self.engine.connect() as conn:
+            dataset_id = self._dataset_id(conn, name)
+            for spans in conn.execute(select(drafts.c.spans).join(examples, examples.c.id == drafts.c.example_id)
+                                      .where(examples.c.dataset_id == dataset_id)).scalars():
+                used |= {s["label"] for s in spans or []}
         missing = sorted(used - {s.name for s in specs})
         if missing:
-            raise StoreError(f"labels {', '.join(missing)} are used by decisions of {name!r}; keep them")
+            raise StoreError(f"labels {', '.join(missing)} are used by decisions or drafts of {name!r}; keep them")
         with self.engine.begin() as conn:
             dataset_id = self._dataset_id(conn, name)
             conn.execute(delete(labels).where(labels.c.dataset_id == dataset_id))
