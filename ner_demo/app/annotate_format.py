@@ -2,10 +2,11 @@
 keys), the state the page sends back with each action, custom label sets, and the tab's tables.
 
 The editor is a ``gr.HTML`` whose JavaScript (:mod:`ner_demo.app.annotate_js`) reads the state that
-:func:`editor_html` embeds (``data-state``: the item's position, its spans, the spans it was shown with,
-the label set, the words' offsets) and sends actions back as event data; the server checks each one
-with :mod:`ner_demo.annotation.edits` and answers with a fresh editor. Spans are character offsets,
-half-open, as everywhere in ner_demo.
+:func:`editor_html` embeds (``data-state``: the item's text, position, spans, the spans it was shown with,
+the model's suggestion, the label set, the words' offsets, the editor session's token), shows each action
+at once and sends it to the server functions of :mod:`ner_demo.app.annotate_editor`; the server checks
+each one with :mod:`ner_demo.annotation.edits`, stores it and answers with a fresh editor. Spans are
+character offsets, half-open, as everywhere in ner_demo.
 """
 
 from __future__ import annotations
