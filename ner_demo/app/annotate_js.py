@@ -23,20 +23,18 @@ const root = element;
 let conf = null;          // the item state the server last confirmed (its data-state)
 let view = null;          // {st: the item state shown, spans: the spans shown}
 let provisional = false;  // the item shown is the next one, fetched ahead, not yet confirmed
-let queue = [], inflight = null, held = [], waiting = false, lastSet = null, note = null, failed = false;
+let queue = [], inflight = null, held = [], waiting = false, note = null, failed = false;
 let prefetch = null, prefetchKey = null, seen = null, ours = null;
 let active = null, selected = null, cursor = -1, anchor = null, undoStack = [], shownKey = null;
 
-function parse(html) {
+function parseAttr(html) {  // the data-state attribute of the server's HTML, unescaped
   const m = /data-state="([^"]*)"/.exec(html);
   if (!m) return null;
   const t = document.createElement('textarea'); t.innerHTML = m[1];
-  return t.value === 'null' ? null : JSON.parse(t.value);
+  return t.value;
 }
-function nodeState() {
-  const n = root.querySelector('.ann-editor');
-  return n && n.dataset.state && n.dataset.state !== 'null' ? JSON.parse(n.dataset.state) : null;
-}
+function parse(html) { const v = parseAttr(html); return v === null || v === 'null' ? null : JSON.parse(v); }
+function nodeState() { const n = root.querySelector('.ann-editor'), v = n && n.dataset.state; return v && v !== 'null' ? JSON.parse(v) : null; }
 function keyOf(s) { return s ? s.token + ':' + s.dataset + ':' + s.position : ''; }
 function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 function esc(x) { return String(x).replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;'}[c])); }
@@ -133,7 +131,7 @@ function decorate() {
     if (msg) { msg.textContent = note.text; msg.classList.toggle('ann-error', !!note.error); if (note.error) msg.setAttribute('role', 'alert'); }
   }
   const s = view && view.st;
-  if (!s || !s.text && s.text !== '') { box.dataset.ready = '1'; return; }
+  if (!s || typeof s.text !== 'string') { box.dataset.ready = '1'; return; }
   const k = keyOf(s);
   if (k !== shownKey) {
     shownKey = k; selected = null; cursor = -1; anchor = null;
@@ -155,7 +153,7 @@ function decorate() {
   box.dataset.active = active || ''; box.dataset.selected = selected || ''; box.dataset.ready = '1';
 }
 function show(html) {  // the server's HTML as the component's value; Gradio morphs the node, the observer repaints
-  lastSet = html; ours = parseAttr(html);
+  ours = parseAttr(html);
   props.value = html;
   paint();
 }
@@ -172,16 +170,10 @@ function paint() {
   observer.disconnect();
   try { decorate(); } finally { observer.takeRecords(); observer.observe(root, OPTS); }
 }
-function parseAttr(html) {
-  const m = /data-state="([^"]*)"/.exec(html);
-  if (!m) return null;
-  const t = document.createElement('textarea'); t.innerHTML = m[1];
-  return t.value;
-}
 function adopt(s) {  // a state from Gradio (Start): everything the page held belongs to the old session
   conf = s; view = s ? {st: s, spans: s.spans} : null;
   queue = []; held = []; waiting = false; provisional = false; note = null; failed = false; undoStack = [];
-  lastSet = null; ours = null; ahead();
+  ours = null; ahead();
 }
 function ahead() {  // fetch the item that follows the shown one, to show it the moment it is answered
   prefetch = null; prefetchKey = null;
