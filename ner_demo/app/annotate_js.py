@@ -23,7 +23,7 @@ const root = element;
 let conf = null;          // the item state the server last confirmed (its data-state)
 let view = null;          // {st: the item state shown, spans: the spans shown}
 let provisional = false;  // the item shown is the next one, fetched ahead, not yet confirmed
-let queue = [], inflight = null, held = [], waiting = false, note = null, failed = false;
+let queue = [], inflight = null, held = [], waiting = false, note = null, failed = false, gen = 0;
 let prefetch = null, prefetchKey = null, seen = null, ours = null;
 let active = null, selected = null, cursor = -1, anchor = null, undoStack = [], shownKey = null;
 
@@ -173,7 +173,7 @@ function paint() {
 function adopt(s) {  // a state from Gradio (Start): everything the page held belongs to the old session
   conf = s; view = s ? {st: s, spans: s.spans} : null;
   queue = []; held = []; waiting = false; provisional = false; note = null; failed = false; undoStack = [];
-  ours = null; ahead();
+  inflight = null; gen += 1; ours = null; ahead();
 }
 function ahead() {  // fetch the item that follows the shown one, to show it the moment it is answered
   prefetch = null; prefetchKey = null;
@@ -201,7 +201,8 @@ async function pump() {
   }
   const payload = Object.assign({token: conf.token, dataset: conf.dataset, position: conf.position, spans: conf.spans,
                                  base: conf.base, seq: conf.seq + 1}, op.data);
-  const r = await call(op.kind === 'edit' ? server.editor_edit : server.editor_decide, payload);
+  const g = gen, r = await call(op.kind === 'edit' ? server.editor_edit : server.editor_decide, payload);
+  if (g !== gen) return;  // Start was pressed meanwhile: the answer belongs to the old session
   inflight = null;
   if (!r || typeof r.html !== 'string') return lost();
   const s = parse(r.html);
