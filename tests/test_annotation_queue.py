@@ -127,3 +127,14 @@ def test_a_list_written_by_the_evaluation_is_read(tmp_path):
                           suggested_end=4, score=0.9)
     write_review_list([item], tmp_path / "suspicious.jsonl")
     assert review_positions(read_review_items(tmp_path / "suspicious.jsonl"), ["John", "Lima .", "Paris"]) == [1]
+
+
+def test_preannotation_reads_each_plain_text_as_a_document_of_its_own(store, tiny_model_dir, monkeypatch):
+    import ner_demo.annotation.preannotate as pre
+
+    seen = []
+    real = pre.corpus_probabilities
+    monkeypatch.setattr(pre, "corpus_probabilities", lambda tagger, corpus, **kw: seen.append(
+        [s.doc_id for s in corpus.sentences]) or real(tagger, corpus, **kw))
+    preannotate(store, "d", Tagger.from_pretrained(str(tiny_model_dir)), "tiny")
+    assert seen == [[0, 1, 2]]
