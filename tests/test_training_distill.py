@@ -143,7 +143,8 @@ def test_the_teacher_distribution_sits_at_the_students_first_subword_of_each_wor
     assert len(setup.teacher.log_probs) == sum(len(s.words) for s in read_conll(config.train_file))
 
 
-def test_a_two_step_distillation_run_completes_in_the_custom_engine(model_dir, teacher_dir, tmp_path, teacher_calls):
+def test_a_two_step_distillation_run_completes_in_the_custom_engine(model_dir, teacher_dir, tmp_path, teacher_calls,
+                                                                      capsys):
     run = train(tiny_config(model_dir, tmp_path, teacher=str(teacher_dir), max_steps=2, epochs=1))
     assert run.read_status()["state"] == "finished" and run.read_status()["step"] == 2
     assert json.loads((run.path / "config.json").read_text())["teacher"] == str(teacher_dir)
@@ -152,6 +153,8 @@ def test_a_two_step_distillation_run_completes_in_the_custom_engine(model_dir, t
     assert json.loads((run.best_dir / "ner_demo.json").read_text())["distilled_from"] == record
     assert "distilled from" in (run.best_dir / "README.md").read_text()
     assert teacher_calls == [20]
+    out = capsys.readouterr().out  # the log says which teacher, and how often it agrees with the gold tags
+    assert "soft labels for 133 words (computed); its most likely tag is the gold one for " in out
 
 
 def test_a_two_step_distillation_run_completes_in_the_trainer_engine(model_dir, teacher_dir, tmp_path, teacher_calls):
