@@ -164,6 +164,19 @@ def test_a_two_step_distillation_run_completes_in_the_trainer_engine(model_dir, 
     assert (run.path / "teacher.json").is_file() and teacher_calls == [20]
 
 
+def test_the_status_says_while_the_teacher_tags(model_dir, teacher_dir, tmp_path, monkeypatch):
+    seen = []
+    original = distill.tag_corpus
+
+    def watched(tagger, corpus):
+        seen.append(Run(list_runs(tmp_path)[0].path).read_status()["phase"])
+        return original(tagger, corpus)
+
+    monkeypatch.setattr(distill, "tag_corpus", watched)
+    train(tiny_config(model_dir, tmp_path, teacher=str(teacher_dir), max_steps=1, epochs=1))
+    assert seen == ["the teacher tags the train split (20 sentences; once, then cached)"]
+
+
 def test_a_distillation_run_with_a_frozen_encoder_trains_the_head(model_dir, teacher_dir, tmp_path):
     run = train(tiny_config(model_dir, tmp_path, teacher=str(teacher_dir), freeze_encoder=True, max_steps=2, epochs=1))
     assert run.read_status()["state"] == "finished" and run.read_status()["step"] == 2

@@ -130,7 +130,8 @@ def prepare(config: TrainConfig, run: Run) -> Setup:
         from ner_demo.training.distill import teacher_targets
 
         setup.teacher = teacher_targets(config, splits.train, splits.labels, hardware.device, hardware.precision,
-                                        run.path, setup.is_main, setup.barrier, setup.say)
+                                        run.path, setup.is_main, setup.barrier, setup.say,
+                                        phase=lambda text: run.write_status(phase=text) if setup.is_main else None)
     return setup
 
 

@@ -76,12 +76,13 @@ def cache_dir(runs_dir: str | Path) -> Path:
 
 def teacher_targets(config: TrainConfig, train: Corpus, labels: LabelSet, device: str, precision: str,
                     run_path: Path | None = None, is_main: bool = True, barrier=lambda: None,
-                    say=print) -> TeacherTargets:
+                    say=print, phase=lambda text: None) -> TeacherTargets:
     """The teacher's word log-probabilities on ``train``, from the cache or computed (then cached).
 
     Under DDP the main process computes and writes the entry while the others wait at ``barrier`` and
     then read it. ``run_path``: the run folder, whose ``teacher.json`` is written (main process) or, on a
-    resume, checked against the teacher's fingerprint now.
+    resume, checked against the teacher's fingerprint now. ``phase(text)`` is told while the teacher tags
+    (status.json's phase: it takes about a dev evaluation of the teacher per train split).
     """
     import numpy as np
     import torch
@@ -109,6 +110,7 @@ def teacher_targets(config: TrainConfig, train: Corpus, labels: LabelSet, device
     if probs is None and is_main:
         say(f"teacher {source.name}: tagging {len(train)} train sentences ({sum(map(len, words))} words) once, "
             f"{tagger.describe()}")
+        phase(f"the teacher tags the train split ({len(train)} sentences; once, then cached)")
         t0 = time.time()
         probs = tag_corpus(tagger, train)
         cache.put(key, probs)
