@@ -70,8 +70,9 @@ def test_the_kl_is_read_only_at_masked_positions_and_fixed_divides_by_the_normal
     student = torch.zeros(2, 2)
     teacher = torch.log(torch.tensor([[0.75, 0.25], [0.01, 0.99]]))
     first_only = torch.tensor([True, False])
-    assert distillation_kl(student, teacher, first_only, 1.0, "batch-mean", 1.0).item() == pytest.approx(0.130812, abs=1e-6)
-    assert distillation_kl(student, teacher, first_only, 1.0, "fixed", 4.0).item() == pytest.approx(0.130812 / 4, abs=1e-6)
+    mean = distillation_kl(student, teacher, first_only, 1.0, "batch-mean", 1.0).item()
+    fixed = distillation_kl(student, teacher, first_only, 1.0, "fixed", 4.0).item()
+    assert (mean, fixed) == (pytest.approx(0.130812, abs=1e-6), pytest.approx(0.130812 / 4, abs=1e-6))
     assert distillation_kl(student, teacher, torch.tensor([False, False]), 1.0, "batch-mean", 1.0).item() == 0.0
 
 
@@ -122,12 +123,29 @@ def teacher_calls(monkeypatch):
     return calls
 
 
+def _reordered_copy(folder, destination):
+    """The same model with its labels (head rows and id2label) in another order: O, then PER, LOC, ORG."""
+    from ner_demo.models import load_trained, save_model
+
+    model, tokenizer, features = load_trained(str(folder))
+    names = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    order = [names.index(n) for n in ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG")]
+    with torch.no_grad():
+        model.classifier.weight.copy_(model.classifier.weight[order].clone())
+        model.classifier.bias.copy_(model.classifier.bias[order].clone())
+    model.config.id2label = {k: names[i] for k, i in enumerate(order)}
+    model.config.label2id = {name: k for k, name in model.config.id2label.items()}
+    return save_model(model, tokenizer, destination, features)
+
+
 def test_the_teacher_distribution_sits_at_the_students_first_subword_of_each_word(tmp_path):
     # A vocabulary of characters only: every fixture word is several pieces, so a position off by one
     # (a later piece, or the next word) would read another distribution. Teacher = the student's own
-    # starting weights, so at the right positions the student's eval-mode log-probabilities are the teacher's.
+    # starting weights with its labels in another order, so at the right positions, with the columns put
+    # back in the student's order, the student's eval-mode log-probabilities are the teacher's.
     folder = build_tiny_model(tmp_path / "chars", fixture_labels(), (), arch="bert", seed=5)
-    config = tiny_config(folder, tmp_path / "runs", teacher=str(folder))
+    teacher = _reordered_copy(folder, tmp_path / "reordered")
+    config = tiny_config(folder, tmp_path / "runs", teacher=str(teacher))
     run = Run.create(config, tmp_path / "runs")
     setup = prepare(config, run)
     examples = setup.train_examples[:6]
@@ -141,6 +159,25 @@ def test_the_teacher_distribution_sits_at_the_students_first_subword_of_each_wor
     assert at.any() and bool((at == (labels != IGNORE_INDEX)).all())
     assert torch.allclose(student[at], setup.teacher.log_probs[words[at]], atol=1e-5)
     assert len(setup.teacher.log_probs) == sum(len(s.words) for s in read_conll(config.train_file))
+
+
+def test_with_all_subwords_the_teacher_word_still_sits_on_first_pieces_only(tmp_path):
+    from transformers import AutoTokenizer
+
+    from ner_demo.data.conll import Corpus, Sentence
+    from ner_demo.training import TrainConfig
+    from ner_demo.training.data_prep import encode, features_for
+
+    folder = build_tiny_model(tmp_path / "chars", LabelSet.from_types(["PER"]), ())
+    corpus = Corpus([Sentence(("Ann", "ran"), ("B-PER", "O")), Sentence(("Bo", "sat", "up"), ("B-PER", "O", "O"))])
+    config = TrainConfig(all_subwords=True, max_length=48)
+    (one, two) = encode(AutoTokenizer.from_pretrained(str(folder)), corpus, LabelSet.from_types(["PER"]),
+                        features_for(config), config, teacher_words=True)
+    # [CLS] A ##n ##n r ##a ##n [SEP]: labels on every piece (B-PER's later pieces as I-PER), the teacher's
+    # word on each word's first piece; the second sentence's words are words 2, 3 and 4 of the corpus.
+    assert one["labels"] == [IGNORE_INDEX, 1, 2, 2, 0, 0, 0, IGNORE_INDEX]
+    assert one["teacher_word"] == [-1, 0, -1, -1, 1, -1, -1, -1]
+    assert two["teacher_word"] == [-1, 2, -1, 3, -1, -1, 4, -1, -1]
 
 
 def test_a_two_step_distillation_run_completes_in_the_custom_engine(model_dir, teacher_dir, tmp_path, teacher_calls,
@@ -208,7 +245,8 @@ def test_teacher_soft_labels_are_computed_once_for_a_resume_and_a_second_run(mod
     assert second.read_status()["state"] == "finished"
     assert teacher_calls == [20]  # neither the resume nor the second run ran the teacher again
     assert entries[0].stat().st_mtime_ns == mtime
-    assert json.loads((second.path / "teacher.json").read_text()) == json.loads((crashed.path / "teacher.json").read_text())
+    records = [json.loads((run.path / "teacher.json").read_text()) for run in (crashed, second)]
+    assert records[0] == records[1]
 
 
 def test_a_resume_whose_teacher_has_changed_is_refused(model_dir, tmp_path):
@@ -230,6 +268,23 @@ def test_a_teacher_with_other_labels_is_refused_naming_both_label_lists(model_di
     message = str(caught.value)
     assert "its labels are not the data's: the teacher has 3 (O, B-PER, I-PER), the data 7 (" in message
     assert ", ".join(fixture_labels().names) in message and str(tmp_path) not in message.replace(str(teacher), "")
+
+
+def test_the_offline_encoder_as_teacher_is_refused_as_no_ner_model(model_dir, tmp_path):
+    with pytest.raises(ConfigError, match=r"^teacher='offline-minilm': the offline encoder is an encoder, not a "
+                                          r"trained NER model; a teacher must be one, e.g. minilm-conll2003$"):
+        train(tiny_config(model_dir, tmp_path, teacher="offline-minilm"))
+    assert list_runs(tmp_path) == []
+
+
+def test_a_damaged_soft_label_cache_entry_is_computed_again(model_dir, teacher_dir, tmp_path, teacher_calls):
+    config = tiny_config(model_dir, tmp_path, teacher=str(teacher_dir), max_steps=1, epochs=1)
+    train(config)
+    (entry,) = (tmp_path / distill.CACHE_FOLDER).glob("*.npz")
+    entry.write_bytes(b"PK\x03\x04 not a zip")  # truncated or edited by hand
+    second = train(config)
+    assert second.read_status()["state"] == "finished" and teacher_calls == [20, 20]
+    assert entry.stat().st_size > 100  # rewritten whole
 
 
 def test_an_unknown_teacher_is_refused_before_a_run_folder_exists(model_dir, tmp_path):

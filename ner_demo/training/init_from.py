@@ -137,7 +137,8 @@ def _checked(value: str, kind: str, folder: Path, key: str = "init_from") -> Ini
         raise ConfigError(
             f"{key}={value!r}: not a token-classification model (architectures: "
             f"{', '.join(map(str, architectures)) or 'none'}); "
-            + ("a teacher must be a trained NER model" if key == "teacher" else "to start from an encoder, set backbone instead")
+            + ("a teacher must be a trained NER model" if key == "teacher"
+               else "to start from an encoder, set backbone instead")
         )
     id2label = config.get("id2label")
     try:

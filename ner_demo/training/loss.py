@@ -41,8 +41,8 @@ def labelled_tokens_per_batch(examples: Sequence[dict], batch_size: int) -> floa
 
 
 def token_loss(logits, labels, weights, reduction: str, normalizer: float):
-    """Cross-entropy in fp32 over (B, T, C) logits and (B, T) labels (or (N, C) and (N,)), -100 ignored: the batch mean, or the
-    sum over ``normalizer`` (see :func:`labelled_tokens_per_batch`)."""
+    """Cross-entropy in fp32 over (B, T, C) logits and (B, T) labels (or (N, C) and (N,)), -100 ignored: the
+    batch mean, or the sum over ``normalizer`` (see :func:`labelled_tokens_per_batch`)."""
     import torch.nn.functional as F
 
     flat_logits, flat_labels = logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1)  # (B*T, C), (B*T,)
