@@ -249,6 +249,19 @@ def test_teacher_soft_labels_are_computed_once_for_a_resume_and_a_second_run(mod
     assert records[0] == records[1]
 
 
+def test_a_trainer_engine_distillation_run_resumes_without_running_the_teacher_again(model_dir, teacher_dir, tmp_path,
+                                                                                       teacher_calls):
+    config = tiny_config(model_dir, tmp_path, teacher=str(teacher_dir), max_steps=4, epochs=1, checkpoint_every=2,
+                         engine="trainer")
+    with pytest.raises(RuntimeError, match="simulated crash after step 3"):
+        train(config, callbacks=[CrashAt(3)])
+    run = Run(list_runs(tmp_path)[0].path)
+    resume(run.path)
+    status = run.read_status()
+    assert (status["state"], status["step"], status["resumed_from"]) == ("finished", 4, "checkpoint-2")
+    assert teacher_calls == [20]
+
+
 def test_a_resume_whose_teacher_has_changed_is_refused(model_dir, tmp_path):
     teacher = build_tiny_model(tmp_path / "teacher", fixture_labels(), (), arch="bert", seed=7)
     config = tiny_config(model_dir, tmp_path / "runs", teacher=str(teacher), max_steps=4, epochs=1, checkpoint_every=2)
