@@ -40,7 +40,7 @@ def run_card(config: TrainConfig, data: dict, metrics: dict, hardware: str) -> s
     return f"""{front_matter("ner", "token-classification", "ner_demo")}
 # NER model: {config.init_from or config.backbone} fine-tuned on {config.dataset if not config.train_file else Path(config.train_file).name}
 
-Trained with ner_demo ({config.engine} engine{", frozen encoder" if config.freeze_encoder else ""}).
+Trained with ner_demo ({config.engine} engine{", frozen encoder" if config.freeze_encoder else ""}){_distilled(config)}.
 
 ## Data
 - Source: {data.get("source", config.dataset)}
@@ -74,6 +74,14 @@ Hardware: {hardware}
 {config_lines}
 ```
 """
+
+
+def _distilled(config: TrainConfig) -> str:
+    """The card's note on a teacher, if the run had one."""
+    if not config.teacher.strip():
+        return ""
+    return (f", distilled from {config.teacher} (KL weight {config.distill_weight:g}, temperature "
+            f"{config.distill_temperature:g})")
 
 
 # ---- the shipped folder's card -----------------------------------------------------------------
