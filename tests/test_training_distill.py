@@ -305,3 +305,29 @@ def test_an_unknown_teacher_is_refused_before_a_run_folder_exists(model_dir, tmp
                                           "without a teacher"):
         train(tiny_config(model_dir, tmp_path, teacher="no-such-model"))
     assert list_runs(tmp_path) == []
+
+
+def test_a_cleared_teacher_dropdown_means_no_teacher():
+    from ner_demo.app.train_format import DATASET_CONLL, config_from_form
+
+    values = {"backbone": "offline-minilm", "dataset": DATASET_CONLL, "teacher": None}
+    assert config_from_form(values, "runs").teacher == ""
+
+
+def test_a_teacher_typed_in_the_form_is_stripped():
+    from ner_demo.app.train_format import DATASET_CONLL, config_from_form
+
+    values = {"backbone": "offline-minilm", "dataset": DATASET_CONLL, "teacher": " minilm-conll2003 "}
+    assert config_from_form(values, "runs").teacher == "minilm-conll2003"
+
+
+def test_the_train_form_offers_the_shipped_models_as_teachers():
+    import gradio as gr
+
+    import ner_demo.app.train_format as tr
+    from ner_demo.app.train import _input
+
+    (field,) = [f for f in tr.form_fields() if f.name == "teacher"]
+    with gr.Blocks():
+        box = _input(field)
+    assert isinstance(box, gr.Dropdown) and ("minilm-conll2003", "minilm-conll2003") in box.choices
