@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
-import json
 import os
 import subprocess
 import sys
@@ -35,6 +34,8 @@ from pathlib import Path
 from typing import Iterator
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))  # the REST client the tests use: one copy of it
+from http_support import call, upload  # noqa: E402
 TEXTS = (
     "John Smith lives in Paris .",
     "Angela Merkel met Emmanuel Macron in Brussels on Tuesday .",
@@ -53,37 +54,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-def call(url: str, api: str, data: list, session: str | None = None, timeout: float = 300) -> tuple[str, object]:
-    """(event, payload) of one REST call: ``complete`` and the outputs, or ``error`` and its message."""
-    body = {"data": data, **({"session_hash": session} if session else {})}
-    request = urllib.request.Request(f"{url}gradio_api/call/{api}", json.dumps(body).encode("ascii"),
-                                     {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        event_id = json.load(response)["event_id"]
-    with urllib.request.urlopen(f"{url}gradio_api/call/{api}/{event_id}", timeout=timeout) as response:
-        stream = response.read().decode("utf-8")
-    event, payload = "", None
-    for line in stream.splitlines():
-        if line.startswith("event:"):
-            event = line.split(":", 1)[1].strip()
-        elif line.startswith("data:"):
-            payload = json.loads(line.split(":", 1)[1])
-    return event, payload
-
-
-def upload(url: str, path: Path) -> dict:
-    """Upload a file as the page does; the FileData to pass to an event that takes a file."""
-    boundary = uuid.uuid4().hex
-    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{path.name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n").encode()
-    body = head + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
-    request = urllib.request.Request(f"{url}gradio_api/upload", body,
-                                     {"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        (server_path,) = json.load(response)
-    return {"path": server_path, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
 
 
 @contextlib.contextmanager
@@ -140,13 +110,13 @@ def browse(url: str, kind: str, upload_file: dict) -> list[tuple[str, str, objec
     """A person opening the Data tab (a new session): load, then browse; (call, event, payload) of each."""
     session = uuid.uuid4().hex
     choice = ["conll2003", None] if kind == "browse_conll2003" else ["uploaded file", upload_file]
-    event, outputs = call(url, "load_data", choice, session)
+    event, outputs = call(url, "load_data", choice, timeout=300, session=session)
     if event != "complete":
         return [("load_data", event, outputs)]
     split = _split_of(outputs)
     second = ("next_sentence", [split, 3]) if kind == "browse_conll2003" else ("show_sentence", [split, 7])
-    return [("load_data", event, outputs), (second[0], *call(url, second[0], second[1], session)),
-            ("find_sentence", *call(url, "find_sentence", [split, 1, "Paris"], session))]
+    return [("load_data", event, outputs), (second[0], *call(url, second[0], second[1], timeout=300, session=session)),
+            ("find_sentence", *call(url, "find_sentence", [split, 1, "Paris"], timeout=300, session=session))]
 
 
 def soak(url: str, pid: int, calls: int, upload_path: Path, every: int = 100, baseline: int = 10,
@@ -163,7 +133,7 @@ def soak(url: str, pid: int, calls: int, upload_path: Path, every: int = 100, ba
 
     def one(kind: str, text: str) -> None:
         if kind in ("noop", "entities"):
-            answers = [(kind, *call(url, kind, [text]))]
+            answers = [(kind, *call(url, kind, [text], timeout=300))]
         else:
             answers = browse(url, kind, upload_file)
         result.errors += [f"{api}: {event} {str(payload)[:200]}" for api, event, payload in answers if event != "complete"]

@@ -293,25 +293,46 @@ def load_token_classifier(backbone: Backbone, labels: LabelSet | None = None):
         check_local_model(backbone.location)
     kwargs.update(hub)
     try:
+        if labels is not None:
+            trained = _trained_head_labels(backbone, hub)
+            if trained is not None and trained != list(labels.names):
+                raise _other_labels_error(backbone, labels)
         return AutoModelForTokenClassification.from_pretrained(backbone.location, **kwargs)
     except ValueError as exc:  # e.g. a Hub repository that needs custom code, or an unknown architecture
         raise ModelLoadError(f"{backbone.location}: cannot load the model ({str(exc).splitlines()[0]})") from exc
     except RuntimeError as exc:
         if labels is None or "size mismatch" not in str(exc) and "ignore_mismatched_sizes" not in str(exc):
             raise
-        # A trained token classifier given as the backbone, with another label set than the data's: say
-        # so, and how to start from it, instead of dropping its trained head without a word.
-        name = backbone.location if backbone.source == "hub" else Path(backbone.location).name
-        raise ModelLoadError(
-            f"{name}: its classification head has other labels than the data ({len(labels)} labels: "
-            f"{', '.join(labels.names)}); to fine-tune this trained model on them, keeping the rows of the "
-            f"labels both share, set init_from={name!r} (and any backbone); to use only its encoder, "
-            "give the encoder itself as the backbone"
-        ) from exc
+        raise _other_labels_error(backbone, labels) from exc
     except OSError as exc:
         if backbone.needs_hub:
             raise _hub_error(backbone, exc) from exc
         raise ModelLoadError(f"{backbone.location}: cannot load the model ({exc})") from exc
+
+
+def _trained_head_labels(backbone: Backbone, hub: dict) -> list[str] | None:
+    """The label names, in row order, of the trained token-classification head ``backbone`` has, or
+    ``None`` when it has none (an encoder, or a head with transformers' default LABEL_i names)."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(backbone.location, trust_remote_code=False, **hub)
+    if not any(a.endswith("ForTokenClassification") for a in getattr(config, "architectures", None) or []):
+        return None
+    names = [config.id2label[i] for i in sorted(config.id2label)]
+    return None if names == [f"LABEL_{i}" for i in range(len(names))] else names
+
+
+def _other_labels_error(backbone: Backbone, labels: LabelSet) -> ModelLoadError:
+    # A trained token classifier given as the backbone, with another label set than the data's (or the
+    # same labels in another order, or as many others): say so, and how to start from it, instead of
+    # dropping its trained head, or keeping rows trained for other labels, without a word.
+    name = backbone.location if backbone.source == "hub" else Path(backbone.location).name
+    return ModelLoadError(
+        f"{name}: its classification head has other labels than the data ({len(labels)} labels: "
+        f"{', '.join(labels.names)}); to fine-tune this trained model on them, keeping the rows of the "
+        f"labels both share, set init_from={name!r} (and any backbone); to use only its encoder, "
+        "give the encoder itself as the backbone"
+    )
 
 
 def keep_encoder_layers(model, layers: Sequence[int]) -> None:

@@ -8,6 +8,7 @@ A browser test module starts with::
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -29,3 +30,21 @@ def browser():
         launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield launched
         launched.close()
+
+
+ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots (git-ignored)
+
+
+@contextlib.contextmanager
+def step(page, name: str, keep: bool = False):
+    """A step of a browser test: when it fails, a screenshot of the page as it was goes to
+    ``tests/artifacts/FAILED-<name>.png``; with ``keep``, a passing step's page goes to ``<name>.png``."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"), full_page=True)
+        raise
+    if keep:
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

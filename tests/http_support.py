@@ -21,12 +21,15 @@ def port_of(url: str) -> int:
     return urllib.parse.urlsplit(url).port
 
 
-def call(url: str, api: str, data: list, timeout: float = 120, headers: dict | None = None) -> tuple[str, object]:
+def call(url: str, api: str, data: list, timeout: float = 120, headers: dict | None = None,
+         session: str | None = None) -> tuple[str, object]:
     """(event, payload) of one call: ``complete`` and the outputs, or ``error`` and ``{"error": message}``.
+    ``session``: a session hash, so that calls share a session (its state); else each call has its own.
 
     ``json.dumps`` escapes lone surrogates, as a browser's ``JSON.stringify`` does.
     """
-    request = urllib.request.Request(f"{url}gradio_api/call/{api}", json.dumps({"data": data}).encode("ascii"),
+    body = {"data": data, **({"session_hash": session} if session else {})}
+    request = urllib.request.Request(f"{url}gradio_api/call/{api}", json.dumps(body).encode("ascii"),
                                      {"Content-Type": "application/json", **(headers or {})})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         event_id = json.load(response)["event_id"]

@@ -10,7 +10,7 @@ import pytest
 from ner_demo.annotation.edits import Span
 from ner_demo.annotation.preannotate import preannotate, word_uncertainty
 from ner_demo.annotation.queue import (
-    disagreement_order, diverse_order, queue_order, read_review_list, review_positions, uncertainty_order,
+    disagreement_order, diverse_order, queue_order, read_review_items, review_positions, uncertainty_order,
 )
 from ner_demo.annotation.store import AnnotationStore, ExampleIn, StoreError
 from ner_demo.errors import DataFormatError
@@ -51,7 +51,7 @@ def test_word_uncertainty_is_margin_and_entropy():
 def test_a_review_list_is_read_by_index_or_text(tmp_path):
     path = tmp_path / "suspicious.jsonl"
     path.write_text('{"index": 2, "score": 0.9}\n{"sentence": ["Lima", "."]}\n', encoding="utf-8")
-    items = read_review_list(path)
+    items = read_review_items(path)
     assert review_positions(items, ["John", "Lima .", "Paris"]) == [2, 1]
 
 
@@ -59,7 +59,7 @@ def test_a_review_list_line_without_index_or_text_is_named(tmp_path):
     path = tmp_path / "suspicious.jsonl"
     path.write_text('{"index": 0}\n{"score": 1}\n', encoding="utf-8")
     with pytest.raises(DataFormatError, match="suspicious.jsonl, line 2: .*needs an 'index'"):
-        read_review_list(path)
+        read_review_items(path)
 
 
 # Two items of the evaluation's review list (ner_demo.evaluation.suspicious, schema version 1), abridged to
@@ -79,14 +79,14 @@ EVALUATION_ITEMS = [
 def test_the_evaluations_review_list_asks_each_sentence_once(tmp_path):
     path = tmp_path / "suspicious.jsonl"
     path.write_text("".join(json.dumps(item) + "\n" for item in EVALUATION_ITEMS), encoding="utf-8")
-    assert review_positions(read_review_list(path), ["John", "Lima .", "Paris"]) == [2]
+    assert review_positions(read_review_items(path), ["John", "Lima .", "Paris"]) == [2]
 
 
 def test_a_review_list_of_a_newer_version_is_refused(tmp_path):
     path = tmp_path / "suspicious.jsonl"
     path.write_text(json.dumps({**EVALUATION_ITEMS[0], "version": 2}) + "\n", encoding="utf-8")
     with pytest.raises(DataFormatError, match="line 1: .*review list version 2"):
-        read_review_list(path)
+        read_review_items(path)
 
 
 @pytest.fixture
@@ -126,4 +126,15 @@ def test_a_list_written_by_the_evaluation_is_read(tmp_path):
                           start=0, end=4, gold_label="PER", suggested_label="LOC", suggested_start=0,
                           suggested_end=4, score=0.9)
     write_review_list([item], tmp_path / "suspicious.jsonl")
-    assert review_positions(read_review_list(tmp_path / "suspicious.jsonl"), ["John", "Lima .", "Paris"]) == [1]
+    assert review_positions(read_review_items(tmp_path / "suspicious.jsonl"), ["John", "Lima .", "Paris"]) == [1]
+
+
+def test_preannotation_reads_each_plain_text_as_a_document_of_its_own(store, tiny_model_dir, monkeypatch):
+    import ner_demo.annotation.preannotate as pre
+
+    seen = []
+    real = pre.corpus_probabilities
+    monkeypatch.setattr(pre, "corpus_probabilities", lambda tagger, corpus, **kw: seen.append(
+        [s.doc_id for s in corpus.sentences]) or real(tagger, corpus, **kw))
+    preannotate(store, "d", Tagger.from_pretrained(str(tiny_model_dir)), "tiny")
+    assert seen == [[0, 1, 2]]

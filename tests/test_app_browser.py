@@ -8,17 +8,15 @@ both are present (tiny stand-ins otherwise), training a short run of the offline
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
-from browser_support import browser, sync_api  # noqa: F401  (browser: the fixture)
+from browser_support import ARTIFACTS, browser, step, sync_api  # noqa: F401  (browser: the fixture)
 from app_harness import TAG_SENTENCE, running_app, write_fake_conll2003
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 README_SHOTS = os.environ.get("NER_DEMO_SCREENSHOTS") == "1"
 TIMEOUT_MS = 180_000 if README_SHOTS else 60_000
@@ -73,17 +71,6 @@ def shot(page, name: str, readme: str | None = None) -> None:
     if README_SHOTS and readme:
         DOCS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOCS / f"{readme}.png")
-
-
-@contextlib.contextmanager
-def step(page, name: str):
-    """Keep a screenshot of the page as it was when a step failed."""
-    try:
-        yield
-    except BaseException:
-        with contextlib.suppress(Exception):
-            page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"), full_page=True)
-        raise
 
 
 def _background(locator) -> str:

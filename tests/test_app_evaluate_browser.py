@@ -6,15 +6,12 @@ evaluation clears the open view. One app launch and one page for the module; scr
 
 from __future__ import annotations
 
-import contextlib
 import re
-from pathlib import Path
 
 import pytest
 from app_harness import running_app, write_fake_conll2003
-from browser_support import browser, sync_api  # noqa: F401  (browser: the fixture)
+from browser_support import ARTIFACTS, browser, step, sync_api  # noqa: F401  (browser: the fixture)
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
 TIMEOUT_MS = 60_000
 
 
@@ -40,17 +37,6 @@ def page(browser, app_url):
     page.close()
 
 
-@contextlib.contextmanager
-def step(page, name: str):
-    try:
-        yield
-    except BaseException:
-        with contextlib.suppress(Exception):
-            page.screenshot(path=str(ARTIFACTS / f"FAILED-eval-{name}.png"), full_page=True)
-        raise
-    page.screenshot(path=str(ARTIFACTS / f"eval-{name}.png"), full_page=True)
-
-
 def _view(page, name: str) -> None:
     page.locator("#eval-views").get_by_role("tab", name=name, exact=True).click()
 
@@ -60,7 +46,7 @@ def _plot(page, elem_id: str):
 
 
 def test_the_intervals_view_draws_f1_with_its_interval(page):
-    with step(page, "intervals"):
+    with step(page, "eval-intervals", keep=True):
         _view(page, "Intervals")
         page.locator("#interval-note").get_by_text("95% interval [").wait_for()
         _plot(page, "interval-plot").locator("g.trace.bars").wait_for()
@@ -69,7 +55,7 @@ def test_the_intervals_view_draws_f1_with_its_interval(page):
 
 
 def test_the_schemes_view_scores_every_scheme_and_lists_why_they_differ(page):
-    with step(page, "schemes"):
+    with step(page, "eval-schemes", keep=True):
         _view(page, "Schemes")
         _plot(page, "schemes-plot").locator("g.trace.bars").nth(2).wait_for()
         page.locator("#schemes-table").get_by_text("semeval partial").filter(visible=True).first.wait_for()
@@ -77,7 +63,7 @@ def test_the_schemes_view_scores_every_scheme_and_lists_why_they_differ(page):
 
 
 def test_the_generalisation_view_draws_seen_and_unseen(page):
-    with step(page, "generalisation"):
+    with step(page, "eval-generalisation", keep=True):
         _view(page, "Generalisation")
         page.locator("#overlap-note").get_by_text("Train-test overlap").wait_for()
         _plot(page, "bucket-plot").locator("g.trace.bars").first.wait_for()
@@ -85,7 +71,7 @@ def test_the_generalisation_view_draws_seen_and_unseen(page):
 
 
 def test_the_calibration_view_fits_on_dev_and_draws_its_diagrams(page):
-    with step(page, "calibration"):
+    with step(page, "eval-calibration", keep=True):
         _view(page, "Calibration")
         page.locator("#fit-button").click()
         page.locator("#calibration-note").get_by_text("Temperature").wait_for()
@@ -96,7 +82,7 @@ def test_the_calibration_view_fits_on_dev_and_draws_its_diagrams(page):
 
 
 def test_compare_two_models_and_click_a_disagreement(page, tiny_model_dir):
-    with step(page, "compare"):
+    with step(page, "eval-compare", keep=True):
         _view(page, "Compare")
         picker = page.get_by_role("combobox", name="Model (B)")
         picker.fill(str(tiny_model_dir))
@@ -114,7 +100,7 @@ def test_a_suspicious_gold_label_is_listed_and_one_click_shows_its_sentence(page
     mislabelled = tmp_path / "mislabelled.conll"
     mislabelled.write_text("John B-PER\nlives O\nin O\nParis B-PER\n. O\n\nMary B-PER\nmet O\nLi B-PER\n. O\n",
                            encoding="utf-8")
-    with step(page, "suspicious"):
+    with step(page, "eval-suspicious", keep=True):
         _view(page, "Suspicious gold")
         page.locator("#eval-upload input[type=file]").set_input_files(str(mislabelled))
         page.locator("#eval-upload").get_by_text("mislabelled.conll").wait_for()
@@ -130,7 +116,7 @@ def test_a_suspicious_gold_label_is_listed_and_one_click_shows_its_sentence(page
 
 
 def test_the_report_tab_offers_the_html_report_and_its_json(page):
-    with step(page, "report"):
+    with step(page, "eval-report", keep=True):
         _view(page, "Report")
         page.locator("#report-button").click()
         files = page.locator("#report-files")
@@ -139,7 +125,7 @@ def test_the_report_tab_offers_the_html_report_and_its_json(page):
 
 
 def test_a_failed_evaluation_clears_the_open_view(page):
-    with step(page, "failed"):
+    with step(page, "eval-failed", keep=True):
         _view(page, "Intervals")
         _plot(page, "interval-plot").wait_for()
         model = page.get_by_role("combobox", name="Model (A)")

@@ -223,14 +223,24 @@ def test_comparing_a_model_with_itself_finds_no_difference(trained_tiny_dir):
     assert all(r[4] == 0 and r[-1] == 1.0 for r in rows) and comparison.found == []
 
 
-def test_a_new_evaluation_redraws_the_open_view_and_clears_the_others(trained_tiny_dir):
+def test_a_new_evaluation_redraws_the_open_view_and_leaves_the_others(trained_tiny_dir):
     _, run = _evaluate(trained_tiny_dir)
     out = vw.refresh(run, "intervals", 100, 0, st.PAIRS[0], st.SEEN, "recall")
     sizes = list(vw.VIEW_OUTPUTS.values())
     assert len(out) == sum(sizes) + 4
-    assert out[0].startswith("**Strict micro F1") and out[3:8] == [None, None, vw.gr.skip(), None, None]
-    cleared = vw.refresh(None, "intervals", 100, 0, st.PAIRS[0], st.SEEN, "recall")
-    assert cleared[:3] == [None, None, None] and vw.NO_CALIBRATION in cleared
+    assert out[0].startswith("**Strict micro F1") and out[3:] == [vw.gr.skip()] * (len(out) - 3)
+
+
+def test_a_refresh_without_a_run_changes_nothing():
+    out = vw.refresh(None, "intervals", 100, 0, st.PAIRS[0], st.SEEN, "recall")
+    assert out == [vw.gr.skip()] * (sum(vw.VIEW_OUTPUTS.values()) + 4)
+
+
+def test_a_new_evaluation_starts_with_every_view_cleared():
+    cleared = vw.cleared_views()
+    assert len(cleared) == sum(vw.VIEW_OUTPUTS.values()) + 4
+    assert cleared[:3] == [None, None, None] and vw.NO_CALIBRATION in cleared and vw.NO_COMPARISON in cleared
+    assert cleared[-4:] == ["", "", "", ""]
 
 
 @pytest.fixture(scope="module")

@@ -91,3 +91,27 @@ def test_a_trained_classifier_as_backbone_with_other_labels_points_to_init_from(
     with pytest.raises(ModelLoadError, match=r"its classification head has other labels than the data "
                                              r"\(3 labels: O, B-PER, I-PER\); .* set init_from="):
         load_token_classifier(resolve_backbone(str(trained_tiny_dir)), LabelSet.from_types(["PER"]))
+
+
+def test_a_trained_classifier_as_backbone_with_as_many_other_labels_points_to_init_from(trained_tiny_dir):
+    from ner_demo.errors import ModelLoadError
+    from ner_demo.labels import LabelSet
+    from ner_demo.models import load_token_classifier, resolve_backbone
+
+    other = LabelSet.from_types(["LOC", "MISC", "ORG"])  # 7 labels, as many as its PER/LOC/ORG head has
+    with pytest.raises(ModelLoadError, match=r"its classification head has other labels than the data "
+                                             r"\(7 labels: O, B-LOC, I-LOC, B-MISC, I-MISC, B-ORG, I-ORG\)"):
+        load_token_classifier(resolve_backbone(str(trained_tiny_dir)), other)
+
+
+def test_a_trained_classifier_as_backbone_with_its_own_labels_keeps_its_head(trained_tiny_dir):
+    import torch
+
+    from ner_demo.models import load_token_classifier, resolve_backbone
+
+    from ner_demo.labels import LabelSet
+
+    trained, _, _ = load_trained(str(trained_tiny_dir))
+    labels = LabelSet(tuple(trained.config.id2label[i] for i in sorted(trained.config.id2label)))
+    model = load_token_classifier(resolve_backbone(str(trained_tiny_dir)), labels)
+    assert torch.equal(model.classifier.weight, trained.classifier.weight)

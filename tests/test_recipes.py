@@ -17,7 +17,7 @@ from ner_demo.training.recipes import RECIPES_ENV, list_recipes, load_recipe, re
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = (ROOT / "BENCHMARKS.md").read_text(encoding="utf-8")
 SHIPPED = ["default-model", "fast-model", "conll2003-distilbert", "conll2003-distilbert-trainer", "conll2003-frozen",
-           "conll2003-offline-minilm", "multinerd-all", "multinerd-five"]
+           "conll2003-offline-minilm", "fast-model-distilled", "multinerd-all", "multinerd-five"]
 
 
 def _write(folder: Path, name: str, text: str) -> Path:
@@ -86,6 +86,19 @@ def test_the_shipped_recipes_keep_the_shipped_models_inference_features():
 def test_a_recipe_loads_as_its_file_does_with_train_config():
     recipe, config = load_recipe("fast-model")
     assert config == TrainConfig.from_file(recipe.path) and config.encoder_layers == "0,2,4"
+
+
+def test_the_distilled_fast_recipe_is_the_fast_recipe_with_the_shipped_default_model_as_teacher():
+    from dataclasses import replace
+
+    from ner_demo.training.distill import resolve_teacher
+
+    _, fast = load_recipe("fast-model")
+    recipe, distilled = load_recipe("fast-model-distilled")
+    assert distilled == replace(fast, name="fast-model-distilled", teacher="minilm-conll2003", distill_weight=0.5,
+                                distill_temperature=2.0)
+    assert resolve_teacher(distilled).folder == ROOT / "models" / "minilm-conll2003"
+    assert recipe.expected_dev_f1 is None and recipe.measured.startswith("Not measured here yet:")
 
 
 def test_an_unknown_recipe_is_named_with_the_known_ones():

@@ -118,6 +118,14 @@ def test_chunk_share_is_recorded_and_the_card_gives_dev_at_a_half(trained_tiny_d
     assert "predicts 0.9 of its window by default (`chunk_share: 0.9`" in card
     assert (f"Read with `--chunk-share 0.5` (more context around each chunk, slower), dev strict F1 is "
             f"{summary['chunk_share']['dev_strict_f1_at_0.5']:.4f}.") in card
+    assert ("Dev, measured\nwhen it shipped, read as documents (document context, `chunk_share` 0.9, as the Tagger "
+            "reads them by\ndefault); each words/s goes with the strict F1 of the same run:") in card
+
+
+def test_the_card_of_a_model_without_context_says_its_speeds_read_sentences_alone(shipped):
+    folder, _ = shipped
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert "when it shipped, each sentence read alone (the model has no document context); each words/s" in card
 
 
 def test_a_new_card_gives_the_intervals_and_calibration(shipped):

@@ -94,3 +94,26 @@ def test_every_form_field_lands_in_one_group():
     grouped = tr.grouped(tr.form_fields())
     assert [title for _, title, _ in grouped] == list(tr.GROUPS.values())
     assert sorted(f.name for _, _, items in grouped for f in items) == sorted(tr.form_names())
+
+
+def test_the_distillation_fields_are_train_form_inputs():
+    inputs = _inputs(_tab())
+    assert (inputs["train-teacher"]["value"], inputs["train-distill-weight"]["value"],
+            inputs["train-distill-temperature"]["value"]) == ("", 0.5, 2.0)
+    assert inputs["train-teacher"]["info"].startswith("Distil from a trained NER model")
+
+
+def test_the_distillation_fields_are_in_train_help(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps long lines
+    assert "teacher (default ''): Distil from a trained NER model" in out
+    assert "distill_weight (default 0.5): With a teacher: the loss is (1 - w) * cross-entropy" in out
+    assert "distill_temperature (default 2.0): With a teacher: the softmax temperature T" in out
+
+
+def test_a_teacher_set_in_the_form_reaches_the_config():
+    values = {"backbone": "offline-minilm", "dataset": tr.DATASET_CONLL, "teacher": "minilm-conll2003",
+              "distill_weight": 0.3, "distill_temperature": 4}
+    config = tr.config_from_form(values, "runs")
+    assert (config.teacher, config.distill_weight, config.distill_temperature) == ("minilm-conll2003", 0.3, 4.0)

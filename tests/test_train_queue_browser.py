@@ -7,15 +7,12 @@ a learning curve of 4 points is one click, and its plot appears. The runs are re
 
 from __future__ import annotations
 
-import contextlib
 import re
-from pathlib import Path
 
 import pytest
 from app_harness import running_app, write_fake_conll2003
-from browser_support import browser, sync_api  # noqa: F401  (browser: the fixture)
+from browser_support import ARTIFACTS, browser, step, sync_api  # noqa: F401  (browser: the fixture)
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
 TIMEOUT_MS = 60_000
 CURVE_TIMEOUT_MS = 300_000  # four real runs, one after the other, on 2 busy cores: a safety net only
 
@@ -38,16 +35,6 @@ def page(browser, app_url):  # noqa: F811  (browser: browser_support's fixture)
     page.locator("#start-button").wait_for()
     yield page
     page.close()
-
-
-@contextlib.contextmanager
-def step(page, name: str):
-    try:
-        yield
-    except BaseException:
-        with contextlib.suppress(Exception):
-            page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"), full_page=True)
-        raise
 
 
 def _fill_form(page, backbone: str, name: str, max_steps: str, limit: str = "0", epochs: str = "1") -> None:

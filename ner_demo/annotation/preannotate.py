@@ -60,13 +60,40 @@ def uncertainty(text: str, words, probs: np.ndarray, entity_spans: Sequence[Span
                        float(entropy.max()) if len(entropy) else 0.0, list(dict.fromkeys(forms)))
 
 
+def document_ids(items: Sequence[Example]) -> list[int]:
+    """A document id for each example, for the Tagger's document context: examples next to each other
+    that a CoNLL file put in one document (the same file and ``meta["doc_id"]``) share one; every other
+    example (a text of its own) is a document alone, so unrelated texts never read each other as context.
+
+    >>> from ner_demo.annotation.store import Example
+    >>> ex = lambda p, src, meta: Example(p, p, "x", src, meta, None)
+    >>> document_ids([ex(0, "a.conll:1", {"doc_id": 0}), ex(1, "a.conll:3", {"doc_id": 0}),
+    ...               ex(2, "b.conll:1", {"doc_id": 0}), ex(3, "t.txt:1", {}), ex(4, "t.txt:2", {})])
+    [0, 0, 1, 2, 3]
+    """
+    out: list[int] = []
+    previous = None
+    for ex in items:
+        doc = ex.meta.get("doc_id") if isinstance(ex.meta, dict) else None
+        source = (ex.source_id or "").rpartition(":")[0]
+        key = (source, doc) if isinstance(doc, int) and not isinstance(doc, bool) else ("item", ex.position)
+        if not out:
+            out.append(0)
+        else:
+            out.append(out[-1] if key == previous else out[-1] + 1)
+        previous = key
+    return out
+
+
 def suggest(tagger, items: Sequence[Example], labels: Sequence[str] | None = None,
             progress: Callable[[int, int], None] | None = None) -> list[tuple[int, list[Span], dict]]:
     """``(position, spans, meta)`` for each example: the Tagger's entities (of ``labels`` only, when given)
     and its :class:`Uncertainty`; pure apart from running the model."""
     words = [example_words(ex.text, ex.tokens) for ex in items]
     kept = [(ex, ws) for ex, ws in zip(items, words) if ws]
-    corpus = Corpus([Sentence(tuple(w.text for w in ws), ("O",) * len(ws)) for _, ws in kept], "annotation")
+    docs = document_ids([ex for ex, _ in kept])
+    corpus = Corpus([Sentence(tuple(w.text for w in ws), ("O",) * len(ws), doc)
+                     for (_, ws), doc in zip(kept, docs)], "annotation")
     probs = corpus_probabilities(tagger, corpus, progress=progress, cache=None) if kept else []
     out = []
     for (ex, ws), p in zip(kept, probs):

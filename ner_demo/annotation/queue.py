@@ -8,7 +8,7 @@
   queued or answered moves back: its priority is divided by ``1 + weight * repeats``, ``repeats`` the
   number of times its forms were seen before; chosen greedily (lazily: a priority only ever falls).
 - ``disagreement``: where two models' suggestions differ most first (spans in one but not the other).
-- ``suspicious``: the order of a suspicious-gold review list (:func:`read_review_list`).
+- ``suspicious``: the order of a suspicious-gold review list (:func:`read_review_items`).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def _index(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def read_review_list(path: str | os.PathLike, source: str | None = None) -> list[dict]:
+def read_review_items(path: str | os.PathLike, source: str | None = None) -> list[dict]:
     """Items of a suspicious-gold review list, a JSON object a line, in the list's order (most suspicious
     first). The evaluation's list (``ner_demo.evaluation.suspicious``, ``kind`` "suspicious_gold",
     ``version`` 1) gives each item's sentence as ``sentence`` (its 0-based index in the split) and
@@ -174,7 +174,7 @@ def queue_order(store: AnnotationStore, name: str, order: str = "order", annotat
     if order == "suspicious":
         if review_list is None:
             raise StoreError("the suspicious order needs a review list (a JSONL file from the evaluation)")
-        ranked = [positions[i] for i in review_positions(read_review_list(review_list), [texts[p] for p in positions])]
+        ranked = [positions[i] for i in review_positions(read_review_items(review_list), [texts[p] for p in positions])]
         chosen = set(ranked)
         return ranked + [p for p in positions if p not in chosen]
     if order == "disagreement":

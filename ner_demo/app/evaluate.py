@@ -212,8 +212,8 @@ def build(demo: gr.Blocks) -> None:
     eval_outputs = [cards, per_type_plot, per_type_table, confusion_plot, error_kind, error_type, error_table,
                     error_counts, eval_state, error_index, gold_view, pred_view, error_caption]
     # One progress display (on the cards), not an overlay over every output.
-    wire(eval_button.click, evaluate, [eval_model, eval_data, eval_upload], eval_outputs, api_name="evaluate",
-         status=cards, show_progress_on=cards, **EVALUATION)
+    evaluation = wire(eval_button.click, evaluate, [eval_model, eval_data, eval_upload], eval_outputs,
+                      api_name="evaluate", status=cards, show_progress_on=cards, **EVALUATION)
     detail_outputs = [gold_view, pred_view, error_caption]
     for control in (error_kind, error_type):
         wire(control.input, filter_errors, [eval_state, error_kind, error_type],
@@ -236,13 +236,15 @@ def build(demo: gr.Blocks) -> None:
                            ("generalisation", generalisation_tab), ("calibration", calibration_tab),
                            ("compare", compare_tab), ("suspicious", suspicious_tab)):
         view_tab.select(_set_view(view), None, open_view, api_name=f"open_{view}_view", **LIGHT)
-    # A new evaluation redraws the open view and clears the rest, and a failed one clears them all. The
-    # cards, not the state, trigger it: a failure's clean-up is unqueued, and an unqueued event's state
-    # changes start no .change event (gradio's page only reads changed_state_ids off the queue).
-    wire(cards.change, vw.refresh, [eval_state, open_view, replicates, seed, pair, bucket_choice, metric],
-         [*intervals, *schemes, *generalisation, *calibration, *comparison, *suspicious, *report, *sentence],
-         api_name="refresh_views",
-         status=interval_note)
+    # A new evaluation clears every view when it starts and redraws the open one when it succeeds (a
+    # failed one leaves them cleared). The clearing is not the refresh's job: a refresh that answered
+    # after a view the user opened meanwhile (drawn for the same evaluation by its own event) would blank
+    # it. The refresh reads the open view when it runs (a state), so a view opened before then is drawn.
+    views = [*intervals, *schemes, *generalisation, *calibration, *comparison, *suspicious, *report, *sentence]
+    eval_button.click(vw.cleared_views, None, views, queue=False, show_progress="hidden",
+                      api_visibility="private")
+    wire(evaluation.success, vw.refresh, [eval_state, open_view, replicates, seed, pair, bucket_choice, metric],
+         views, api_name="refresh_views", status=interval_note)
     for trigger, name in ((intervals_tab.select, "intervals"), (replicates.submit, "intervals_by_replicates"),
                           (seed.submit, "intervals_by_seed")):
         wire(trigger, vw.show_intervals, [eval_state, replicates, seed], intervals, status=interval_note, api_name=name)

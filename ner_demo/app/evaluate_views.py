@@ -243,9 +243,9 @@ VIEW_OUTPUTS = {"intervals": 3, "schemes": 5, "generalisation": 3, "calibration"
                 "suspicious": 3, "report": 2}
 
 
-def refresh(run, view, replicates, seed, pair, table_name, metric):
-    """Every view's outputs: the open ``view`` computed for ``run``, the others (and the sentence panel)
-    cleared; the calibration, comparison and report are cleared always (each is made by a button)."""
+def cleared_views() -> list:
+    """Every view's outputs (and the sentence panel's) cleared: what a new evaluation starts with. The
+    calibration, comparison and report say which button makes them."""
     out = {"intervals": [None, None, None],
            "schemes": [None, None, gr.skip(), None, None],
            "generalisation": [None, None, None],
@@ -253,6 +253,16 @@ def refresh(run, view, replicates, seed, pair, table_name, metric):
            "compare": [None, None, NO_COMPARISON, None],
            "suspicious": [None, None, None],
            "report": [NO_REPORT, None]}
+    return [*(v for name in VIEW_OUTPUTS for v in out[name]), "", "", "", ""]
+
+
+def refresh(run, view, replicates, seed, pair, table_name, metric):
+    """The open ``view`` computed for ``run``; every other output skipped (left as it is).
+
+    It never clears: the views were cleared when the evaluation started (:func:`cleared_views`), and a
+    view the user opened meanwhile, drawn by its own event for the same ``run``, must not be blanked by
+    this refresh answering after it."""
+    out = {name: [gr.skip()] * size for name, size in VIEW_OUTPUTS.items()}
     if run is not None and view == "intervals":
         out["intervals"] = list(show_intervals(run, replicates, seed))
     elif run is not None and view == "schemes":
@@ -261,4 +271,4 @@ def refresh(run, view, replicates, seed, pair, table_name, metric):
         out["generalisation"] = list(show_generalisation(run, table_name, metric))
     elif run is not None and view == "suspicious":
         out["suspicious"] = list(show_suspicious(run))
-    return [*(v for name in VIEW_OUTPUTS for v in out[name]), "", "", "", ""]
+    return [*(v for name in VIEW_OUTPUTS for v in out[name]), *[gr.skip()] * 4]

@@ -152,7 +152,7 @@ def _input(f: tr.FormField):
     common = {"label": f.label, "info": f.help + (" 0: not set." if f.optional else ""), "elem_id": elem_id(f.name)}
     if f.name == "backbone":  # suggestions, and any Hub id or local folder
         return gr.Dropdown(choices=tr.BACKBONE_SUGGESTIONS, value=f.default, allow_custom_value=True, **common)
-    if f.name == "init_from":  # the shipped models offered; a finished run's id or a model folder can be typed
+    if f.name in ("init_from", "teacher"):  # the shipped models offered; a run's id or a model folder can be typed
         return gr.Dropdown(choices=["", *shipped_names()], value=f.default, allow_custom_value=True, **common)
     if f.name == "dataset":  # the datasets this app can train on; uploads go in train_file / dev_file
         return gr.Radio(tr.dataset_choices(False), value=tr.DATASET_CONLL, label="Dataset", elem_id=common["elem_id"],

@@ -159,9 +159,10 @@ def config_from_form(values: Mapping[str, Any], runs_dir: str | Path, config_cls
         data.update(dataset=choice)
     elif choice != DATASET_CONLL:
         raise ConfigError(f"dataset {choice!r} is not one of {', '.join(v for _, v in dataset_choices(True))}")
-    if "init_from" in data and data["init_from"] is None:  # a cleared dropdown: start from the backbone
-        data["init_from"] = ""
-    for key in ("name", "backbone", "label_subset", "init_from"):
+    for key in ("init_from", "teacher"):  # a cleared dropdown: start from the backbone / no teacher
+        if key in data and data[key] is None:
+            data[key] = ""
+    for key in ("name", "backbone", "label_subset", "init_from", "teacher"):
         if isinstance(data.get(key), str):
             data[key] = data[key].strip()
     data["name"] = data.get("name") or "app"

@@ -40,7 +40,7 @@ def run_card(config: TrainConfig, data: dict, metrics: dict, hardware: str) -> s
     return f"""{front_matter("ner", "token-classification", "ner_demo")}
 # NER model: {config.init_from or config.backbone} fine-tuned on {config.dataset if not config.train_file else Path(config.train_file).name}
 
-Trained with ner_demo ({config.engine} engine{", frozen encoder" if config.freeze_encoder else ""}).
+Trained with ner_demo ({config.engine} engine{", frozen encoder" if config.freeze_encoder else ""}){_distilled(config)}.
 
 ## Data
 - Source: {data.get("source", config.dataset)}
@@ -76,6 +76,14 @@ Hardware: {hardware}
 """
 
 
+def _distilled(config: TrainConfig) -> str:
+    """The card's note on a teacher, if the run had one."""
+    if not config.teacher.strip():
+        return ""
+    return (f", distilled from {config.teacher} (KL weight {config.distill_weight:g}, temperature "
+            f"{config.distill_temperature:g})")
+
+
 # ---- the shipped folder's card -----------------------------------------------------------------
 
 
@@ -105,8 +113,17 @@ def _without_context(summary: dict, features) -> str:
                else f"overlapping windows of {features.max_length or 'the model limit of'} positions that each predict their middle")
     return (f"Document context is on by default: trained with up to {features.context_words} words of the same document "
             f"on each side of a sentence, the Tagger reads a document whole, in {windows}. Read without it "
-            f"(`--context-words 0`, `Tagger(context_words=0)`: each sentence alone, fewer tokens, faster), strict F1 "
+            f"(`--context-words 0`, `Tagger(context_words=0)`: each sentence alone, fewer tokens, faster; its speed was "
+            f"not recorded), strict F1 "
             f"is dev {alone['dev']['strict_f1']:.4f}, test {alone['test']['strict_f1']:.4f}.\n")
+
+
+def _reading_mode(features) -> str:
+    """How the backends' dev words/s were read: the mode every speed figure names beside its F1."""
+    if not features.context_words:
+        return "each sentence read alone (the model has no document context)"
+    return (f"read as documents (document context, `chunk_share` {features.chunk_share:.1f}, as the Tagger reads them by\n"
+            "default)")
 
 
 def _averaging_line(config: dict, status: dict) -> str:
@@ -199,7 +216,7 @@ Decoding: `{summary['decoding']}`, chosen on dev (strict F1 by decoding: {summar
 ## Serving backend
 `{summary['serving_backend']}`: the fastest backend on the machine below whose dev strict F1 is within 0.3 points of
 torch-fp32 (recorded in `ner_demo.json`; `python -m ner_demo choose-backend` re-measures it). Dev, measured
-when it shipped:
+when it shipped, {_reading_mode(features)}; each words/s goes with the strict F1 of the same run:
 
 | backend | dev strict F1 | words/s |
 |---|---|---|

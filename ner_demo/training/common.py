@@ -45,6 +45,7 @@ class Setup:
     splits: TrainingData
     train_examples: list[dict]
     token_types: bool
+    teacher: object = None  # distill.TeacherTargets of a run with a teacher (then examples carry teacher_word)
 
     @property
     def is_main(self) -> bool:
@@ -119,10 +120,18 @@ def prepare(config: TrainConfig, run: Run) -> Setup:
     check_max_length(config, getattr(model.config, "max_position_embeddings", None),
                      model_name if config.init_from.strip() else None)
     features = features_for(config)
-    examples = encode(tokenizer, splits.train, splits.labels, features, config)
+    distilling = bool(config.teacher.strip())
+    examples = encode(tokenizer, splits.train, splits.labels, features, config, teacher_words=distilling)
     setup = Setup(config, run, hardware, dist, tokenizer, model, splits.labels, features, splits, examples, token_types)
     for line in notes:
         setup.say(line)
+    if distilling:
+        # deferred: only a distillation run loads the teacher and the Tagger
+        from ner_demo.training.distill import teacher_targets
+
+        setup.teacher = teacher_targets(config, splits.train, splits.labels, hardware.device, hardware.precision,
+                                        run.path, setup.is_main, setup.barrier, setup.say,
+                                        phase=lambda text: run.write_status(phase=text) if setup.is_main else None)
     return setup
 
 
@@ -258,6 +267,8 @@ def save_best(setup: Setup, model, record: dict) -> None:
     tmp = setup.run.path / ".best.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     extra = {"trained_with": "ner_demo", "run_id": setup.run.id, "dev": _headline(record)}
+    if setup.teacher is not None:  # where the soft labels came from
+        extra["distilled_from"] = setup.teacher.record()
     # The decoding this evaluation scored with (chosen on dev under decoding="auto"): the Tagger's default.
     features = replace(setup.features, decoding=record.get("decoding", setup.features.decoding))
     try:

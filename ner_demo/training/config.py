@@ -116,6 +116,26 @@ class TrainConfig:
                   "words, window length... from its ner_demo.json) in place of this config's, and say so in the "
                   "log where they differ; false: use this config's, with a warning where they differ."},
     )
+    teacher: str = field(
+        default="",
+        metadata={"group": "backbone",
+                  "help": "Distil from a trained NER model (a shipped model such as minilm-conll2003, a finished "
+                  "run's id or a local model folder): its word probabilities on the train split, read with its "
+                  "own document context, are soft labels beside the gold tags (see distill_weight). They are "
+                  "computed once and cached in the runs folder. Its labels must be the data's. Empty: no teacher."},
+    )
+    distill_weight: float = field(
+        default=0.5,
+        metadata={"group": "optimisation",
+                  "help": "With a teacher: the loss is (1 - w) * cross-entropy on the gold tags + w * T^2 * "
+                  "KL(teacher || student) at temperature T, at each word's first subword. 0: gold tags only."},
+    )
+    distill_temperature: float = field(
+        default=2.0,
+        metadata={"group": "optimisation",
+                  "help": "With a teacher: the softmax temperature T of the KL term (1: the teacher's own "
+                  "probabilities; higher: softer, more of its second choices)."},
+    )
     all_subwords: bool = field(
         default=False, metadata={"group": "features",
                                  "help": "Train on every subword, not only each word's first piece."}
@@ -273,6 +293,10 @@ class TrainConfig:
         if self.average_from and self.engine == "trainer":
             raise ConfigError(f"average_from={self.average_from}: weight averaging is part of the custom engine; "
                               "use engine=custom or average_from=0")
+        if not 0 <= self.distill_weight <= 1:
+            raise ConfigError(f"distill_weight={self.distill_weight}: must be in [0, 1] (the KL term's share)")
+        if not 0 < self.distill_temperature <= 100:
+            raise ConfigError(f"distill_temperature={self.distill_temperature}: must be above 0 (e.g. 2), at most 100")
         self.layer_indices()  # a bad encoder_layers fails here, naming the value
         for key in ("weight_decay", "grad_clip"):
             if getattr(self, key) < 0:

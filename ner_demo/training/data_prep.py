@@ -112,21 +112,37 @@ def _label_set(train: Corpus, subset: str, multinerd: bool) -> LabelSet:
     return labels
 
 
-def encode(tokenizer, corpus: Corpus, labels: LabelSet, features: InputFeatures, config: TrainConfig) -> list[dict]:
+def encode(tokenizer, corpus: Corpus, labels: LabelSet, features: InputFeatures, config: TrainConfig,
+           teacher_words: bool = False) -> list[dict]:
     """Model-ready examples of one corpus (``input_ids``, ``token_type_ids``, ``labels``).
 
     With ``context_dropout``, a seeded share of the sentences is predicted without document context
     (each read on its own); the others keep their context, which still includes the dropped ones' words.
+    With ``teacher_words``, each example also has ``teacher_word``: per position, the index of its word
+    in the corpus (its sentences' words one after the other) at each labelled word's first subword, -1
+    elsewhere; a distillation run reads the teacher's distribution of that word there.
     """
     sentences = corpus.sentences
     label_ids = [labels.encode(s.tags, s.source, s.line) for s in sentences]
+    starts = _starts([len(s.words) for s in sentences])
+    word_ids = [list(range(start, start + len(s.words))) for start, s in zip(starts, sentences)]
 
     def examples(chosen: Sequence[int], with_context: bool, labelled: Sequence[list[int]]) -> list[dict]:
-        return training_examples(
-            tokenizer, [sentences[i].words for i in chosen], [labelled[i] for i in chosen], features,
-            config.max_length, doc_ids=[sentences[i].doc_id for i in chosen] if with_context else None,
-            all_subwords=config.all_subwords, inside_ids=labels.inside_ids() if config.all_subwords else None,
-        )
+        def windows(ids: Sequence[list[int]], all_subwords: bool) -> list[dict]:
+            return training_examples(
+                tokenizer, [sentences[i].words for i in chosen], [ids[i] for i in chosen], features,
+                config.max_length, doc_ids=[sentences[i].doc_id for i in chosen] if with_context else None,
+                all_subwords=all_subwords, inside_ids=labels.inside_ids() if all_subwords else None,
+            )
+
+        out = windows(labelled, config.all_subwords)
+        if teacher_words:
+            # The same words and features give the same windows; word indices in place of label ids land on
+            # each target word's first piece (all_subwords off), where the labels sit.
+            for ex, located in zip(out, windows(word_ids, False)):
+                ex["teacher_word"] = [w if lab != IGNORE_INDEX and w != IGNORE_INDEX else -1
+                                      for w, lab in zip(located["labels"], ex["labels"])]
+        return out
 
     everything = range(len(sentences))
     if not config.context_dropout:
@@ -138,6 +154,19 @@ def encode(tokenizer, corpus: Corpus, labels: LabelSet, features: InputFeatures,
     masked = [[IGNORE_INDEX] * len(ids) if i in unlabelled else ids for i, ids in enumerate(label_ids)]
     in_context = [ex for ex in examples(everything, True, masked) if any(lab != IGNORE_INDEX for lab in ex["labels"])]
     return in_context + examples(alone, False, label_ids)
+
+
+def _starts(lengths: Sequence[int]) -> list[int]:
+    """Where each sentence's words start in the corpus's words one after the other.
+
+    >>> _starts([3, 1, 2])
+    [0, 3, 4]
+    """
+    out, total = [], 0
+    for n in lengths:
+        out.append(total)
+        total += n
+    return out
 
 
 def features_for(config: TrainConfig, decoding: str | None = None) -> InputFeatures:
@@ -199,8 +228,8 @@ def epoch_batches(
 def collate(examples: Sequence[dict], pad_id: int, token_types: bool) -> dict:
     """Pad a batch to its longest example (dynamic padding).
 
-    Returns tensors ``input_ids``, ``attention_mask``, ``labels`` (B, T) and ``token_type_ids``
-    when the model takes them (DistilBERT does not).
+    Returns tensors ``input_ids``, ``attention_mask``, ``labels`` (B, T), ``token_type_ids`` when the
+    model takes them (DistilBERT does not) and ``teacher_word`` when the examples have it (distillation).
     """
     import torch
 
@@ -219,6 +248,10 @@ def collate(examples: Sequence[dict], pad_id: int, token_types: bool) -> dict:
     batch = {"input_ids": ids, "attention_mask": mask, "labels": labels}
     if token_types:
         batch["token_type_ids"] = types
+    if "teacher_word" in examples[0]:  # a distillation run: (B, T) corpus word indices, -1 where none
+        batch["teacher_word"] = torch.full((n, width), -1, dtype=torch.long)
+        for row, e in enumerate(examples):
+            batch["teacher_word"][row, : len(e["teacher_word"])] = torch.tensor(e["teacher_word"])
     return batch
 
 

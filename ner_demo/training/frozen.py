@@ -19,6 +19,7 @@ from ner_demo.training.common import Setup, prepare
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import collate, epoch_batches
 from ner_demo.training.loop import CustomLoop
+from ner_demo.training.loss import distillation_loss
 from ner_demo.training.runs import Run
 
 CACHE_FILE = "cache/frozen-encoder.safetensors"
@@ -52,6 +53,7 @@ def encode_once(setup: Setup, device: str, batch_size: int = 64):
             idx = order[b : b + batch_size]
             batch = collate([examples[i] for i in idx], setup.tokenizer.pad_token_id or 0, setup.token_types)
             labels = batch.pop("labels")
+            batch.pop("teacher_word", None)  # a distillation run's: read by the loss, not by the encoder
             batch = {k: v.to(device) for k, v in batch.items()}
             with torch.autocast(setup.hardware.device_type, dtype=dtype or torch.float32, enabled=dtype is not None):
                 hidden = encoder(**batch).last_hidden_state  # (B, T, H)
@@ -96,6 +98,10 @@ class FrozenLoop(CustomLoop):
         self.tokens = data["tokens"].tolist()
         self.lengths = self.tokens
         self.dropout = getattr(self.model, "dropout", torch.nn.Identity())
+        if self.teacher_table is not None:  # per cached row (a labelled position), its teacher word or -1
+            self.teacher_rows = torch.tensor([w for e in self.setup.train_examples
+                                              for w, lab in zip(e["teacher_word"], e["labels"]) if lab != IGNORE_INDEX],
+                                             dtype=torch.long, device=self.device)  # (N,), the order of x's rows
         for p in self.model.base_model.parameters():
             p.requires_grad_(False)
 
@@ -113,5 +119,11 @@ class FrozenLoop(CustomLoop):
 
         rows = torch.cat([torch.arange(self.offsets[i], self.offsets[i + 1]) for i in indices]).to(self.device)
         logits = self.model.classifier(self.dropout(self.x[rows]))  # (N_batch, C)
-        loss = F.cross_entropy(logits, self.y[rows], weight=self.loss_weights)
+        if self.teacher_table is None:
+            loss = F.cross_entropy(logits, self.y[rows], weight=self.loss_weights)
+        else:  # the mean over the batch's positions, as the plain frozen loss
+            words = self.teacher_rows[rows]
+            loss = distillation_loss(logits, self.y[rows], self.teacher_table[words.clamp(min=0)], words >= 0,
+                                     self.loss_weights, "batch-mean", 1.0, self.config.distill_weight,
+                                     self.config.distill_temperature)
         return loss, sum(self.tokens[i] for i in indices)

@@ -62,54 +62,57 @@ def shipped_names() -> list[str]:
     return names + [p.name for p in other_shipped_models()]
 
 
-def _unknown(value: str, runs_dir: str) -> ConfigError:
+def _unknown(value: str, runs_dir: str, key: str = "init_from") -> ConfigError:
     shipped = ", ".join(shipped_names()) or "none found"
     with_best = [r.run_id for r in list_runs(runs_dir) if (Path(r.path) / "best" / "config.json").is_file()]
     recent = ", ".join(with_best[-3:]) or "none with a best/ yet"
-    return ConfigError(f"init_from={value!r}: not a shipped model ({shipped}), a run in {Path(runs_dir).name}/ "
-                       f"(recent: {recent}) or a model folder; leave it empty to start from `backbone`")
+    empty = "train without a teacher" if key == "teacher" else "start from `backbone`"
+    return ConfigError(f"{key}={value!r}: not a shipped model ({shipped}), a run in {Path(runs_dir).name}/ "
+                       f"(recent: {recent}) or a model folder; leave it empty to {empty}")
 
 
-def _run_best(value: str, run_folder: Path) -> Path:
+def _run_best(value: str, run_folder: Path, key: str = "init_from") -> Path:
     best = run_folder / "best"
     if not (best / "config.json").is_file():
         try:
             state = json.loads((run_folder / "status.json").read_text(encoding="utf-8")).get("state", "unknown")
         except (OSError, ValueError, AttributeError):
             state = "unknown"
-        raise ConfigError(f"init_from={value!r}: the run has no best/ model yet (state: {state}); a run writes "
+        raise ConfigError(f"{key}={value!r}: the run has no best/ model yet (state: {state}); a run writes "
                           "best/ at its first dev evaluation; pick a finished run")
     return best
 
 
-def resolve_init_from(value: str, runs_dir: str | Path = "runs") -> InitSource:
+def resolve_init_from(value: str, runs_dir: str | Path = "runs", key: str = "init_from") -> InitSource:
     """Where ``value`` points, checked: a token-classification model with safetensors weights and labels.
 
     Looked up in this order: a path (absolute, ``./``, ``~``, or an existing relative folder; a run folder
-    stands for its ``best/``), a shipped model name, a run id under ``runs_dir``.
+    stands for its ``best/``), a shipped model name, a run id under ``runs_dir``. ``key``: the config key
+    the messages name (``teacher`` resolves the same way).
     """
     value = value.strip()
     runs_dir = str(runs_dir)
     if value.lower() in OFFLINE_ALIASES:
-        raise ConfigError(f"init_from={value!r}: the offline encoder is an encoder, not a trained NER model; set "
-                          f"backbone={OFFLINE_ENCODER} and leave init_from empty")
+        what = ("a teacher must be one, e.g. minilm-conll2003" if key == "teacher" else
+                f"set backbone={OFFLINE_ENCODER} and leave init_from empty")
+        raise ConfigError(f"{key}={value!r}: the offline encoder is an encoder, not a trained NER model; {what}")
     path = Path(value).expanduser()
     looks_like_path = value.startswith((".", "/", "~")) or "/" in value or _is_dir(path)
     if looks_like_path:
         if not _is_dir(path):
-            raise ConfigError(f"init_from={value!r}: no such folder (init_from takes a shipped model's name, a run "
+            raise ConfigError(f"{key}={value!r}: no such folder ({key} takes a shipped model's name, a run "
                               "id or a local model folder; a Hub model must be downloaded to a folder first)")
         if (path / "status.json").is_file() and not (path / "model.safetensors").is_file():  # a run folder
-            kind, folder = "run", _run_best(value, path)
+            kind, folder = "run", _run_best(value, path, key)
         else:
             kind, folder = "folder", path
     elif value in shipped_names():
         kind, folder = "shipped", shipped_model_dir(value)
     elif _is_dir(Path(runs_dir) / value) and (Path(runs_dir) / value / "config.json").is_file():
-        kind, folder = "run", _run_best(value, Path(runs_dir) / value)
+        kind, folder = "run", _run_best(value, Path(runs_dir) / value, key)
     else:
-        raise _unknown(value, runs_dir)
-    return _checked(value, kind, folder)
+        raise _unknown(value, runs_dir, key)
+    return _checked(value, kind, folder, key)
 
 
 def _is_dir(path: Path) -> bool:
@@ -119,21 +122,23 @@ def _is_dir(path: Path) -> bool:
         return False
 
 
-def _checked(value: str, kind: str, folder: Path) -> InitSource:
+def _checked(value: str, kind: str, folder: Path, key: str = "init_from") -> InitSource:
     name = value if kind != "shipped" else f"shipped model {value}"
     try:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except OSError:
-        raise ConfigError(f"init_from={value!r}: not a model folder (no config.json)") from None
+        raise ConfigError(f"{key}={value!r}: not a model folder (no config.json)") from None
     except ValueError as exc:
-        raise ConfigError(f"init_from={value!r}: its config.json is not valid JSON ({exc})") from None
+        raise ConfigError(f"{key}={value!r}: its config.json is not valid JSON ({exc})") from None
     if not isinstance(config, dict):
-        raise ConfigError(f"init_from={value!r}: its config.json is not a mapping")
+        raise ConfigError(f"{key}={value!r}: its config.json is not a mapping")
     architectures = config.get("architectures") or []
     if not any(str(a).endswith("ForTokenClassification") for a in architectures):
         raise ConfigError(
-            f"init_from={value!r}: not a token-classification model (architectures: "
-            f"{', '.join(map(str, architectures)) or 'none'}); to start from an encoder, set backbone instead"
+            f"{key}={value!r}: not a token-classification model (architectures: "
+            f"{', '.join(map(str, architectures)) or 'none'}); "
+            + ("a teacher must be a trained NER model" if key == "teacher"
+               else "to start from an encoder, set backbone instead")
         )
     id2label = config.get("id2label")
     try:
@@ -141,12 +146,12 @@ def _checked(value: str, kind: str, folder: Path) -> InitSource:
     except (TypeError, ValueError, AttributeError):
         labels = ()
     if len(labels) < 2 or len(set(labels)) != len(labels):
-        raise ConfigError(f"init_from={value!r}: its config.json has no usable id2label (got {id2label!r})")
+        raise ConfigError(f"{key}={value!r}: its config.json has no usable id2label (got {id2label!r})")
     try:
         check_local_model(folder)  # safetensors only, no custom code
         features = InputFeatures.load(folder)
     except (ModelLoadError, ConfigError) as exc:
-        raise ConfigError(f"init_from={value!r} ({name}): {_no_path(str(exc), folder)}") from None
+        raise ConfigError(f"{key}={value!r} ({name}): {_no_path(str(exc), folder)}") from None
     positions = config.get("max_position_embeddings")
     layers = config.get("num_hidden_layers", config.get("n_layers"))
     return InitSource(value, kind, folder, labels, features, positions if isinstance(positions, int) else None,

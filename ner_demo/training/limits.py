@@ -77,7 +77,10 @@ def check_backbone_limits(config: TrainConfig) -> None:
     with the message ``prepare`` gives when it finds it only at run time. With ``init_from``, that model is
     resolved and checked instead (ConfigError naming the value: unknown, a run with no best/, not a
     token-classification model), its carried features included. ``freeze_layers`` is checked against the
-    model's layers in both cases."""
+    model's layers in both cases. A ``teacher`` is resolved and checked the same way (its labels are
+    compared with the data's when the run starts)."""
+    if config.teacher.strip():  # unknown, a run with no best/, not a token classifier: refused at Start
+        resolve_init_from(config.teacher, config.runs_dir, key="teacher")
     if config.init_from.strip():
         source = resolve_init_from(config.init_from, config.runs_dir)
         carried, _ = carried_features(config, source)

@@ -40,7 +40,7 @@ from ner_demo.training.common import (
 )
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import collate, epoch_batches
-from ner_demo.training.loss import class_weights, labelled_tokens_per_batch, token_loss
+from ner_demo.training.loss import class_weights, distillation_loss, labelled_tokens_per_batch, token_loss
 from ner_demo.training.runs import Run
 
 
@@ -80,6 +80,8 @@ class CustomLoop:
         cfg = self.config = setup.config
         self.device = setup.hardware.device
         self.model = setup.model.to(self.device)
+        # (N_words, C) teacher log-probabilities, gathered per batch at the examples' teacher_word indices
+        self.teacher_table = setup.teacher.log_probs.to(self.device) if setup.teacher is not None else None
         self.prepare_data()
         self.steps_per_epoch = len(self.batches_for_epoch(0))
         self.total_steps, self.epochs = total_steps_for(cfg, self.steps_per_epoch)
@@ -130,11 +132,20 @@ class CustomLoop:
         tokens = int(batch["attention_mask"].sum())  # counted on the CPU: no device sync per step
         batch = {k: v.to(self.device) for k, v in batch.items()}
         labels = batch.pop("labels")  # (B, T); the loss is ours, so class weights work with any model
+        teacher_word = batch.pop("teacher_word", None)  # (B, T) with a teacher
         dtype = s.hardware.autocast_dtype
         with torch.autocast(s.hardware.device_type, dtype=dtype or torch.float32, enabled=dtype is not None):
             logits = net(**batch).logits  # (B, T, C)
-        loss = token_loss(logits, labels, self.loss_weights, self.config.loss_reduction, self.loss_normalizer)
-        return loss, tokens
+        return self.loss(logits, labels, teacher_word), tokens
+
+    def loss(self, logits, labels, teacher_word=None):
+        """Cross-entropy on the gold labels; with a teacher, beside the KL term at ``teacher_word``'s words."""
+        cfg = self.config
+        if self.teacher_table is None:
+            return token_loss(logits, labels, self.loss_weights, cfg.loss_reduction, self.loss_normalizer)
+        teacher = self.teacher_table[teacher_word.clamp(min=0)]  # (B, T, C); rows of -1 are masked out
+        return distillation_loss(logits, labels, teacher, teacher_word >= 0, self.loss_weights, cfg.loss_reduction,
+                                 self.loss_normalizer, cfg.distill_weight, cfg.distill_temperature)
 
     # --- collective helpers (no-ops in one process) ----------------------------------------------
 

@@ -34,7 +34,7 @@ from ner_demo.training.common import (
 )
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import Collator, EpochSampler, epoch_batches
-from ner_demo.training.loss import class_weights, labelled_tokens_per_batch, token_loss
+from ner_demo.training.loss import class_weights, distillation_loss, labelled_tokens_per_batch, token_loss
 from ner_demo.training.runs import Run
 
 HF_PREFIX = "checkpoint-"  # the Trainer's checkpoint folder names
@@ -154,6 +154,8 @@ class NerTrainer(Trainer):
         self.loss_normalizer = labelled_tokens_per_batch(setup.train_examples, setup.config.batch_size)
         if setup.config.class_weighted_loss:
             self.loss_weights = class_weights(setup.train_examples, len(setup.labels)).to(self.args.device)
+        # a distillation run: the teacher's (N_words, C) log-probabilities, read at each batch's teacher_word
+        self.teacher_table = setup.teacher.log_probs.to(self.args.device) if setup.teacher is not None else None
 
     def _get_train_sampler(self, train_dataset=None):
         cfg = self.setup.config
@@ -181,12 +183,19 @@ class NerTrainer(Trainer):
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         cfg = self.setup.config
-        if self.loss_weights is None and cfg.loss_reduction == "batch-mean":
+        if self.loss_weights is None and cfg.loss_reduction == "batch-mean" and self.teacher_table is None:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         inputs = dict(inputs)
         labels = inputs.pop("labels")
+        teacher_word = inputs.pop("teacher_word", None)  # (B, T) with a teacher: not a model input
         outputs = model(**inputs)
-        loss = token_loss(outputs.logits, labels, self.loss_weights, cfg.loss_reduction, self.loss_normalizer)
+        if self.teacher_table is None:
+            loss = token_loss(outputs.logits, labels, self.loss_weights, cfg.loss_reduction, self.loss_normalizer)
+        else:
+            teacher = self.teacher_table[teacher_word.clamp(min=0)]  # (B, T, C); -1 rows are masked out
+            loss = distillation_loss(outputs.logits, labels, teacher, teacher_word >= 0, self.loss_weights,
+                                     cfg.loss_reduction, self.loss_normalizer, cfg.distill_weight,
+                                     cfg.distill_temperature)
         return (loss, outputs) if return_outputs else loss
 
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
