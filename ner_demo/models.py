@@ -515,10 +515,27 @@ def load_trained(path_or_name: str) -> tuple:
 
 
 def save_model(model, tokenizer, folder: str | Path, features: InputFeatures, extra: dict | None = None) -> Path:
-    """Write an HF-format folder (safetensors) plus ``ner_demo.json`` describing its inputs."""
+    """Write an HF-format folder (safetensors) plus ``ner_demo.json`` describing its inputs.
+
+    A model in half precision (``ship`` stores fp16 weights to stay small) gets ``"dtype": "float32"`` in
+    its config.json all the same: transformers' ``dtype="auto"`` (``pipeline``'s default) loads a model in
+    its config's dtype, and kept fp16 on a CPU it ran several times slower than fp32 (BENCHMARKS.md). The
+    config says how to run the model; the file's own dtype is in ``ner_demo.json`` (``stored_dtype``).
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder, safe_serialization=True)
+    if str(getattr(model, "dtype", "")) in ("torch.float16", "torch.bfloat16"):
+        run_in_float32(folder)
     tokenizer.save_pretrained(folder)
     features.save(folder, extra)
     return folder
+
+
+def run_in_float32(folder: str | Path) -> None:
+    """Set ``dtype`` in a model folder's config.json to float32 (see :func:`save_model`), keeping the rest."""
+    path = Path(folder) / "config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["dtype"] = "float32"
+    config.pop("torch_dtype", None)  # the old name: transformers reads either, and must find one answer
+    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
