@@ -42,6 +42,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -451,3 +453,49 @@ def load_folder_export(folder: str | os.PathLike, export: str | os.PathLike) -> 
     if features.casing and not uses_token_types:
         raise ModelLoadError(f"{folder.name}: needs casing token types, but its graph has no token_type_ids input")
     return model, load_folder_tokenizer(folder), features
+
+
+def export_folder_in_child(folder: str | os.PathLike, log=None) -> Path:
+    """Find or make the cached export of a model folder and index it, in a child process, and return the
+    cache entry: the caller (a server, the CLI) never imports torch or transformers, even the first time.
+    A failure in the child is raised here as the child's own error (a ModelLoadError or ExportError),
+    with its message."""
+    import ner_demo
+
+    env = dict(os.environ)
+    package_root = str(Path(ner_demo.__file__).resolve().parent.parent)  # the child must import this copy
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    done = subprocess.run([sys.executable, "-m", "ner_demo.export", str(folder)], capture_output=True, text=True,
+                          env=env, stdin=subprocess.DEVNULL)
+    lines = done.stdout.strip().splitlines()
+    try:
+        answer = json.loads(lines[-1]) if lines else {}
+    except ValueError:
+        answer = {}
+    for line in lines[:-1]:
+        if log is not None:
+            log(line)
+    if done.returncode == 0 and "export" in answer:
+        return Path(answer["export"])
+    kind = {"ModelLoadError": ModelLoadError}.get(answer.get("error"), ExportError)
+    why = answer.get("message") or (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+    raise kind(why)
+
+
+def _index_folder(folder: str) -> dict:
+    """What the child of :func:`export_folder_in_child` does: load with PyTorch, export once, index."""
+    key = folder_key(folder)  # of the files before loading: an index never names newer files
+    model, tokenizer, _ = load_trained(folder)
+    export = cached_export(model, tokenizer)
+    remember_folder_export(key, folder, export)
+    return {"export": str(export)}
+
+
+if __name__ == "__main__":  # python -m ner_demo.export FOLDER: see export_folder_in_child
+    from ner_demo.errors import NerDemoError
+
+    try:
+        print(json.dumps(_index_folder(sys.argv[1])))
+    except NerDemoError as exc:
+        print(json.dumps({"error": type(exc).__name__, "message": str(exc)}))
+        sys.exit(1)

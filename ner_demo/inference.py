@@ -30,7 +30,7 @@ from ner_demo.encoding import (
     check_type_temperatures, plan_sequence, sequences_for, word_pieces,
 )
 from ner_demo.errors import ConfigError, InputTooLargeError
-from ner_demo.export import cached_export, find_folder_export, folder_key, load_folder_export, remember_folder_export
+from ner_demo.export import cached_export, export_folder_in_child, find_folder_export, load_folder_export
 from ner_demo.models import OnnxModel, is_onnx_folder, load_onnx_model, load_trained
 from ner_demo.scripts import script_warning
 from ner_demo.spans import Entity, Word, iob2_word_spans, split_words, word_tags_to_entities
@@ -167,20 +167,18 @@ def load_for_serving(path_or_name: str, backend: str = "auto", precision: str = 
     a CPU, or an ``onnx-*`` backend was asked for) is served from its cached export, without importing torch
     or transformers (start-up in well under a second instead of several). The first time (no export of the
     folder's current files indexed yet), the model is loaded with PyTorch to find or make the export, and
-    the log says why; the result is the same either way: the graph, the folder's labels, tokenizer and
-    input features.
+    the log says why (in a child process: this one stays free of torch); the result is the same either
+    way: the graph, the folder's labels, tokenizer and input features.
     """
     if not _served_by_graph(path_or_name, backend, precision, device):
         return load_trained(path_or_name)
     export, reason = find_folder_export(path_or_name)
     if export is None:
-        name = Path(path_or_name).name
-        log.warning("%s: loading it with PyTorch once to find or make its ONNX export, since %s; later loads "
-                    "start without torch", name, reason)
-        key = folder_key(path_or_name)  # of the files before loading: an index never names newer files
-        model, tokenizer, _ = load_trained(path_or_name)
-        export = cached_export(model, tokenizer, log=_to_stderr)
-        remember_folder_export(key, path_or_name, export)
+        log.warning("%s: finding or making its ONNX export in a child process (PyTorch, once), since %s; later "
+                    "loads read the index", Path(path_or_name).name, reason)
+        # In a child: torch and transformers, once imported, would stay in this process for good (about
+        # 400 MB of a server's memory), and the child's export is the same as this process's would be.
+        export = export_folder_in_child(path_or_name, log=_to_stderr)
     return load_folder_export(path_or_name, export)
 
 

@@ -15,6 +15,7 @@ from conftest import LABELS
 from tiny_models import build_tiny_model
 
 from ner_demo.encoding import InputFeatures
+from ner_demo.errors import ModelLoadError
 from ner_demo.export import cached_export, find_folder_export
 from ner_demo.fast_tokenizer import FileTokenizer
 from ner_demo.inference import Tagger, load_for_serving
@@ -117,7 +118,7 @@ def test_an_export_cached_before_the_index_is_found_with_the_reason_logged(train
     old = cached_export(model, tokenizer, log=lambda _: None)  # the cache as it was: entries, no index
     with caplog.at_level(logging.WARNING, logger="ner_demo.inference"):
         loaded, _, _ = load_for_serving(str(folder))
-    assert "loading it with PyTorch once" in caplog.text and "indexed" in caplog.text
+    assert "finding or making its ONNX export in a child process" in caplog.text and "indexed" in caplog.text
     assert loaded.folder == old and find_folder_export(folder) == (old, "")
     assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == sorted([old.name, "by-folder"])  # no new export
 
@@ -131,6 +132,28 @@ def test_a_folder_whose_weights_changed_is_not_served_its_old_graph(trained_tiny
     export, reason = find_folder_export(folder)
     assert export is None and "changed weights" in reason
     assert load_for_serving(str(folder))[0].folder != first.folder
+
+
+def test_the_first_load_leaves_this_process_without_torch(trained_tiny_dir, tmp_path):
+    folder = _served_copy(trained_tiny_dir, tmp_path / "model")  # nothing indexed for it in a fresh cache
+    code = ("import sys; from ner_demo.inference import Tagger; "
+            f"print(Tagger.from_pretrained({str(folder)!r}).backend_name, "
+            "sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers')))")
+    env = {**os.environ, "NER_DEMO_EXPORTS": str(tmp_path / "exports")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["onnx-int8", "[]"] and "exporting the model to ONNX" in done.stderr
+
+
+def test_a_folder_that_cannot_load_is_reported_with_the_childs_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("NER_DEMO_EXPORTS", str(tmp_path / "exports"))
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "bert"}', encoding="utf-8")
+    (folder / "model.bin").write_bytes(b"pickle")
+    InputFeatures(backend="onnx-int8").save(folder)
+    with pytest.raises(ModelLoadError, match=r"has only model.bin but no model.safetensors"):
+        load_for_serving(str(folder))
 
 
 def test_a_served_folder_whose_features_pick_fp32_is_served_the_fp32_graph(served_dir, tmp_path):

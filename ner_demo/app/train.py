@@ -66,7 +66,8 @@ def _ask_hardware(answer: Future) -> None:
 
 
 def start_hardware_check() -> Future:
-    """The child's answer, asked once per app process (started when the tab is built)."""
+    """The child's answer, asked once per app process, when a page first loads (not at start-up: the child
+    imports torch, seconds of CPU that the server's own start must not compete with)."""
     global _hardware
     with _hardware_lock:
         if _hardware is None:
@@ -230,7 +231,6 @@ def build_form(config_cls: type = TrainConfig):
 def build(demo: gr.Blocks, config_cls: type = TrainConfig) -> None:
     """The Train tab's layout and events, inside ``demo``, with a form made from ``config_cls``."""
     with gr.Tab("Train", id="train") as tab:
-        start_hardware_check()
         hardware = gr.Markdown("**Detected hardware:** checking…", elem_id="train-device")
         picker, recipe_note = recipes_ui.build_picker(config_cls)
         inputs, hub_warning, use_offline = build_form(config_cls)
