@@ -21,6 +21,7 @@ the pipeline baseline, both medians of this run.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import socket
@@ -82,7 +83,7 @@ def wait_first_answer(process: subprocess.Popen, url: str, deadline_s: float = 6
             raise SystemExit(f"the app exited with status {process.returncode} before answering")
         try:
             return call_entities(url, SENTENCE)
-        except (urllib.error.URLError, ConnectionError, OSError, RuntimeError):
+        except (urllib.error.URLError, http.client.HTTPException, OSError, RuntimeError):
             time.sleep(0.05)  # polling for the server to come up, not waiting for a result
     raise SystemExit(f"the app did not answer within {deadline_s:.0f} s")
 

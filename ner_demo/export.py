@@ -288,7 +288,7 @@ def _compare(model: OnnxModel, backend: str, probes: list[dict], expected: list[
 
 
 def _onnx_logits(model: OnnxModel, backend: str, batch: dict[str, np.ndarray]) -> np.ndarray:
-    session = OnnxBackend(model, backend, threads=1).session
+    session = OnnxBackend(model, backend, threads=1, keep_optimized=False).session  # no extra files in an export
     feed = {i.name: batch[i.name] for i in session.get_inputs()}
     return session.run(["logits"], feed)[0]
 

@@ -160,3 +160,19 @@ def test_a_served_folder_whose_features_pick_fp32_is_served_the_fp32_graph(serve
     folder = shutil.copytree(served_dir, tmp_path / "fp32")
     InputFeatures(backend="onnx-fp32").save(folder)
     assert Tagger.from_pretrained(str(folder)).backend_name == "onnx-fp32"
+
+
+def test_a_served_graph_is_optimised_once_into_a_file_beside_it_that_gives_the_same_probabilities(served_dir):
+    import numpy as np
+    import onnxruntime
+
+    from ner_demo.backends import OnnxBackend
+
+    tagger = Tagger.from_pretrained(str(served_dir))
+    graph = tagger.backend.path
+    saved = graph.with_name(f"{graph.stem}.ort-{onnxruntime.__version__}.extended.onnx")
+    assert saved.is_file()
+    plain = OnnxBackend(tagger.model, "onnx-int8", keep_optimized=False)
+    ids = np.random.default_rng(0).integers(5, 100, (3, 12))
+    args = (ids, np.ones_like(ids), np.zeros_like(ids))
+    assert np.array_equal(tagger.backend(*args), plain(*args))
