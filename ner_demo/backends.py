@@ -13,7 +13,11 @@ and every backend is scored by the same code, so their F1 and speed compare like
 
 from __future__ import annotations
 
+import logging
 import os
+import tempfile
+from contextlib import suppress
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -23,6 +27,8 @@ from ner_demo.models import OnnxModel, accepts_token_types
 
 # torch, onnxruntime and transformers are deferred into the backend that runs on each: an ONNX backend
 # must start without importing torch, and a PyTorch one without onnxruntime.
+
+log = logging.getLogger(__name__)
 
 BACKENDS = ("torch-fp32", "torch-bf16", "torch-fp16", "torch-int8", "onnx-fp32", "onnx-int8")
 
@@ -119,10 +125,14 @@ class OnnxBackend:
     """An ONNX Runtime CPU session over one graph of an export folder."""
 
     def __init__(self, model: OnnxModel, backend: str, threads: int | None = None, spinning: bool = False,
-                 parallel: int = 1):
+                 parallel: int = 1, keep_optimized: bool = True):
         import onnxruntime as ort
 
         path = model.graph(backend)
+        # The graph as ONNX Runtime's portable (extended) optimisations leave it, saved beside it once:
+        # optimising the int8 graph took most of a session's start (0.5 s of predict's ~1 s), loading the
+        # saved one a fifth of that; the hardware-specific layout passes still run at each start.
+        graph = _extended_graph(path, ort) if keep_optimized else path
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Default: one thread per call and one call per core at once (the Tagger runs its batches in
@@ -138,7 +148,7 @@ class OnnxBackend:
         # with spinning, and batches tagged fewer words/s (BENCHMARKS.md, "Backends and serving").
         options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own (non-exported) exception types
             raise ModelLoadError(f"{path}: onnxruntime cannot load it ({exc})") from exc
         self.name = backend
@@ -164,3 +174,28 @@ class OnnxBackend:
 
         calls = f" x {self.parallel_calls} batches at once" if self.parallel_calls > 1 else ""
         return f"{self.name} (onnxruntime {ort.__version__}, {self.path.name}, {self.threads} threads{calls})"
+
+
+def _extended_graph(path: Path, ort) -> Path:
+    """``path`` after ONNX Runtime's extended (hardware-independent) optimisations, from a file saved
+    beside it by this onnxruntime version (made now when missing; the original when it cannot be
+    written, e.g. a read-only export folder, which only costs start-up time)."""
+    saved = path.with_name(f"{path.stem}.ort-{ort.__version__}.extended.onnx")
+    if saved.is_file() and saved.stat().st_mtime_ns >= path.stat().st_mtime_ns:
+        return saved
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{saved.name}.", dir=path.parent)
+        os.close(fd)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        options.optimized_model_filepath = tmp
+        ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        os.replace(tmp, saved)  # atomic: another process sees the whole file or none
+        return saved
+    except Exception as exc:  # noqa: BLE001 - ORT's own error types; the original graph serves the same
+        log.info("%s: not saving its optimised graph (%s); optimising it at each start instead", path.name, exc)
+        if tmp:
+            with suppress(OSError):
+                os.unlink(tmp)
+        return path

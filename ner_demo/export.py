@@ -37,10 +37,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -51,9 +54,12 @@ import numpy as np
 
 from ner_demo.backends import OnnxBackend, softmax
 from ner_demo.data.sources import data_home
-from ner_demo.encoding import FEATURES_FILE
-from ner_demo.errors import ConfigError, ExportError
-from ner_demo.models import EXPORT_FILE, ONNX_FILES, OnnxModel, accepts_token_types, is_onnx_folder, load_trained
+from ner_demo.encoding import FEATURES_FILE, InputFeatures
+from ner_demo.errors import ConfigError, ExportError, ModelLoadError
+from ner_demo.models import (
+    EXPORT_FILE, ONNX_FILES, OnnxModel, accepts_token_types, is_onnx_folder, load_folder_tokenizer, load_onnx_model,
+    load_trained, read_config,
+)
 
 # torch, onnxruntime and onnx are deferred into the functions that make a graph: the Tagger imports this
 # module, and serving an export folder (ONNX Runtime) must start without importing torch.
@@ -72,6 +78,11 @@ CONFIDENT_MARGIN = 0.2
 INT8_SETTINGS = {"per_channel": True, "reduce_range": False}
 ATTENTION = "eager"  # how attention is traced (see the module's docstring); part of the export cache key
 EXPORTS_DIR = "exports"
+# Beside the cache's entries: which entry a model folder's files export to (see find_folder_export).
+FOLDER_INDEX = "by-folder"
+# What the index keys on: the files that make the weights in memory, and so the graph (ner_demo.json only
+# says how inputs are built and which backend serves: not part of the graph).
+_GRAPH_FILES = ("config.json", "model.safetensors")
 _PROBE = (
     "John Smith lives in Paris .",
     "Angela Merkel met Emmanuel Macron at the European Council in Brussels on Tuesday .",
@@ -277,7 +288,7 @@ def _compare(model: OnnxModel, backend: str, probes: list[dict], expected: list[
 
 
 def _onnx_logits(model: OnnxModel, backend: str, batch: dict[str, np.ndarray]) -> np.ndarray:
-    session = OnnxBackend(model, backend, threads=1).session
+    session = OnnxBackend(model, backend, threads=1, keep_optimized=False).session  # no extra files in an export
     feed = {i.name: batch[i.name] for i in session.get_inputs()}
     return session.run(["logits"], feed)[0]
 
@@ -306,11 +317,7 @@ def fingerprint(model) -> str:
 
 
 def export_cache_key(model) -> str:
-    import onnxruntime
-    import torch
-
-    versions = (f"torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, opset {OPSET}, {INT8_SETTINGS}, "
-                f"attention {ATTENTION}")
+    versions = _versions()
     return hashlib.sha256(f"{fingerprint(model)}|{versions}".encode()).hexdigest()[:24]
 
 
@@ -350,3 +357,145 @@ def cached_export(model, tokenizer=None, root: str | os.PathLike | None = None, 
         raise
     log(f"exported in {time.perf_counter() - started:.0f} s")
     return folder
+
+
+# ---- serving a cached export without torch ---------------------------------------------------------
+# The cache's key fingerprints the weights in memory, which takes torch (and transformers) to load: seconds
+# of start-up that serving the graph does not need. So each model folder's files are also hashed as they
+# lie on disk, and an index entry records which cache entry they exported to. A later load reads the
+# entry, the folder's config.json and tokenizer.json, and starts ONNX Runtime: no torch, no transformers.
+# A folder not in the index yet (exported before the index existed, or changed since) is loaded the slow
+# way once, with the reason logged, and indexed then (remember_folder_export).
+
+
+def folder_key(folder: str | os.PathLike) -> str | None:
+    """sha256 of a PyTorch model folder's graph-making files (config.json, model.safetensors) and of the
+    versions that shape a graph, read from the installed packages' metadata (no import); None when the
+    folder has no single model.safetensors (sharded weights are not indexed: they load the slow way)."""
+    folder = Path(folder)
+    if not all((folder / name).is_file() for name in _GRAPH_FILES):
+        return None
+    try:
+        versions = _versions(metadata=True)
+    except importlib.metadata.PackageNotFoundError:  # no torch: no graph can be made, nor indexed
+        return None
+    digest = hashlib.sha256(versions.encode())
+    for name in _GRAPH_FILES:
+        digest.update(f"|{name}|".encode())
+        with open(folder / name, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:32]
+
+
+def _versions(metadata: bool = False) -> str:
+    """The versions and settings that shape a graph: from the imported modules, or (``metadata``) from
+    the installed packages' metadata, which needs no import of torch."""
+    if metadata:  # raises PackageNotFoundError without torch or onnxruntime installed
+        torch_v, ort_v = (importlib.metadata.version(p) for p in ("torch", "onnxruntime"))
+    else:
+        import onnxruntime
+        import torch
+
+        torch_v, ort_v = torch.__version__, onnxruntime.__version__
+    return f"torch {torch_v}, onnxruntime {ort_v}, opset {OPSET}, {INT8_SETTINGS}, attention {ATTENTION}"
+
+
+def find_folder_export(folder: str | os.PathLike, root: str | os.PathLike | None = None) -> tuple[Path | None, str]:
+    """(the cache entry that ``folder``'s files exported to, "") or (None, why there is none)."""
+    key = folder_key(folder)
+    if key is None:
+        return None, f"{Path(folder).name} has no config.json and single model.safetensors to look up"
+    root = Path(root) if root else exports_root()
+    entry = root / FOLDER_INDEX / f"{key}.json"
+    if not entry.is_file():
+        return None, (f"no ONNX export of {Path(folder).name}'s current files is indexed in {root} yet (a first "
+                      "load, an export made before the index existed, or changed weights)")
+    try:
+        name = json.loads(entry.read_text(encoding="utf-8"))["export"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, f"the export index entry {entry.name} is unreadable"
+    export = root / str(name)
+    if Path(str(name)).name != name or not (export / EXPORT_FILE).is_file():
+        return None, f"the export index entry {entry.name} points to {name!r}, which is not a complete export"
+    return export, ""
+
+
+def remember_folder_export(key: str | None, folder: str | os.PathLike, export: str | os.PathLike,
+                           root: str | os.PathLike | None = None) -> bool:
+    """Index ``export`` (a cache entry) as the graph of ``folder``'s files; ``key``: :func:`folder_key`
+    taken before the model was loaded. Nothing is written when the files changed meanwhile (the key
+    differs now) or the export is not an entry of this cache. Returns whether it was written."""
+    root = Path(root) if root else exports_root()
+    export = Path(export)
+    if key is None or export.parent.resolve() != root.resolve() or folder_key(folder) != key:
+        return False
+    index = root / FOLDER_INDEX
+    index.mkdir(parents=True, exist_ok=True)
+    record = {"export": export.name, "folder": str(Path(folder).resolve())}
+    fd, tmp = tempfile.mkstemp(prefix=f".{key}.", dir=index)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, indent=2) + "\n")
+    os.replace(tmp, index / f"{key}.json")  # atomic: a reader sees the old entry or the new, never half
+    return True
+
+
+def load_folder_export(folder: str | os.PathLike, export: str | os.PathLike) -> tuple:
+    """(OnnxModel, tokenizer, features) of a model folder served from its cached export: the graphs from
+    the cache entry, the labels from the folder's config.json, the tokenizer from its tokenizer.json and
+    the input features from its ner_demo.json. What the PyTorch path would give the Tagger, less torch."""
+    folder = Path(folder)
+    features = InputFeatures.load(folder)
+    model = load_onnx_model(export, read_config(folder))
+    if features.backend in model.files:  # the folder's choice, as pick_backend makes it for the PyTorch model
+        model.default_backend = features.backend
+    uses_token_types = "token_type_ids" in model.info.get("inputs", ["token_type_ids"])
+    if features.casing and not uses_token_types:
+        raise ModelLoadError(f"{folder.name}: needs casing token types, but its graph has no token_type_ids input")
+    return model, load_folder_tokenizer(folder), features
+
+
+def export_folder_in_child(folder: str | os.PathLike, log=None) -> Path:
+    """Find or make the cached export of a model folder and index it, in a child process, and return the
+    cache entry: the caller (a server, the CLI) never imports torch or transformers, even the first time.
+    A failure in the child is raised here as the child's own error (a ModelLoadError or ExportError),
+    with its message."""
+    import ner_demo
+
+    env = dict(os.environ)
+    package_root = str(Path(ner_demo.__file__).resolve().parent.parent)  # the child must import this copy
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    done = subprocess.run([sys.executable, "-m", "ner_demo.export", str(folder)], capture_output=True, text=True,
+                          env=env, stdin=subprocess.DEVNULL)
+    lines = done.stdout.strip().splitlines()
+    try:
+        answer = json.loads(lines[-1]) if lines else {}
+    except ValueError:
+        answer = {}
+    for line in lines[:-1]:
+        if log is not None:
+            log(line)
+    if done.returncode == 0 and "export" in answer:
+        return Path(answer["export"])
+    kind = {"ModelLoadError": ModelLoadError}.get(answer.get("error"), ExportError)
+    why = answer.get("message") or (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+    raise kind(why)
+
+
+def _index_folder(folder: str) -> dict:
+    """What the child of :func:`export_folder_in_child` does: load with PyTorch, export once, index."""
+    key = folder_key(folder)  # of the files before loading: an index never names newer files
+    model, tokenizer, _ = load_trained(folder)
+    export = cached_export(model, tokenizer)
+    remember_folder_export(key, folder, export)
+    return {"export": str(export)}
+
+
+if __name__ == "__main__":  # python -m ner_demo.export FOLDER: see export_folder_in_child
+    from ner_demo.errors import NerDemoError
+
+    try:
+        print(json.dumps(_index_folder(sys.argv[1])))
+    except NerDemoError as exc:
+        print(json.dumps({"error": type(exc).__name__, "message": str(exc)}))
+        sys.exit(1)

@@ -11,8 +11,12 @@ whose ``ner_demo.json`` names an ``onnx-*`` backend: see :mod:`ner_demo.serving`
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 import threading
 import time
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Sequence
@@ -26,13 +30,15 @@ from ner_demo.encoding import (
     check_type_temperatures, plan_sequence, sequences_for, word_pieces,
 )
 from ner_demo.errors import ConfigError, InputTooLargeError
-from ner_demo.export import cached_export
-from ner_demo.models import OnnxModel, load_onnx_model, load_trained
+from ner_demo.export import cached_export, export_folder_in_child, find_folder_export, load_folder_export
+from ner_demo.models import OnnxModel, is_onnx_folder, load_onnx_model, load_trained
 from ner_demo.scripts import script_warning
 from ner_demo.spans import Entity, Word, iob2_word_spans, split_words, word_tags_to_entities
 
 # torch is deferred into the functions that need it (pick_device, pick_precision): importing the Tagger
-# must not import torch, so that serving an ONNX export can start without it.
+# must not import torch, so that serving an ONNX export can start without it (load_for_serving).
+
+log = logging.getLogger(__name__)
 
 AGGREGATIONS = ("first", "average", "max")
 # What the Tagger can run a model in (training runs in fewer: TrainConfig.precision has no int8).
@@ -154,6 +160,65 @@ def pick_backend(model, backend: str, precision: str, device: str, preferred: st
     return backend, device
 
 
+def load_for_serving(path_or_name: str, backend: str = "auto", precision: str = "auto", device: str = "auto") -> tuple:
+    """(model, tokenizer, features) of a trained model, for a Tagger run as ``backend``/``precision``/
+    ``device`` say: :func:`ner_demo.models.load_trained`, except that a model folder which would be served
+    by an ONNX graph anyway (its ner_demo.json names an ``onnx-*`` backend and nothing else was asked for on
+    a CPU, or an ``onnx-*`` backend was asked for) is served from its cached export, without importing torch
+    or transformers (start-up in well under a second instead of several). The first time (no export of the
+    folder's current files indexed yet), the model is loaded with PyTorch to find or make the export, and
+    the log says why (in a child process: this one stays free of torch); the result is the same either
+    way: the graph, the folder's labels, tokenizer and input features.
+    """
+    if not _served_by_graph(path_or_name, backend, precision, device):
+        return load_trained(path_or_name)
+    export, reason = find_folder_export(path_or_name)
+    if export is None:
+        log.warning("%s: finding or making its ONNX export in a child process (PyTorch, once), since %s; later "
+                    "loads read the index", Path(path_or_name).name, reason)
+        # In a child: torch and transformers, once imported, would stay in this process for good (about
+        # 400 MB of a server's memory), and the child's export is the same as this process's would be.
+        export = export_folder_in_child(path_or_name, log=_to_stderr)
+    return load_folder_export(path_or_name, export)
+
+
+def _served_by_graph(path_or_name: str, backend: str, precision: str, device: str) -> bool:
+    """Whether :func:`pick_backend` will run this PyTorch model folder on an ONNX graph (decided without
+    torch, from the folder's ner_demo.json and the request); False when in doubt."""
+    folder = Path(path_or_name)
+    if not (folder / "config.json").is_file() or is_onnx_folder(folder):
+        return False
+    if backend.startswith("onnx-"):
+        return device in ("auto", "cpu") and precision in ("auto", backend.removeprefix("onnx-"))
+    if backend != "auto" or precision != "auto":
+        return False
+    try:
+        preferred = InputFeatures.load(folder).backend
+    except (ConfigError, ValueError, OSError):
+        return False  # the PyTorch path reports what is wrong with the file
+    # device auto runs on a GPU when torch sees one: only where none can be there is the CPU certain.
+    return preferred.startswith("onnx-") and (device == "cpu" or (device == "auto" and not _gpu_possible()))
+
+
+def _gpu_possible() -> bool:
+    """Whether torch might see a GPU here (then ``auto`` is its call, and it needs torch imported): not on
+    a CPU-only torch build, nor on Linux without NVIDIA or ROCm device files."""
+    import importlib.metadata
+
+    try:
+        if "+cpu" in importlib.metadata.version("torch"):
+            return False
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    if sys.platform == "darwin":  # Apple's MPS
+        return True
+    return any(os.path.exists(p) for p in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg"))
+
+
+def _to_stderr(message: str) -> None:
+    print(f"# {message}", file=sys.stderr)  # stdout may be data (the CLI's predict)
+
+
 class Tagger:
     """Tag words or raw text with a token-classification model.
 
@@ -222,8 +287,10 @@ class Tagger:
 
     @classmethod
     def from_pretrained(cls, path_or_name: str, **kwargs) -> "Tagger":
-        """A trained model folder or Hub id (PyTorch), or an ONNX export folder (ONNX Runtime)."""
-        model, tokenizer, features = load_trained(path_or_name)
+        """A trained model folder or Hub id (PyTorch), or an ONNX export folder (ONNX Runtime); a model
+        folder served by a graph anyway comes from its cached export, without torch (:func:`load_for_serving`)."""
+        model, tokenizer, features = load_for_serving(
+            path_or_name, kwargs.get("backend", "auto"), kwargs.get("precision", "auto"), kwargs.get("device", "auto"))
         return cls(model, tokenizer, features, **kwargs)
 
     @property

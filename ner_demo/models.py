@@ -18,6 +18,7 @@ import hashlib
 import importlib.util
 import inspect
 import json
+import logging
 import os
 import re
 import threading
@@ -29,10 +30,14 @@ from typing import Sequence
 from ner_demo.data.hub import hub_reachable
 from ner_demo.encoding import InputFeatures
 from ner_demo.errors import ConfigError, ModelLoadError
+from ner_demo.fast_tokenizer import FileTokenizer, TokenizerFilesMissing
 from ner_demo.labels import LabelSet
 
-# torch, transformers and huggingface_hub are deferred into the functions that load a model: the CLI
-# builds its parser and checks a command line (an offline Hub id included) before paying for them.
+# torch, transformers and huggingface_hub are deferred into the functions that load a PyTorch model or a
+# Hub id: the CLI builds its parser and checks a command line (an offline Hub id included) before paying
+# for them, and an ONNX graph is served (load_onnx_model, FileTokenizer) without importing them at all.
+
+log = logging.getLogger(__name__)
 
 OFFLINE_ENCODER = "offline-minilm"
 # Names that mean the offline encoder: the weights are byte-identical to the Hub model's.
@@ -400,7 +405,7 @@ class OnnxModel:
     """
 
     folder: Path
-    config: object  # transformers.PretrainedConfig
+    config: object  # a FolderConfig (config.json as read for serving), or the PyTorch model's PretrainedConfig
     files: dict[str, str]  # backend name -> graph file inside ``folder``
     default_backend: str
     info: dict = field(default_factory=dict)  # export.json as written
@@ -415,6 +420,59 @@ class OnnxModel:
         return self.folder / self.files[backend]
 
 
+class FolderConfig:
+    """A model folder's ``config.json`` read as plain JSON: what serving a graph reads of a config (the
+    labels, the position limit) without importing transformers, whose AutoConfig alone costs about a
+    second of start-up. Keys become attributes, as on a PretrainedConfig; ``id2label`` has int keys.
+
+    >>> FolderConfig({"id2label": {"0": "O", "1": "B-PER"}, "max_position_embeddings": 128}).num_labels
+    2
+    """
+
+    def __init__(self, data: dict):
+        self._data = dict(data)
+        for key, value in data.items():
+            if isinstance(key, str) and key.isidentifier() and not key.startswith("_"):
+                setattr(self, key, value)
+        id2label = data.get("id2label")
+        self.id2label = ({int(k): str(v) for k, v in id2label.items()}
+                         if isinstance(id2label, dict) and all(str(k).isdigit() for k in id2label) else {})
+        self.label2id = {v: k for k, v in self.id2label.items()}
+        self.num_labels = len(self.id2label)
+
+    def to_dict(self) -> dict:
+        return dict(self._data)
+
+    def to_json_string(self, use_diff: bool = False) -> str:
+        """The file's content, keys sorted (what a prediction cache fingerprints; ``use_diff`` is accepted
+        for PretrainedConfig's signature: a plain file has no defaults to leave out)."""
+        return json.dumps(self._data, indent=2, sort_keys=True) + "\n"
+
+
+def read_config(folder: str | Path) -> FolderConfig:
+    """``folder/config.json``, checked for NER labels."""
+    path = Path(folder) / "config.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ModelLoadError(f"{Path(folder).name}: cannot read config.json ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise ModelLoadError(f"{Path(folder).name}/config.json: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ModelLoadError(f"{Path(folder).name}/config.json: is not a JSON object")
+    return FolderConfig(data)
+
+
+def load_folder_tokenizer(folder: str | Path):
+    """The folder's tokenizer from its ``tokenizer.json`` alone (:class:`FileTokenizer`, no transformers);
+    a folder without one (a slow, Python-only tokenizer) is loaded by transformers, and the log says why."""
+    try:
+        return FileTokenizer.from_folder(folder)
+    except TokenizerFilesMissing as exc:
+        log.warning("%s: loading the tokenizer with transformers instead (slower to start)", exc)
+        return load_tokenizer(Backbone(str(folder), "local", str(folder)))
+
+
 def is_onnx_folder(path: str | Path) -> bool:
     folder = Path(path)
     return folder.is_dir() and (
@@ -423,9 +481,8 @@ def is_onnx_folder(path: str | Path) -> bool:
 
 
 def load_onnx_model(folder: str | Path, config=None) -> OnnxModel:
-    """An export folder; ``config`` stands in for its config.json (a cached export holds graphs only)."""
-    from transformers import AutoConfig
-
+    """An export folder; ``config`` stands in for its config.json (a cached export holds graphs only:
+    the config of the model folder it was made from is given). Nothing here imports transformers."""
     folder = Path(folder)
     info: dict = {}
     if (folder / EXPORT_FILE).is_file():
@@ -441,10 +498,7 @@ def load_onnx_model(folder: str | Path, config=None) -> OnnxModel:
     files = {b: f for b, f in named.items() if (folder / f).is_file()}
     if not files:
         raise ModelLoadError(f"{folder}: no ONNX graph ({', '.join(ONNX_FILES.values())}); re-run the export")
-    try:
-        config = config or AutoConfig.from_pretrained(folder, trust_remote_code=False)
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"{folder}: cannot read config.json ({exc})") from exc
+    config = config or read_config(folder)
     if not getattr(config, "id2label", None) or len(config.id2label) < 2:
         raise ModelLoadError(f"{folder}: config.json has no id2label for NER labels")
     default = info.get("default_backend")
@@ -472,7 +526,8 @@ def load_trained(path_or_name: str) -> tuple:
             raise ModelLoadError(f"{path_or_name}: the model config has no id2label for NER labels")
         model = model.eval()
         uses_token_types = accepts_token_types(model)
-    tokenizer = load_tokenizer(backbone)
+    # An export is served without transformers: its tokenizer comes from tokenizer.json.
+    tokenizer = load_folder_tokenizer(backbone.location) if onnx else load_tokenizer(backbone)
     features = InputFeatures.load(backbone.location) if backbone.source == "local" else InputFeatures()
     if features.casing and not uses_token_types:
         raise ModelLoadError(f"{path_or_name}: needs casing token types, but the {'graph' if onnx else 'model'} "
@@ -481,10 +536,27 @@ def load_trained(path_or_name: str) -> tuple:
 
 
 def save_model(model, tokenizer, folder: str | Path, features: InputFeatures, extra: dict | None = None) -> Path:
-    """Write an HF-format folder (safetensors) plus ``ner_demo.json`` describing its inputs."""
+    """Write an HF-format folder (safetensors) plus ``ner_demo.json`` describing its inputs.
+
+    A model in half precision (``ship`` stores fp16 weights to stay small) gets ``"dtype": "float32"`` in
+    its config.json all the same: transformers' ``dtype="auto"`` (``pipeline``'s default) loads a model in
+    its config's dtype, and kept fp16 on a CPU it ran several times slower than fp32 (BENCHMARKS.md). The
+    config says how to run the model; the file's own dtype is in ``ner_demo.json`` (``stored_dtype``).
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder, safe_serialization=True)
+    if str(getattr(model, "dtype", "")) in ("torch.float16", "torch.bfloat16"):
+        run_in_float32(folder)
     tokenizer.save_pretrained(folder)
     features.save(folder, extra)
     return folder
+
+
+def run_in_float32(folder: str | Path) -> None:
+    """Set ``dtype`` in a model folder's config.json to float32 (see :func:`save_model`), keeping the rest."""
+    path = Path(folder) / "config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["dtype"] = "float32"
+    config.pop("torch_dtype", None)  # the old name: transformers reads either, and must find one answer
+    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")

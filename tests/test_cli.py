@@ -139,6 +139,50 @@ def test_predict_bad_jsonl_line_is_reported_before_the_model_loads(capsys, no_mo
     assert code == 1 and f"{path}, line 2" in err
 
 
+def _stdin(monkeypatch, data: bytes) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+def test_predict_dash_reads_all_of_standard_input_as_one_text(capsys, monkeypatch, trained_tiny_dir):
+    _stdin(monkeypatch, b"John lives in Paris .\nMary\n")
+    code, out, _ = run(capsys, "predict", "--model", str(trained_tiny_dir), "-", "--json")
+    assert code == 0 and [item["text"] for item in json.loads(out)] == ["John lives in Paris .\nMary\n"]
+
+
+def test_predict_dash_with_lines_tags_each_line_of_standard_input(capsys, monkeypatch, trained_tiny_dir):
+    _stdin(monkeypatch, b"John lives in Paris .\n\nMary\n")
+    code, out, _ = run(capsys, "predict", "--model", str(trained_tiny_dir), "-", "--lines", "--json")
+    assert code == 0 and [(item["line"], item["text"]) for item in json.loads(out)] == \
+           [(1, "John lives in Paris ."), (3, "Mary")]
+
+
+def test_predict_dash_of_empty_standard_input_is_an_error_before_the_model_loads(capsys, monkeypatch, no_model_load):
+    _stdin(monkeypatch, b" \n")
+    code, out, err = run(capsys, "predict", "-")
+    assert (code, out) == (2, "") and err.startswith("error: standard input is empty: there is nothing to tag")
+
+
+def test_predict_dash_of_bytes_that_are_not_utf8_names_standard_input(capsys, monkeypatch, no_model_load):
+    _stdin(monkeypatch, b"John\n\xff\xfe Paris\n")
+    code, _, err = run(capsys, "predict", "-")
+    assert code == 1 and "standard input" in err and "line 2" in err and "not valid UTF-8" in err
+
+
+def test_predict_dash_given_twice_is_a_usage_error(capsys, no_model_load):
+    code, _, err = run(capsys, "predict", "-", "-")
+    assert (code, err) == (2, "error: - is given 2 times: standard input can be read once\n")
+
+
+def test_the_annotate_parsers_copies_of_formats_and_db_default_are_the_annotation_packages():
+    from ner_demo.annotation.formats import FORMATS
+    from ner_demo.annotation.store import DEFAULT_DB
+    from ner_demo.cli import annotate
+
+    assert (annotate.FORMATS, annotate.DEFAULT_DB) == (FORMATS, DEFAULT_DB)
+
+
 def test_predict_missing_file_in_a_process_exits_2_without_a_traceback(tmp_path):
     missing = tmp_path / "missing.txt"
     done = subprocess.run([sys.executable, "-m", "ner_demo", "predict", "--file", str(missing)],

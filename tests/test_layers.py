@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("ner_demo", "ner_demo.errors", "ner_demo.labels", "ner_demo.spans", "ner_demo.decoding",
               "ner_demo.scripts")),
     ("data", ("ner_demo.data",)),
-    ("encoding/models", ("ner_demo.encoding", "ner_demo.models")),
+    ("encoding/models", ("ner_demo.fast_tokenizer", "ner_demo.encoding", "ner_demo.models")),
     ("backends", ("ner_demo.backends",)),
     # Making and caching an ONNX graph checks it against PyTorch only: the Tagger uses the cache for an
     # onnx-* backend, so export sits below inference. Choosing a backend on dev data is ner_demo.serving.

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ner_demo.errors import ModelLoadError
 from ner_demo import models
+from ner_demo.inference import Tagger, load_for_serving
 from ner_demo.models import default_model
 
 DEFAULT_CHOICE = "(default)"  # not a valid Hub id or a folder name anyone types, so it cannot collide
@@ -96,7 +97,7 @@ def _stamp(location: str) -> tuple:
 class ModelCache:
     """Loaded ``(model, tokenizer, features)`` by location, least recently used evicted.
 
-    Taggers are kept too, per model, aggregation and precision: building one may start an ONNX
+    Taggers are kept too, per model and aggregation: building one may start an ONNX
     Runtime session (or, the first time ever, export the model), which no request should pay for
     twice. A lock per location makes concurrent first requests load a model once.
     """
@@ -120,7 +121,9 @@ class ModelCache:
             with self._lock:
                 if key in self._items:
                     return self._items[key]
-            loaded = models.load_trained(location)  # PyTorch folders, Hub ids and ONNX exports alike
+            # PyTorch folders, Hub ids and ONNX exports alike; a folder served by its cached ONNX export (the
+            # shipped models) without torch or transformers in this process (inference.load_for_serving).
+            loaded = load_for_serving(location)
             with self._lock:
                 for old in [k for k in self._items if k[0] == location]:
                     del self._items[old]  # a stale copy of a rewritten folder
@@ -130,12 +133,13 @@ class ModelCache:
                 self._taggers = {k: t for k, t in self._taggers.items() if k[0] in self._items}
             return loaded
 
-    def tagger(self, choice: str | None, aggregation: str = "first", precision: str = "auto"):
-        from ner_demo.inference import Tagger
+    def tagger(self, choice: str | None, aggregation: str = "first"):
+        """The Tagger of a picker value, run as its folder chooses (backend and precision ``auto``: what
+        :meth:`load` loads it for)."""
 
         location = resolve_choice(choice)
         model, tokenizer, features = self.load(location)
-        key = ((location, _stamp(location)), aggregation, precision)
+        key = ((location, _stamp(location)), aggregation)
         with self._lock:
             if key in self._taggers:
                 return self._taggers[key]
@@ -143,7 +147,7 @@ class ModelCache:
             with self._lock:
                 if key in self._taggers:
                     return self._taggers[key]
-            tagger = Tagger(model, tokenizer, features, aggregation=aggregation, precision=precision)
+            tagger = Tagger(model, tokenizer, features, aggregation=aggregation)
             with self._lock:
                 if key[0] in self._items:  # not evicted meanwhile
                     self._taggers[key] = tagger

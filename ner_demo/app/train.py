@@ -8,9 +8,16 @@ validated whole by ``TrainConfig.from_dict`` before anything is launched (the CL
 
 from __future__ import annotations
 
-import functools
+import os
+import subprocess
+import sys
+import threading
+from concurrent.futures import Future
+from pathlib import Path
 
 import gradio as gr
+
+import ner_demo
 
 import ner_demo.app.data_format as ds
 import ner_demo.app.train_curve as train_curve
@@ -26,7 +33,6 @@ from ner_demo.plots.training import curves_figure
 from ner_demo.training import background
 from ner_demo.training.config import TrainConfig
 from ner_demo.training.data_prep import load_splits_for
-from ner_demo.training.hardware import choose
 from ner_demo.training.init_from import shipped_names
 from ner_demo.training.preflight import prelaunch_warning
 from ner_demo.training.runs import ACTIVE_STATES, Run, list_runs
@@ -36,9 +42,46 @@ FIELDS_PER_ROW = 4
 UPLOAD_TYPES = [".conll", ".txt", ".jsonl"]
 
 
-@functools.lru_cache(maxsize=1)
+# The device and precision a run will get (ner_demo.training.hardware.choose) are asked of a child
+# process, once, in the background: the answer needs torch (CUDA, its threads), and the app process keeps
+# torch out of memory unless a torch backend serves a model (about 400 MB of RSS); a run trains in a
+# process of its own, which sees what this child sees.
+_HARDWARE_CODE = "from ner_demo.training.hardware import choose; print(choose('auto', 'auto').description)"
+_hardware: Future | None = None
+_hardware_lock = threading.Lock()
+
+
+def _ask_hardware(answer: Future) -> None:
+    env = dict(os.environ)
+    package_root = str(Path(ner_demo.__file__).resolve().parent.parent)  # the child must import this copy
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    try:
+        done = subprocess.run([sys.executable, "-c", _HARDWARE_CODE], capture_output=True, text=True, env=env,
+                              stdin=subprocess.DEVNULL, timeout=300)
+        why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        answer.set_result(done.stdout.strip() if done.returncode == 0 and done.stdout.strip()
+                          else f"unknown (the check failed: {why})")
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        answer.set_result(f"unknown (the check could not run: {type(exc).__name__})")
+
+
+def start_hardware_check() -> Future:
+    """The child's answer, asked once per app process, when a page first loads (not at start-up: the child
+    imports torch, seconds of CPU that the server's own start must not compete with)."""
+    global _hardware
+    with _hardware_lock:
+        if _hardware is None:
+            _hardware = Future()
+            threading.Thread(target=_ask_hardware, args=(_hardware,), name="hardware-check", daemon=True).start()
+        return _hardware
+
+
 def detected_hardware() -> str:
-    return choose("auto", "auto").description
+    return start_hardware_check().result()
+
+
+def hardware_line() -> str:
+    return f"**Detected hardware:** {detected_hardware()}"
 
 
 def check_backbone(name: str):
@@ -188,7 +231,7 @@ def build_form(config_cls: type = TrainConfig):
 def build(demo: gr.Blocks, config_cls: type = TrainConfig) -> None:
     """The Train tab's layout and events, inside ``demo``, with a form made from ``config_cls``."""
     with gr.Tab("Train", id="train") as tab:
-        gr.Markdown(f"**Detected hardware:** {detected_hardware()}", elem_id="train-device")
+        hardware = gr.Markdown("**Detected hardware:** checking…", elem_id="train-device")
         picker, recipe_note = recipes_ui.build_picker(config_cls)
         inputs, hub_warning, use_offline = build_form(config_cls)
         with gr.Row():
@@ -233,4 +276,5 @@ def build(demo: gr.Blocks, config_cls: type = TrainConfig) -> None:
                api_name="refresh_datasets", **LIGHT)
     demo.load(refresh_runs, watched, [watched, *poll_outputs], api_name="load_runs", **LIGHT)
     demo.load(check_backbone, backbone, [hub_warning, use_offline], api_name="load_backbone_check", **LIGHT)
+    demo.load(hardware_line, None, hardware, api_name="load_hardware", **LIGHT)
     recipes_ui.wire(demo, picker, recipe_note, inputs, config_cls)

@@ -8,13 +8,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ner_demo.annotation import review
-from ner_demo.annotation.formats import (
-    FORMATS, export_conll, export_hf, export_jsonl, labels_of, read_examples, read_hf, split_examples,
-)
-from ner_demo.annotation.store import DEFAULT_DB, AnnotationStore
 from ner_demo.cli.common import UsageError, add_json_flag, add_model_options, load_tagger, print_json, tsv_field
 from ner_demo.models import default_model
+
+# ner_demo.annotation (and with it sqlalchemy, about 0.4 s) is imported inside the commands that open a
+# database: every other command, `predict` above all, builds this parser too. The two values the parser
+# shows are copied here; tests/test_cli.py checks they are the annotation package's.
+FORMATS = ("conll", "jsonl", "hf")  # ner_demo.annotation.formats.FORMATS
+DEFAULT_DB = Path("runs") / "annotations.sqlite3"  # ner_demo.annotation.store.DEFAULT_DB
 
 
 def register(subparsers) -> None:
@@ -95,11 +96,15 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
-def _open(args) -> AnnotationStore:
+def _open(args):
+    from ner_demo.annotation.store import AnnotationStore
+
     return AnnotationStore.open(args.db)
 
 
 def _create(args) -> int:
+    from ner_demo.annotation.formats import labels_of, read_examples, split_examples
+
     if args.file and not Path(args.file).exists():
         raise UsageError(f"{args.file}: no such file")
     if args.labels and args.model:
@@ -161,6 +166,8 @@ def _delete(args) -> int:
 
 
 def _import(args) -> int:
+    from ner_demo.annotation.formats import read_examples, read_hf
+
     path = Path(args.file)
     if not path.exists():
         raise UsageError(f"{args.file}: no such file or folder")
@@ -172,6 +179,8 @@ def _import(args) -> int:
 
 
 def _export(args) -> int:
+    from ner_demo.annotation.formats import export_conll, export_hf, export_jsonl
+
     with _open(args) as store:
         if args.format == "conll":
             n = export_conll(store, args.name, args.out, args.snap)
@@ -213,6 +222,8 @@ def _stats(args) -> int:
 
 
 def _agreement(args) -> int:
+    from ner_demo.annotation import review
+
     with _open(args) as store:
         a, b = review.side_spans(store, args.name, args.a), review.side_spans(store, args.name, args.b)
         rows = review.agreement(a, b)
@@ -238,6 +249,8 @@ def _agreement(args) -> int:
 
 
 def _resolve(args) -> int:
+    from ner_demo.annotation import review
+
     with _open(args) as store:
         a, b = review.side_spans(store, args.name, args.a), review.side_spans(store, args.name, args.b)
         choices = {r.position: args.prefer for r in review.diff(a, b)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ner_demo.annotation.source import is_annotation_source, load_annotation_split
 from ner_demo.cli.common import UsageError, add_data_options, add_json_flag, add_model_options, load_tagger, print_json
 from ner_demo.cli.infer import check_bootstrap, prediction_cache, tag_corpus_scored
 from ner_demo.data.sources import load_split
@@ -146,6 +145,9 @@ def _evaluate(args) -> int:
 def _load(data: str, split: str):
     """A split of a dataset, folder or file; of ``annotation:<name>[@<db>]``: its ``train``, its held-out
     ``dev`` part (as training splits it) or ``all`` of it (``test``, the default, means ``dev`` there)."""
+    # Deferred: ner_demo.annotation brings sqlalchemy (about 0.4 s), and every command builds this parser.
+    from ner_demo.annotation.source import is_annotation_source, load_annotation_split
+
     if is_annotation_source(str(data)):
         corpus = load_annotation_split(str(data), "dev" if split == "test" else split)
         if not len(corpus):

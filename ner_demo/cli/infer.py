@@ -16,25 +16,27 @@ from ner_demo.cli.common import (
     print_json,
     tsv_field,
 )
-from ner_demo.data.conll import format_conll, read_conll
-from ner_demo.data.texts import read_numbered_texts
+from ner_demo.data.conll import _decode, format_conll, read_conll
+from ner_demo.data.texts import _lines, read_numbered_texts
 from ner_demo.scripts import script_warning
 
 CONLL_SUFFIXES = {".conll", ".iob", ".bio"}  # read as words in column 1; tagged words written back
+STDIN = "-"  # as a text: read standard input, as a .txt --file is read (whole, or a text a line with --lines)
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "predict", help="tag text, a text file, a JSONL file or a CoNLL file",
-        description="Tag texts given as arguments, or --file: .txt (one text per line with --lines, else the "
+        description="Tag texts given as arguments (- reads standard input as one text, or one text per line "
+        "with --lines, as a .txt file is read), or --file: .txt (one text per line with --lines, else the "
         "whole file), .jsonl (a 'text' field a line) or .conll (words in column 1; writes predicted tags). "
         "Warnings (a text mostly in a non-Latin script) go to stderr. Exit status 1: a data or model problem; "
         "2: a usage problem (no text, an empty text, a missing file), found before the model loads.",
     )
-    p.add_argument("text", nargs="*", help="texts to tag")
+    p.add_argument("text", nargs="*", help="texts to tag; - reads them from standard input")
     p.add_argument("--file", help="a .txt, .jsonl or .conll file")
-    p.add_argument("--lines", action="store_true", help="with a .txt file: each line is its own text (blank lines "
-                   "are skipped; each result is headed by its line number)")
+    p.add_argument("--lines", action="store_true", help="with a .txt file or -: each line is its own text (blank "
+                   "lines are skipped; each result is headed by its line number)")
     p.add_argument("--output", help="with a .conll file: write the tagged CoNLL here (default: stdout)")
     add_model_options(p)
     add_json_flag(p)
@@ -95,7 +97,12 @@ def _text_inputs(args) -> list[_Text]:
     if not args.text and not args.file:
         raise UsageError('give texts as arguments or a --file, e.g. python -m ner_demo predict "John lives in Paris"')
     inputs = []
+    if args.text.count(STDIN) > 1:
+        raise UsageError(f"{STDIN} is given {args.text.count(STDIN)} times: standard input can be read once")
     for i, text in enumerate(args.text, start=1):
+        if text == STDIN:
+            inputs += _stdin_texts(args.lines, i)
+            continue
         if not text.strip():
             name = "the text" if len(args.text) == 1 else f"text {i}"
             what = "empty" if not text else "only whitespace"
@@ -118,6 +125,18 @@ def _text_inputs(args) -> list[_Text]:
             print(f"# {args.file}: skipped {len(skipped)} blank line(s) ({shown}); "
                   "each result is headed by the number of its line", file=sys.stderr)
     return inputs
+
+
+def _stdin_texts(by_line: bool, number: int) -> list[_Text]:
+    """Standard input as a .txt --file is read: one text (``text <number>``), or with ``--lines`` a text
+    per non-blank line (``stdin line N``). Read to its end before the model loads."""
+    content = _decode(sys.stdin.buffer.read(), "standard input", "a UTF-8 text")
+    if not content.strip():
+        raise UsageError("standard input is empty: there is nothing to tag; pipe a text in, e.g. "
+                         "echo \"John lives in Paris\" | python -m ner_demo predict -")
+    if not by_line:
+        return [_Text(f"text {number}", content)]
+    return [_Text(f"stdin line {n}", text, n) for n, text in enumerate(_lines(content), start=1) if text.strip()]
 
 
 def _read_conll_input(args):
