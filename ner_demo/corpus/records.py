@@ -151,7 +151,10 @@ def _json_record(line: str, shown: str, n: int, text_field: str, id_field: str |
 
 
 def _json_kind(value) -> str:
-    return "null" if value is None else f"a {type(value).__name__}"
+    if value is None:
+        return "null"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def _checked(record: Record) -> Item:
