@@ -36,7 +36,8 @@ def register(subparsers) -> None:
     p.add_argument("--engine", choices=ENGINES, default="local",
                    help="local: worker processes on this machine (default); ray: Ray Data (--address)")
     p.add_argument("--workers", type=int, default=None,
-                   help="local engine: worker processes, each with its own Tagger (default: one per core)")
+                   help="worker processes (local) or Ray actors (ray), each with its own Tagger (default: one "
+                        "per core; on Ray, one per CPU of the cluster)")
     p.add_argument("--address", default=None,
                    help="ray engine: 'auto' (a running cluster), ray://host:port, or none to start a local Ray")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -69,10 +70,10 @@ def _tag_corpus(args) -> int:
     if args.engine == "ray":
         # Deferred on purpose: ray is a heavy, optional dependency that only this engine needs.
         # ner_demo.corpus.ray_engine.run_ray(job, address=..., quiet=...) returns the same summary as
-        # run_local: Ray Data reads the input, map_batches runs an actor pool with one Tagger each.
+        # run_local: the same shards, tagged by an actor pool of Ray Data (map_batches), one Tagger an actor.
         from ner_demo.corpus import ray_engine
 
-        result = ray_engine.run_ray(job, address=args.address, quiet=args.quiet)
+        result = ray_engine.run_ray(job, address=args.address, workers=args.workers, quiet=args.quiet)
     else:
         from ner_demo.corpus.local import run_local  # deferred: it imports multiprocessing and the pool
 
