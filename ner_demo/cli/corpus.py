@@ -38,6 +38,9 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes (local) or Ray actors (ray), each with its own Tagger (default: one "
                         "per core; on Ray, one per CPU of the cluster)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads of each worker's or actor's Tagger (default: the cores shared out between the "
+                        "local workers; 1 an actor on Ray, which reserves that many CPUs for each)")
     p.add_argument("--address", default=None,
                    help="ray engine: 'auto' (a running cluster), ray://host:port, or none to start a local Ray")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -51,6 +54,8 @@ def job_from_args(args) -> CorpusJob:
         raise UsageError(f"--shard-size {args.shard_size}: give a number of records, 1 or more")
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers {args.workers}: give 1 or more")
+    if args.threads is not None and args.threads < 1:
+        raise UsageError(f"--threads {args.threads}: give 1 or more")
     if args.address and args.engine != "ray":
         raise UsageError("--address is for --engine ray")
     try:
@@ -73,11 +78,12 @@ def _tag_corpus(args) -> int:
         # run_local: the same shards, tagged by an actor pool of Ray Data (map_batches), one Tagger an actor.
         from ner_demo.corpus import ray_engine
 
-        result = ray_engine.run_ray(job, address=args.address, workers=args.workers, quiet=args.quiet)
+        result = ray_engine.run_ray(job, address=args.address, workers=args.workers, threads=args.threads,
+                                    quiet=args.quiet)
     else:
         from ner_demo.corpus.local import run_local  # deferred: it imports multiprocessing and the pool
 
-        result = run_local(job, workers=args.workers, quiet=args.quiet)
+        result = run_local(job, workers=args.workers, threads=args.threads, quiet=args.quiet)
     print(format_summary(result, Path(job.output).name))
     return 0
 

@@ -199,12 +199,23 @@ def _cause(exc: Exception) -> str:
     return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
 
 
+def _node() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
 class ShardTagger:
     """One actor of Ray Data's pool: loads the Tagger once (as a local worker process does), then tags and
     writes each shard it is given. The model reaches it as ``job.model``, a path that must exist on its node
     (shared storage, or the same folder staged on every node: docs/cluster.md), and so must ``job.output``."""
 
     def __init__(self, job: CorpusJob, name: str, version: str, threads: int):
+        # A copy staged on each node must hold the driver's files: the rows say which model tagged them.
+        here = model_identity(job.model)[1]
+        if here != version:
+            raise RayEngineError(f"{name}: the model on node {_node()} is version {here}, the driver's is {version}: "
+                                 "stage the same files on every node, or put the model on shared storage")
         local._start_worker(job, name, version, threads)  # the local workers' own set-up: threads, backend
 
     def __call__(self, batch: dict) -> dict:
