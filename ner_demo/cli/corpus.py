@@ -37,6 +37,9 @@ def register(subparsers) -> None:
                    help="local: worker processes on this machine (default); ray: Ray Data (--address)")
     p.add_argument("--workers", type=int, default=None,
                    help="local engine: worker processes, each with its own Tagger (default: one per core)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="local engine: threads each worker may use (default: the cores shared out, so that "
+                        "workers x threads <= cores)")
     p.add_argument("--address", default=None,
                    help="ray engine: 'auto' (a running cluster), ray://host:port, or none to start a local Ray")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -50,6 +53,8 @@ def job_from_args(args) -> CorpusJob:
         raise UsageError(f"--shard-size {args.shard_size}: give a number of records, 1 or more")
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers {args.workers}: give 1 or more")
+    if args.threads is not None and args.threads < 1:
+        raise UsageError(f"--threads {args.threads}: give 1 or more")
     if args.address and args.engine != "ray":
         raise UsageError("--address is for --engine ray")
     try:
@@ -76,7 +81,7 @@ def _tag_corpus(args) -> int:
     else:
         from ner_demo.corpus.local import run_local  # deferred: it imports multiprocessing and the pool
 
-        result = run_local(job, workers=args.workers, quiet=args.quiet)
+        result = run_local(job, workers=args.workers, threads=args.threads, quiet=args.quiet)
     print(format_summary(result, Path(job.output).name))
     return 0
 
