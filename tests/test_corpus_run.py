@@ -70,7 +70,7 @@ def test_resuming_with_another_model_is_refused_naming_the_model(tmp_path, tiny_
     corpus = _corpus(tmp_path / "in", 3)
     job = _job(corpus, tmp_path / "out", str(tiny_model_dir))
     open_output(job, "model", "sha256:aaaa")
-    with pytest.raises(ResumeError, match=r"out: holds a run of another model \(model sha256:aaaa, now model sha256:bbbb\)"):
+    with pytest.raises(ResumeError, match=r"out: holds another run: the model differs \(model sha256:aaaa, now model sha256:bbbb\)"):
         open_output(job, "model", "sha256:bbbb")
 
 
@@ -80,7 +80,7 @@ def test_resuming_on_a_changed_input_is_refused_naming_the_file(tmp_path, tiny_m
     open_output(job, "model", "v1")
     with open(corpus, "a", encoding="utf-8") as f:
         f.write('{"id": "new", "text": "Li"}\n')
-    with pytest.raises(ResumeError, match=r"another input \(corpus.jsonl changed\)"):
+    with pytest.raises(ResumeError, match=r"the input differs \(corpus.jsonl changed\)"):
         open_output(job, "model", "v1")
 
 
@@ -88,7 +88,7 @@ def test_resuming_with_other_options_is_refused_naming_each(tmp_path, tiny_model
     corpus = _corpus(tmp_path / "in", 3)
     open_output(_job(corpus, tmp_path / "out", str(tiny_model_dir)), "model", "v1")
     changed = _job(corpus, tmp_path / "out", str(tiny_model_dir), text_field="body", tagger_options={"aggregation": "max"})
-    with pytest.raises(ResumeError, match=r"options \(aggregation: None, now 'max', text_field: 'text', now 'body'\)"):
+    with pytest.raises(ResumeError, match=r"the options differ \(aggregation: None, now 'max', text_field: 'text', now 'body'\)"):
         open_output(changed, "model", "v1")
 
 
@@ -207,3 +207,53 @@ def test_kill_9_in_the_middle_then_the_same_command_resumes_with_each_record_onc
     rejects = (output / "rejects.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(r)["line"] for r in rejects] == [7, 14, 21, 28, 35, 42, 49, 56]
     assert list(output.glob(".*.tmp")) == []
+
+
+# ---- the command line (checked before any model loads) --------------------------------------------
+
+
+def _main(capsys, *argv):
+    from ner_demo.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_missing_input_is_a_usage_error_naming_it(capsys, tmp_path):
+    code, _, err = _main(capsys, "tag-corpus", str(tmp_path / "nope.jsonl"), str(tmp_path / "out"))
+    assert (code, err) == (2, "error: nope.jsonl: no such file or folder\n")
+
+
+def test_a_shard_size_of_0_is_a_usage_error(capsys, tmp_path):
+    corpus = _corpus(tmp_path / "in", 1)
+    code, _, err = _main(capsys, "tag-corpus", str(corpus), str(tmp_path / "out"), "--shard-size", "0")
+    assert (code, err) == (2, "error: --shard-size 0: give a number of records, 1 or more\n")
+
+
+def test_an_address_without_the_ray_engine_is_a_usage_error(capsys, tmp_path):
+    corpus = _corpus(tmp_path / "in", 1)
+    code, _, err = _main(capsys, "tag-corpus", str(corpus), str(tmp_path / "out"), "--address", "auto")
+    assert (code, err) == (2, "error: --address is for --engine ray\n")
+
+
+def test_the_format_follows_an_output_ending_in_parquet(tmp_path):
+    from ner_demo.cli import build_parser
+    from ner_demo.cli.corpus import job_from_args
+
+    corpus = _corpus(tmp_path / "in", 1)
+    args = build_parser().parse_args(["tag-corpus", str(corpus), str(tmp_path / "tags.parquet"), "--model", "m"])
+    assert job_from_args(args).format == "parquet"
+
+
+def test_resuming_another_run_from_the_command_line_says_what_changed(capsys, tmp_path, tiny_model_dir):
+    from ner_demo.cli import build_parser
+    from ner_demo.cli.corpus import job_from_args
+
+    corpus = _corpus(tmp_path / "in", 2)
+    argv = ["tag-corpus", str(corpus), str(tmp_path / "out"), "--model", str(tiny_model_dir)]
+    first = job_from_args(build_parser().parse_args(argv + ["--text-field", "body"]))
+    open_output(first, *model_identity(str(tiny_model_dir)))
+    code, _, err = _main(capsys, *argv)
+    assert (code, err) == (1, "error: out: holds another run: the options differ (text_field: 'body', now 'text'). "
+                              "Resume with what it was started with, or give a new output folder\n")

@@ -62,30 +62,33 @@ def run_local(job: CorpusJob, workers: int | None = None, threads: int | None = 
                file=sys.stderr, disable=quiet or None, dynamic_ncols=True, smoothing=0.1)
     in_flight: collections.deque = collections.deque()
     context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                               initargs=(job, name, version, threads))
     try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                 initargs=(job, name, version, threads)) as pool:
-            def settle_oldest() -> None:
-                nonlocal words
-                chunk, future = in_flight.popleft()
-                info = future.result()
-                manifest.add(chunk.index, info)
-                words += info["words"]
-                bar.update(info["items"])
-                bar.set_postfix_str(f"{words / max(time.perf_counter() - started, 1e-9):,.0f} words/s")
+        def settle_oldest() -> None:
+            nonlocal words
+            chunk, future = in_flight.popleft()
+            info = future.result()
+            manifest.add(chunk.index, info)
+            words += info["words"]
+            bar.update(info["items"])
+            bar.set_postfix_str(f"{words / max(time.perf_counter() - started, 1e-9):,.0f} words/s")
 
-            for chunk in chunk_items(iter_records(job.input, job.text_field, job.id_field), job.shard_size):
-                if chunk.index in manifest.shards:
-                    continue  # done by an earlier run (the input was checked to be the same)
-                if len(in_flight) >= IN_FLIGHT_PER_WORKER * workers:
-                    settle_oldest()
-                in_flight.append((chunk, pool.submit(tag_chunk, chunk)))
-            while in_flight:
+        for chunk in chunk_items(iter_records(job.input, job.text_field, job.id_field), job.shard_size):
+            if chunk.index in manifest.shards:
+                continue  # done by an earlier run (the input was checked to be the same)
+            if len(in_flight) >= IN_FLIGHT_PER_WORKER * workers:
                 settle_oldest()
+            in_flight.append((chunk, pool.submit(tag_chunk, chunk)))
+        while in_flight:
+            settle_oldest()
     except BrokenProcessPool:
         raise NerDemoError("a worker process died (killed, or out of memory?); the completed shards are kept: "
                            "run the same command again to resume") from None
     finally:
+        # On an error or Ctrl-C the shards not started are dropped at once (a resumed run does them);
+        # the ones being tagged finish, and are entered in no manifest: a resumed run writes them again.
+        pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
     result = summary(manifest, time.perf_counter() - started, words)
     manifest.finish(result)

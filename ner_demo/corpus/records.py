@@ -37,6 +37,7 @@ SUFFIXES = (".txt", ".jsonl", ".parquet")
 MAX_LINE_BYTES = 4 * MAX_TEXT_CHARS + 2
 _SURROGATE = re.compile("[\ud800-\udfff]")
 PARQUET_BATCH_ROWS = 1024  # rows read from a Parquet file at a time (a row group is read in such batches)
+COUNT_MAX_BYTES = 2 << 30  # text input up to 2 GiB is counted for the progress bar's total (seconds); beyond, no total
 
 
 class CorpusError(NerDemoError):
@@ -223,12 +224,16 @@ def _parquet_records(file: Path, shown: str, text_field: str, id_field: str | No
                 yield _checked(Record(str(raw_id) if id_field else f"{shown}:{row}", text, shown, row))
 
 
-def count_items(path: str | os.PathLike) -> int | None:
+def count_items(path: str | os.PathLike, max_bytes: int = COUNT_MAX_BYTES) -> int | None:
     """How many records and rejects :func:`iter_records` will yield, when that is cheap to know: the
-    non-blank lines of text files (one fast pass over their bytes) and the rows in Parquet footers.
+    non-blank lines of text files (one fast pass over their bytes) and the rows in Parquet footers;
+    None when the text files hold over ``max_bytes`` (counting would be a pass as long as reading).
     Lone \\r line ends are not counted (the count is for a progress bar's total)."""
+    files = input_files(path)
+    if sum(f.stat().st_size for f, _ in files if f.suffix.lower() != ".parquet") > max_bytes:
+        return None
     total = 0
-    for file, _ in input_files(path):
+    for file, _ in files:
         if file.suffix.lower() == ".parquet":
             import pyarrow.parquet as pq  # deferred, as above
 

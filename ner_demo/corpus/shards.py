@@ -216,7 +216,7 @@ def open_output(job: CorpusJob, model_name: str, model_version: str) -> Manifest
         raise ResumeError(f"{shown}/{MANIFEST}: cannot be read ({type(exc).__name__}: {exc}); give a new folder") from None
     changes = _changes(saved, header)
     if changes:
-        raise ResumeError(f"{shown}: holds a run of another " + "; ".join(changes) +
+        raise ResumeError(f"{shown}: holds another run: " + "; ".join(changes) +
                           ". Resume with what it was started with, or give a new output folder")
     for index, info in shards.items():
         if not (folder / info["file"]).is_file():
@@ -229,7 +229,7 @@ def _changes(saved: dict, now: dict) -> list[str]:
     """What differs between a saved run's header and this one's, said for the user."""
     found = []
     if saved.get("tag_corpus") != MANIFEST_VERSION:
-        found.append(f"manifest version ({saved.get('tag_corpus')!r}, this version writes {MANIFEST_VERSION})")
+        found.append(f"the manifest's version differs ({saved.get('tag_corpus')!r}, this version writes {MANIFEST_VERSION})")
     before, after = saved.get("input", {}), now["input"]
     if before != after:
         gone = sorted(set(before) - set(after))
@@ -237,15 +237,15 @@ def _changes(saved: dict, now: dict) -> list[str]:
         edited = sorted(k for k in set(before) & set(after) if before[k] != after[k])
         parts = ([f"{', '.join(edited)} changed"] if edited else []) + \
                 ([f"{', '.join(gone)} gone"] if gone else []) + ([f"{', '.join(new)} added"] if new else [])
-        found.append("input (" + "; ".join(parts) + ")")
+        found.append("the input differs (" + "; ".join(parts) + ")")
     before, after = saved.get("model", {}), now["model"]
     if before != after:
-        found.append(f"model ({before.get('name')} {before.get('version')}, now {after['name']} {after['version']})")
+        found.append(f"the model differs ({before.get('name')} {before.get('version')}, now {after['name']} {after['version']})")
     before, after = saved.get("options", {}), now["options"]
     if before != after:
         flat_before, flat_after = _flat(before), _flat(after)
         keys = sorted(set(flat_before) | set(flat_after))
-        found.append("options (" + ", ".join(f"{k}: {flat_before.get(k)!r}, now {flat_after.get(k)!r}"
+        found.append("the options differ (" + ", ".join(f"{k}: {flat_before.get(k)!r}, now {flat_after.get(k)!r}"
                                              for k in keys if flat_before.get(k) != flat_after.get(k)) + ")")
     return found
 
