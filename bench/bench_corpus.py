@@ -14,7 +14,12 @@ the workers' start (loading the model), as a user sees them. words/s counts whit
 (CoNLL's own words here). The acceptance (issue 20): 2 workers >= 1.7x the words/s of 1 worker (one thread
 each, so that the processes are what is compared), and peak RSS at 10x within 10% of that at 1x.
 
-Engines are in ENGINES: ``local`` here; ``ray`` is added beside it by the Ray engine's author.
+Engines are in ENGINES. ``--engine ray`` runs the same commands with ``--engine ray`` (a local Ray started
+by each run, with this machine's cores: the figures include Ray's start, as a user sees it); with
+``--against-local`` the local engine runs the same configurations first and Ray's overhead is printed as
+the ratio of their words/s:
+
+    nice -n 10 python bench/bench_corpus.py --engine ray --against-local --skip-10x
 """
 
 from __future__ import annotations
@@ -42,8 +47,15 @@ def local_command(corpus: Path, output: Path, model: str, workers: int, threads:
     return command + (["--threads", str(threads)] if threads else [])
 
 
-# Engine name -> the tag-corpus arguments of one run. The Ray engine adds "ray" here (its own --address).
-ENGINES = {"local": local_command}
+def ray_command(corpus: Path, output: Path, model: str, workers: int, threads: int | None) -> list[str]:
+    """The same run on Ray: ``workers`` actors of ``threads`` threads (one CPU each reserved per thread)."""
+    command = ["tag-corpus", str(corpus), str(output), "--model", model, "--engine", "ray",
+               "--workers", str(workers), "--quiet"]
+    return command + (["--threads", str(threads)] if threads else [])
+
+
+# Engine name -> the tag-corpus arguments of one run.
+ENGINES = {"local": local_command, "ray": ray_command}
 
 
 def corpus_texts(mode: str) -> list[str]:
@@ -152,6 +164,9 @@ def main() -> None:
     parser.add_argument("--rss-words", type=int, default=None,
                         help="the base of the RSS comparison (1x and 10x of it; default: --words)")
     parser.add_argument("--engine", choices=sorted(ENGINES), default="local")
+    parser.add_argument("--against-local", action="store_true",
+                        help="with --engine ray: run the local engine on the same configurations too, and print "
+                             "Ray's overhead (local words/s over Ray's)")
     parser.add_argument("--skip-10x", action="store_true", help="no 10x run (RSS at 1x only)")
     parser.add_argument("--work", default=None, help="folder for the corpora and outputs (default: a temporary one)")
     args = parser.parse_args()
@@ -174,6 +189,12 @@ def main() -> None:
     one, two = results["1 worker x 1 thread"], results["2 workers x 1 thread"]
     speedup = one["wall_s"] / two["wall_s"]
     print(f"2 workers / 1 worker: {speedup:.2f}x words/s (acceptance: >= 1.7x)")
+    if args.against_local and args.engine != "local":
+        for name, workers in (("1 worker x 1 thread", 1), ("2 workers x 1 thread", 2)):
+            r = run_once(local_command(corpus, work / f"out-local-{workers}w", args.model, workers, 1))
+            overhead = results[name]["wall_s"] / r["wall_s"]
+            print(f"local {name:16s} {words:>10,} words  {r['wall_s']:7.1f} s  {words / r['wall_s']:8,.0f} words/s "
+                  f"(wall)  peak RSS {r['peak_rss_mb']:,} MB; {args.engine} takes {overhead:.2f}x its time", flush=True)
 
     if not args.skip_10x:
         base = args.rss_words or args.words
