@@ -125,3 +125,13 @@ def _chunk(index: int, text: str) -> Chunk:
 def test_a_wave_closes_at_its_text_bytes_before_its_shard_limit():
     chunks = [_chunk(0, "é" * 5), _chunk(1, "abc"), _chunk(2, "abcdefghij"), _chunk(3, "x")]  # é: 2 bytes
     assert [[c.index for c in w] for w in waves(chunks, max_shards=3, max_bytes=10)] == [[0], [1, 2], [3]]
+
+
+def test_an_actor_refuses_a_model_copy_that_is_not_the_drivers(corpus, int8_model, tmp_path):
+    # What a node with a stale pre-staged copy meets: its files hash to another version than the driver's.
+    from ner_demo.corpus.ray_engine import RayEngineError, ShardTagger
+
+    with pytest.raises(RayEngineError, match=r"^tiny-onnx: the model on node .+ is version sha256:[0-9a-f]{16}, the "
+                                             r"driver's is sha256:0000000000000000: stage the same files on every "
+                                             r"node, or put the model on shared storage$"):
+        ShardTagger(_job(corpus, tmp_path / "out", int8_model), "tiny-onnx", "sha256:0000000000000000", 1)
