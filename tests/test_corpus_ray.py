@@ -135,3 +135,13 @@ def test_an_actor_refuses_a_model_copy_that_is_not_the_drivers(corpus, int8_mode
                                              r"driver's is sha256:0000000000000000: stage the same files on every "
                                              r"node, or put the model on shared storage$"):
         ShardTagger(_job(corpus, tmp_path / "out", int8_model), "tiny-onnx", "sha256:0000000000000000", 1)
+
+
+def test_an_error_raised_in_an_actors_start_is_shown_by_its_message():
+    # The last line of Ray's ActorDiedError for an exception in ShardTagger.__init__ (as seen on Ray 2.60).
+    from ner_demo.corpus.ray_engine import _cause
+
+    died = RuntimeError("The actor died because of an error raised in its creation task, ray::MapWorker(...)\n"
+                        "ner_demo.corpus.ray_engine.RayEngineError: tiny-onnx: the model on node n1 is version "
+                        "sha256:1, the driver's is sha256:2")
+    assert _cause(died) == "tiny-onnx: the model on node n1 is version sha256:1, the driver's is sha256:2"

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import sys
 import time
 from pathlib import Path
@@ -146,8 +147,8 @@ def _run(job: CorpusJob, manifest, name: str, version: str, workers: int | None,
                 bar.update(info["items"])
                 bar.set_postfix_str(f"{words / max(time.perf_counter() - started, 1e-9):,.0f} words/s")
     except ray.exceptions.RayError as exc:
-        raise RayEngineError(f"a Ray actor failed: {_cause(exc)}; the completed shards are kept: run the same "
-                             "command again to resume") from None
+        raise RayEngineError(f"a Ray actor failed: {_cause(exc)}. The completed shards are kept: run the same "
+                             "command again to resume (once that is fixed)") from None
     finally:
         bar.close()
     result = summary(manifest, time.perf_counter() - started, words)
@@ -196,7 +197,10 @@ def _cause(exc: Exception) -> str:
         return str(cause)
     if cause is not None:
         return f"{type(cause).__name__}: {cause}"
-    return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    # An error raised in an actor's __init__ arrives as an ActorDiedError whose message ends with the
+    # original "module.Class: message" line; ner_demo's own errors are shown by their message alone.
+    last = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    return re.sub(r"^ner_demo(\.\w+)*\.\w+: ", "", last)
 
 
 def _node() -> str:
