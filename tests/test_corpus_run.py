@@ -19,6 +19,7 @@ from ner_demo.corpus.job import CorpusJob, model_identity
 from ner_demo.corpus.local import run_local
 from ner_demo.corpus.records import Reject
 from ner_demo.corpus.shards import MANIFEST, ResumeError, open_output, write_shard
+from ner_demo.errors import NerDemoError
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ["John", "Mary", "Angela", "Pedro", "Li"]
@@ -99,6 +100,22 @@ def test_an_output_folder_of_other_files_is_refused(tmp_path, tiny_model_dir):
         open_output(_job(_corpus(tmp_path / "in", 1), tmp_path / "out", str(tiny_model_dir)), "model", "v1")
 
 
+def test_a_second_run_on_the_same_output_is_refused_while_the_first_writes(tmp_path, tiny_model_dir):
+    job = _job(_corpus(tmp_path / "in", 1), tmp_path / "out", str(tiny_model_dir))
+    first = open_output(job, "model", "v1")
+    with pytest.raises(ResumeError, match="out: another tag-corpus run is writing there now"):
+        open_output(job, "model", "v1")
+    assert first.shards == {}
+
+
+def test_resuming_removes_the_temporary_files_of_a_killed_run(tmp_path, tiny_model_dir):
+    job = _job(_corpus(tmp_path / "in", 1), tmp_path / "out", str(tiny_model_dir))
+    open_output(job, "model", "v1")
+    (tmp_path / "out" / ".part-00000.jsonl.abc.tmp").write_text("half", encoding="utf-8")
+    open_output(job, "model", "v1")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".lock", "manifest.json"]
+
+
 def test_a_shard_is_written_whole_with_no_temporary_file_left(tmp_path):
     row = {"id": "a", "entities": [{"label": "PER", "start": 0, "end": 4, "text": "John", "score": 0.9}],
            "model": "m", "model_version": "v"}
@@ -158,6 +175,14 @@ def test_a_completed_output_is_left_as_it_is(one_worker_run, onnx_model):
     again = run_local(_job(corpus, output, onnx_model, shard_size=7), workers=1, quiet=True, log=lambda m: None)
     assert again == summary
     assert {p: p.stat().st_mtime_ns for p in output.rglob("*")} == before
+
+
+def test_a_model_that_does_not_load_stops_the_run_with_loadings_message(tmp_path):
+    (tmp_path / "not-a-model").mkdir()
+    (tmp_path / "not-a-model" / "notes.txt").write_text("x", encoding="utf-8")
+    job = _job(_corpus(tmp_path / "in", 2), tmp_path / "out", str(tmp_path / "not-a-model"))
+    with pytest.raises(NerDemoError, match="not-a-model: not a model folder"):
+        run_local(job, workers=1, quiet=True)
 
 
 def test_two_workers_write_the_same_output_as_one(one_worker_run, onnx_model, tmp_path):

@@ -104,7 +104,11 @@ def _start_worker(job: CorpusJob, name: str, version: str, threads: int) -> None
     """Load the Tagger once for every shard this process will tag, with ``threads`` threads at most."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)  # before torch or onnxruntime start their pools
-    tagger = job.load_tagger()
+    try:
+        tagger = job.load_tagger()
+    except Exception as exc:  # kept for the first shard to raise: a failed initializer only says "broken pool"
+        _worker["error"] = exc if not isinstance(exc, NerDemoError) else NerDemoError(str(exc))
+        return
     if "torch" in sys.modules:  # the model is a PyTorch one (a torch-* backend, or the export check)
         sys.modules["torch"].set_num_threads(threads)
     if hasattr(tagger.backend, "parallel_calls"):
@@ -116,6 +120,8 @@ def _start_worker(job: CorpusJob, name: str, version: str, threads: int) -> None
 
 def tag_chunk(chunk: Chunk) -> dict:
     """Tag one shard, write it and its rejects, and return what the manifest records of it."""
+    if "error" in _worker:
+        raise _worker["error"]  # the model did not load: the run stops with loading's own message
     job = _worker["job"]
     records = chunk.records
     rows = entity_rows(_worker["tagger"], records, _worker["name"], _worker["version"])
