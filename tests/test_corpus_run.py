@@ -177,6 +177,13 @@ def test_a_completed_output_is_left_as_it_is(one_worker_run, onnx_model):
     assert {p: p.stat().st_mtime_ns for p in output.rglob("*")} == before
 
 
+def test_no_workers_is_refused(tmp_path, tiny_model_dir):
+    from ner_demo.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="workers must be at least 1, got 0"):
+        run_local(_job(_corpus(tmp_path / "in", 1), tmp_path / "out", str(tiny_model_dir)), workers=0)
+
+
 def test_a_model_that_does_not_load_stops_the_run_with_loadings_message(tmp_path):
     (tmp_path / "not-a-model").mkdir()
     (tmp_path / "not-a-model" / "notes.txt").write_text("x", encoding="utf-8")
@@ -228,6 +235,9 @@ def test_kill_9_in_the_middle_then_the_same_command_resumes_with_each_record_onc
                           env=subprocess_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "resuming: 3 shard(s) done" in done.stderr
+    assert done.stdout.splitlines()[1:3] == [
+        "8 bad record(s) skipped: see out/rejects.jsonl (file, line, reason)",
+        "  corpus.jsonl, line 7: not JSON (Expecting value at column 10)"]
     assert [r["id"] for r in _rows(output)] == [f"doc{i}" for i in range(60) if i % 7 != 6]
     rejects = (output / "rejects.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(r)["line"] for r in rejects] == [7, 14, 21, 28, 35, 42, 49, 56]
