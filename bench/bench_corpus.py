@@ -41,16 +41,18 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 FAST_MODEL = ROOT / "models" / "minilm3-conll2003-fast"
 
 
-def local_command(corpus: Path, output: Path, model: str, workers: int, threads: int | None) -> list[str]:
+def local_command(corpus: Path, output: Path, model: str, workers: int, threads: int | None,
+                  shard_size: int) -> list[str]:
     command = ["tag-corpus", str(corpus), str(output), "--model", model, "--engine", "local",
-               "--workers", str(workers), "--quiet"]
+               "--workers", str(workers), "--shard-size", str(shard_size), "--quiet"]
     return command + (["--threads", str(threads)] if threads else [])
 
 
-def ray_command(corpus: Path, output: Path, model: str, workers: int, threads: int | None) -> list[str]:
+def ray_command(corpus: Path, output: Path, model: str, workers: int, threads: int | None,
+                shard_size: int) -> list[str]:
     """The same run on Ray: ``workers`` actors of ``threads`` threads (one CPU each reserved per thread)."""
     command = ["tag-corpus", str(corpus), str(output), "--model", model, "--engine", "ray",
-               "--workers", str(workers), "--quiet"]
+               "--workers", str(workers), "--shard-size", str(shard_size), "--quiet"]
     return command + (["--threads", str(threads)] if threads else [])
 
 
@@ -167,6 +169,9 @@ def main() -> None:
     parser.add_argument("--against-local", action="store_true",
                         help="with --engine ray: run the local engine on the same configurations too, and print "
                              "Ray's overhead (local words/s over Ray's)")
+    parser.add_argument("--shard-size", type=int, default=None,
+                        help="records a shard (default: 100 documents or 1000 sentences: some 20k words, so that "
+                             "both workers have shards to tag)")
     parser.add_argument("--skip-10x", action="store_true", help="no 10x run (RSS at 1x only)")
     parser.add_argument("--work", default=None, help="folder for the corpora and outputs (default: a temporary one)")
     args = parser.parse_args()
@@ -175,14 +180,16 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     texts = corpus_texts(args.mode)
     command = ENGINES[args.engine]
+    shard_size = args.shard_size or (100 if args.mode == "documents" else 1000)
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
-          f"model {Path(args.model).name}; mode {args.mode} ({len(texts)} texts of CoNLL-2003 test a pass)")
+          f"model {Path(args.model).name}; mode {args.mode} ({len(texts)} texts of CoNLL-2003 test a pass); "
+          f"shards of {shard_size} texts", flush=True)
 
     results = {}
     corpus = work / "corpus-1x.txt"
     words = write_corpus(corpus, texts, args.words)
     for name, workers, threads in (("1 worker x 1 thread", 1, 1), ("2 workers x 1 thread", 2, 1)):
-        r = run_once(command(corpus, work / f"out-{workers}w", args.model, workers, threads))
+        r = run_once(command(corpus, work / f"out-{workers}w", args.model, workers, threads, shard_size))
         results[name] = r
         print(f"{name:22s} {words:>10,} words  {r['wall_s']:7.1f} s  {words / r['wall_s']:8,.0f} words/s (wall)  "
               f"peak RSS {r['peak_rss_mb']:,} MB  [{r['records']:,} records, {r['entities']:,} entities]", flush=True)
@@ -191,7 +198,7 @@ def main() -> None:
     print(f"2 workers / 1 worker: {speedup:.2f}x words/s (acceptance: >= 1.7x)")
     if args.against_local and args.engine != "local":
         for name, workers in (("1 worker x 1 thread", 1), ("2 workers x 1 thread", 2)):
-            r = run_once(local_command(corpus, work / f"out-local-{workers}w", args.model, workers, 1))
+            r = run_once(local_command(corpus, work / f"out-local-{workers}w", args.model, workers, 1, shard_size))
             overhead = results[name]["wall_s"] / r["wall_s"]
             print(f"local {name:16s} {words:>10,} words  {r['wall_s']:7.1f} s  {words / r['wall_s']:8,.0f} words/s "
                   f"(wall)  peak RSS {r['peak_rss_mb']:,} MB; {args.engine} takes {overhead:.2f}x its time", flush=True)
@@ -202,7 +209,7 @@ def main() -> None:
         for scale in (1, 10):
             path = work / f"corpus-rss-{scale}x.txt"
             n = write_corpus(path, texts, base * scale)
-            r = run_once(command(path, work / f"out-rss-{scale}x", args.model, 2, 1))
+            r = run_once(command(path, work / f"out-rss-{scale}x", args.model, 2, 1, shard_size))
             peaks[scale] = r["peak_rss_mb"]
             print(f"RSS {scale:>2}x, 2 workers   {n:>10,} words  {r['wall_s']:7.1f} s  peak RSS {r['peak_rss_mb']:,} MB", flush=True)
             path.unlink()

@@ -19,6 +19,7 @@ from ner_demo.corpus.job import CorpusJob, model_identity
 from ner_demo.corpus.local import run_local
 from ner_demo.corpus.records import Reject
 from ner_demo.corpus.shards import MANIFEST, ResumeError, open_output, write_shard
+from ner_demo.errors import NerDemoError
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ["John", "Mary", "Angela", "Pedro", "Li"]
@@ -99,6 +100,22 @@ def test_an_output_folder_of_other_files_is_refused(tmp_path, tiny_model_dir):
         open_output(_job(_corpus(tmp_path / "in", 1), tmp_path / "out", str(tiny_model_dir)), "model", "v1")
 
 
+def test_a_second_run_on_the_same_output_is_refused_while_the_first_writes(tmp_path, tiny_model_dir):
+    job = _job(_corpus(tmp_path / "in", 1), tmp_path / "out", str(tiny_model_dir))
+    first = open_output(job, "model", "v1")
+    with pytest.raises(ResumeError, match="out: another tag-corpus run is writing there now"):
+        open_output(job, "model", "v1")
+    assert first.shards == {}
+
+
+def test_resuming_removes_the_temporary_files_of_a_killed_run(tmp_path, tiny_model_dir):
+    job = _job(_corpus(tmp_path / "in", 1), tmp_path / "out", str(tiny_model_dir))
+    open_output(job, "model", "v1")
+    (tmp_path / "out" / ".part-00000.jsonl.abc.tmp").write_text("half", encoding="utf-8")
+    open_output(job, "model", "v1")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".lock", "manifest.json"]
+
+
 def test_a_shard_is_written_whole_with_no_temporary_file_left(tmp_path):
     row = {"id": "a", "entities": [{"label": "PER", "start": 0, "end": 4, "text": "John", "score": 0.9}],
            "model": "m", "model_version": "v"}
@@ -160,6 +177,21 @@ def test_a_completed_output_is_left_as_it_is(one_worker_run, onnx_model):
     assert {p: p.stat().st_mtime_ns for p in output.rglob("*")} == before
 
 
+def test_no_workers_is_refused(tmp_path, tiny_model_dir):
+    from ner_demo.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="workers must be at least 1, got 0"):
+        run_local(_job(_corpus(tmp_path / "in", 1), tmp_path / "out", str(tiny_model_dir)), workers=0)
+
+
+def test_a_model_that_does_not_load_stops_the_run_with_loadings_message(tmp_path):
+    (tmp_path / "not-a-model").mkdir()
+    (tmp_path / "not-a-model" / "notes.txt").write_text("x", encoding="utf-8")
+    job = _job(_corpus(tmp_path / "in", 2), tmp_path / "out", str(tmp_path / "not-a-model"))
+    with pytest.raises(NerDemoError, match="not-a-model: not a model folder"):
+        run_local(job, workers=1, quiet=True)
+
+
 def test_two_workers_write_the_same_output_as_one(one_worker_run, onnx_model, tmp_path):
     corpus, output, summary = one_worker_run
     two = run_local(_job(corpus, tmp_path / "out", onnx_model, shard_size=7), workers=2, quiet=True)
@@ -203,6 +235,9 @@ def test_kill_9_in_the_middle_then_the_same_command_resumes_with_each_record_onc
                           env=subprocess_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "resuming: 3 shard(s) done" in done.stderr
+    assert done.stdout.splitlines()[1:3] == [
+        "8 bad record(s) skipped: see out/rejects.jsonl (file, line, reason)",
+        "  corpus.jsonl, line 7: not JSON (Expecting value at column 10)"]
     assert [r["id"] for r in _rows(output)] == [f"doc{i}" for i in range(60) if i % 7 != 6]
     rejects = (output / "rejects.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(r)["line"] for r in rejects] == [7, 14, 21, 28, 35, 42, 49, 56]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 from pathlib import Path
 
 from ner_demo.cli.common import UsageError, add_model_options
 from ner_demo.corpus.job import DEFAULT_SHARD_SIZE, FORMATS, CorpusJob
-from ner_demo.corpus.records import CorpusError, input_files
+from ner_demo.corpus.records import CorpusError, Reject, describe_reject, input_files
 from ner_demo.corpus.shards import REJECTS
 from ner_demo.models import default_model
 
@@ -84,17 +86,27 @@ def _tag_corpus(args) -> int:
         from ner_demo.corpus.local import run_local  # deferred: it imports multiprocessing and the pool
 
         result = run_local(job, workers=args.workers, threads=args.threads, quiet=args.quiet)
-    print(format_summary(result, Path(job.output).name))
+    print(format_summary(result, Path(job.output).name, first_rejects(Path(job.output))))
     return 0
 
 
-def format_summary(result: dict, output: str) -> str:
-    """The lines printed at the end of a run."""
+def first_rejects(output: Path, n: int = 3) -> list[str]:
+    """The first ``n`` rejects of a finished run, said as ``file, line N: reason``."""
+    path = output / REJECTS
+    if not path.is_file():
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [describe_reject(Reject(**json.loads(line))) for line in itertools.islice(f, n)]
+
+
+def format_summary(result: dict, output: str, rejects: list[str] = ()) -> str:
+    """The lines printed at the end of a run; ``rejects``: the first few, said."""
     rate = f", {result['words_per_s']:,} words/s this run" if result.get("words_per_s") else ""
     lines = [f"tagged {result['records']:,} records ({result['words']:,} words) into {result['shards']} shard(s) "
              f"in {output}/: {result['entities']:,} entities{rate}"]
     if result["rejects"]:
         lines.append(f"{result['rejects']:,} bad record(s) skipped: see {output}/{REJECTS} (file, line, reason)")
+        lines += [f"  {r}" for r in rejects] + (["  ..."] if result["rejects"] > len(rejects) else [])
     else:
         lines.append("no bad records")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -44,7 +45,7 @@ def run_local(job: CorpusJob, workers: int | None = None, threads: int | None = 
     """Tag ``job``'s input into its output folder (resuming a run there) with ``workers`` processes
     (default: one per core) of ``threads`` threads each (default: the cores shared out). The summary."""
     log = log or (lambda message: print(message, file=sys.stderr))
-    workers = workers or cpu_threads()
+    workers = cpu_threads() if workers is None else workers
     if workers < 1:
         raise ConfigError(f"workers must be at least 1, got {workers}")
     threads = threads or threads_per_worker(workers)
@@ -102,9 +103,16 @@ _worker: dict = {}
 
 def _start_worker(job: CorpusJob, name: str, version: str, threads: int) -> None:
     """Load the Tagger once for every shard this process will tag, with ``threads`` threads at most."""
+    # Ctrl-C reaches the whole process group: the main process handles it (drops the shards not started,
+    # lets the running ones finish); a worker stopped halfway through would only add a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)  # before torch or onnxruntime start their pools
-    tagger = job.load_tagger()
+    try:
+        tagger = job.load_tagger()
+    except Exception as exc:  # kept for the first shard to raise: a failed initializer only says "broken pool"
+        _worker["error"] = exc if not isinstance(exc, NerDemoError) else NerDemoError(str(exc))
+        return
     if "torch" in sys.modules:  # the model is a PyTorch one (a torch-* backend, or the export check)
         sys.modules["torch"].set_num_threads(threads)
     if hasattr(tagger.backend, "parallel_calls"):
@@ -116,6 +124,8 @@ def _start_worker(job: CorpusJob, name: str, version: str, threads: int) -> None
 
 def tag_chunk(chunk: Chunk) -> dict:
     """Tag one shard, write it and its rejects, and return what the manifest records of it."""
+    if "error" in _worker:
+        raise _worker["error"]  # the model did not load: the run stops with loading's own message
     job = _worker["job"]
     records = chunk.records
     rows = entity_rows(_worker["tagger"], records, _worker["name"], _worker["version"])

@@ -31,6 +31,7 @@ from ner_demo.corpus.records import Item, Record, Reject, input_fingerprint, rej
 from ner_demo.errors import NerDemoError
 
 MANIFEST = "manifest.json"
+LOCK = ".lock"
 REJECTS = "rejects.jsonl"
 REJECTS_DIR = "rejects"
 MANIFEST_VERSION = 1
@@ -147,6 +148,29 @@ def parquet_schema():
 # ---- the manifest ------------------------------------------------------------------------------
 
 
+def _lock(folder: Path):
+    """An exclusive lock on the output folder for this process's lifetime (released by the system even on
+    kill -9): two runs writing the same shards at once would each trust a manifest the other rewrites."""
+    import fcntl  # deferred: POSIX only; where it is missing the folder is not locked
+
+    handle = open(folder / LOCK, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise ResumeError(f"{folder.name}: another tag-corpus run is writing there now; wait for it, "
+                          "or give another output folder") from None
+    return handle
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Temporary files of a killed run (a shard or manifest being written): never part of the output."""
+    for place in (folder, folder / REJECTS_DIR):
+        if place.is_dir():
+            for tmp in place.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+
+
 @dataclass
 class Manifest:
     """The state of an output folder. ``shards``: index -> what the completed shard holds (its file,
@@ -156,6 +180,7 @@ class Manifest:
     header: dict
     shards: dict[int, dict] = field(default_factory=dict)
     summary: dict | None = None
+    lock: object = field(default=None, repr=False)  # the open lock file, held while this run writes
 
     @property
     def complete(self) -> bool:
@@ -202,13 +227,14 @@ def open_output(job: CorpusJob, model_name: str, model_version: str) -> Manifest
         raise ResumeError(f"{shown}: is a file; give a folder for the output (new, or of a run to resume)")
     path = folder / MANIFEST
     if not path.is_file():
-        if folder.is_dir() and any(folder.iterdir()):
+        if folder.is_dir() and any(p.name != LOCK for p in folder.iterdir()):
             raise ResumeError(f"{shown}: a folder with other files and no {MANIFEST}: not the output of a "
                               "tag-corpus run; give a new or empty folder")
         folder.mkdir(parents=True, exist_ok=True)
-        manifest = Manifest(folder, header)
+        manifest = Manifest(folder, header, lock=_lock(folder))
         manifest.save()
         return manifest
+    lock = _lock(folder)
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
         shards = {int(s["index"]): s for s in saved["shards"]}
@@ -222,7 +248,8 @@ def open_output(job: CorpusJob, model_name: str, model_version: str) -> Manifest
         if not (folder / info["file"]).is_file():
             raise ResumeError(f"{shown}: the manifest lists {info['file']}, which is not there; "
                               "the folder was changed by hand: give a new output folder")
-    return Manifest(folder, header, shards, saved.get("summary"))
+    _remove_leftovers(folder)
+    return Manifest(folder, header, shards, saved.get("summary"), lock)
 
 
 def _changes(saved: dict, now: dict) -> list[str]:
