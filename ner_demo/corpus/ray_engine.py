@@ -48,8 +48,8 @@ from ner_demo.corpus.shards import Chunk, chunk_items, open_output, summary
 from ner_demo.errors import ConfigError, NerDemoError
 
 # Shards an actor gets in one wave (one Ray dataset): more waves mean more actor starts, larger ones more
-# texts held by the driver and in Ray's object store. With the default 1,000-record shards, 32 shards an
-# actor are about a minute of tagging on one core of this machine for a start of a few seconds.
+# texts held by the driver and in Ray's object store. With the default 1,000-record shards of CoNLL
+# sentences, 32 shards an actor are some 400k words, minutes of tagging on one core, for a start of seconds.
 WAVE_SHARDS_PER_ACTOR = 32
 WAVE_TEXT_BYTES = 256 << 20  # and at most this much text in one wave (long documents: fewer shards)
 
@@ -82,7 +82,7 @@ def run_ray(job: CorpusJob, address: str | None = None, workers: int | None = No
             "tagging the rest")
     started_ray = _connect(address)
     try:
-        return _run(job, manifest, name, version, workers, threads, quiet, started_ray)
+        return _run(job, manifest, name, version, workers, threads, quiet)
     finally:
         if started_ray:
             import ray  # deferred, as in _connect
@@ -110,8 +110,7 @@ def _connect(address: str | None) -> bool:
     return True
 
 
-def _run(job: CorpusJob, manifest, name: str, version: str, workers: int | None, threads: int, quiet: bool,
-         started_ray: bool) -> dict:
+def _run(job: CorpusJob, manifest, name: str, version: str, workers: int | None, threads: int, quiet: bool) -> dict:
     import ray  # deferred, as in _connect
     import ray.data
 
@@ -134,7 +133,7 @@ def _run(job: CorpusJob, manifest, name: str, version: str, workers: int | None,
                if c.index not in manifest.shards)  # done by an earlier run (the input was checked the same)
     try:
         for wave in waves(pending, WAVE_SHARDS_PER_ACTOR * actors, WAVE_TEXT_BYTES):
-            dataset = ray.data.from_items([{"index": c.index, "chunk": pickle.dumps(c)} for c in wave],
+            dataset = ray.data.from_items([{"chunk": pickle.dumps(c)} for c in wave],
                                           override_num_blocks=min(len(wave), actors * 4))
             tagged = dataset.map_batches(
                 ShardTagger, batch_size=1, fn_constructor_kwargs={"job": job, "name": name, "version": version,
