@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("inference", ("ner_demo.inference",)),
     ("evaluation", ("ner_demo.evaluation",)),
     ("serving", ("ner_demo.serving",)),  # which backend serves a model: scored on dev, so above evaluation
+    ("corpus", ("ner_demo.corpus",)),  # tag-corpus: streamed readers, shards, engines; runs the Tagger
     # Annotation datasets are a training data source (annotation:<name>), so annotation sits below training;
     # it needs nothing of training (the loop's fine-tuning is started from the CLI and the app).
     ("annotation", ("ner_demo.annotation",)),

@@ -6,14 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from ner_demo.cli import annotate, calibrate, compare, data, evaluate, export, infer, queueing, runs, ship, train
+from ner_demo.cli import annotate, calibrate, compare, corpus, data, evaluate, export, infer, queueing, runs, ship, train
 from ner_demo.errors import NerDemoError
 
 # Sub-command modules, in the order of the help; each has ``register(subparsers)`` that sets ``func`` on
 # its parsers. What is heavy is deferred (torch and transformers inside the model loaders, seqeval inside
 # the commands that score), so building this parser, for every command and ``--help``, imports none of
 # them (tests/test_layers.py).
-_MODULES = (data, infer, evaluate, compare, calibrate, train, queueing, runs, export, ship, annotate)
+_MODULES = (data, infer, corpus, evaluate, compare, calibrate, train, queueing, runs, export, ship, annotate)
 
 
 def build_parser() -> argparse.ArgumentParser:
