@@ -17,7 +17,7 @@ def _data(folder):
     """Test has "Paris" as LOC four times and once as ORG: the planted inconsistency."""
     folder.mkdir()
     (folder / "train.conll").write_text("John B-PER\nlives O\nin O\nParis B-LOC\n", encoding="utf-8")
-    test = "".join(f"-DOCSTART- O\n\nJohn B-PER\nlives O\nin O\nParis B-LOC\n\n" for _ in range(4))
+    test = "".join("-DOCSTART- O\n\nJohn B-PER\nlives O\nin O\nParis B-LOC\n\n" for _ in range(4))
     test += "-DOCSTART- O\n\nMary B-PER\nloves O\nParis B-ORG\n"
     (folder / "test.conll").write_text(test, encoding="utf-8")
     return folder

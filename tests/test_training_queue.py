@@ -9,7 +9,6 @@ queues real tiny trainings.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ner_demo.cli.common import UsageError, add_json_flag, print_json
+from ner_demo.cli.common import UsageError, print_json
 from ner_demo.training import manage
 from ner_demo.training.runs import STATES, format_runs_table
 
