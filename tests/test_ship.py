@@ -140,3 +140,9 @@ def test_a_new_card_gives_the_intervals_and_calibration(shipped):
 def test_a_new_card_says_why_there_are_no_seen_unseen_figures(shipped):
     card = (shipped[0] / "README.md").read_text(encoding="utf-8")
     assert "Seen and unseen mentions: skipped, no train split to tell seen mentions from" in card
+
+
+def test_the_card_says_the_pipeline_loads_the_fp16_weights_as_fp32(shipped):
+    folder, _ = shipped
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert "The weights are stored as fp16, but `config.json` says `\"dtype\": \"float32\"`" in card

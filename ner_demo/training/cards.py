@@ -232,6 +232,9 @@ seconds, once); `--backend`/`--precision` (CLI) or `Tagger(backend=...)` choose 
 - `transformers.pipeline("token-classification", model="{where}")` loads it as-is, but it
   does not know these extra inputs: it feeds token types of 0 and no document context, so its
   predictions are worse than the Tagger's. Use ner_demo's Tagger for the scores above.
+  The weights are stored as fp16, but `config.json` says `"dtype": "float32"`, so the pipeline's
+  default (`dtype="auto"`) loads them as fp32, which runs faster on a CPU; pass `dtype=torch.float16`
+  for half precision on a GPU.
 
 ## Training
 - Command: `{origin.command or 'see the run folder'}`
