@@ -73,11 +73,15 @@ def corpus_texts(mode: str) -> list[str]:
     return [" ".join(words) for words in docs.values() if words]
 
 
-def write_corpus(path: Path, texts: list[str], min_words: int) -> int:
-    """``texts`` repeated until at least ``min_words`` words, a text a line, written without holding the
-    repeated corpus; the words written."""
+def passes_for(texts: list[str], min_words: int) -> int:
+    """Passes over ``texts`` that give at least ``min_words`` words."""
+    return math.ceil(min_words / sum(len(t.split()) for t in texts))
+
+
+def write_corpus(path: Path, texts: list[str], passes: int) -> int:
+    """``texts`` repeated ``passes`` times, a text a line, written without holding the repeated corpus;
+    the words written."""
     per_pass = sum(len(t.split()) for t in texts)
-    passes = math.ceil(min_words / per_pass)
     block = ("\n".join(texts) + "\n").encode("utf-8")
     with open(path, "wb") as f:
         for _ in range(passes):
@@ -187,7 +191,7 @@ def main() -> None:
 
     results = {}
     corpus = work / "corpus-1x.txt"
-    words = write_corpus(corpus, texts, args.words)
+    words = write_corpus(corpus, texts, passes_for(texts, args.words))
     for name, workers, threads in (("1 worker x 1 thread", 1, 1), ("2 workers x 1 thread", 2, 1)):
         r = run_once(command(corpus, work / f"out-{workers}w", args.model, workers, threads, shard_size))
         results[name] = r
@@ -204,7 +208,7 @@ def main() -> None:
                   f"(wall)  peak RSS {r['peak_rss_mb']:,} MB; {args.engine} takes {overhead:.2f}x its time", flush=True)
 
     if not args.skip_10x:
-        base = args.rss_words or args.words
+        base = passes_for(texts, args.rss_words or args.words)  # 10x is exactly ten times these passes
         peaks = {}
         for scale in (1, 10):
             path = work / f"corpus-rss-{scale}x.txt"
