@@ -131,8 +131,9 @@ class OnnxBackend:
         path = model.graph(backend)
         # The graph as ONNX Runtime's portable (extended) optimisations leave it, saved beside it once:
         # optimising the int8 graph took most of a session's start (0.5 s of predict's ~1 s), loading the
-        # saved one a fifth of that; the hardware-specific layout passes still run at each start.
-        graph = _extended_graph(path, ort) if keep_optimized else path
+        # saved one a fifth of that; the hardware-specific layout passes still run at each start. Only in
+        # the export cache: a user's export folder is never written to.
+        graph = _extended_graph(path, ort) if keep_optimized and model.cache_entry else path
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Default: one thread per call and one call per core at once (the Tagger runs its batches in

@@ -446,7 +446,7 @@ def load_folder_export(folder: str | os.PathLike, export: str | os.PathLike) -> 
     the input features from its ner_demo.json. What the PyTorch path would give the Tagger, less torch."""
     folder = Path(folder)
     features = InputFeatures.load(folder)
-    model = load_onnx_model(export, read_config(folder))
+    model = load_onnx_model(export, read_config(folder), cache_entry=True)
     if features.backend in model.files:  # the folder's choice, as pick_backend makes it for the PyTorch model
         model.default_backend = features.backend
     uses_token_types = "token_type_ids" in model.info.get("inputs", ["token_type_ids"])

@@ -536,7 +536,7 @@ def _make_backend(model, name: str, device: str, tokenizer) -> Backend:
         return OnnxBackend(model, name)
     # A PyTorch model asked to run on ONNX Runtime: its export from the cache, made now if missing.
     folder = cached_export(model, tokenizer)
-    return OnnxBackend(load_onnx_model(folder, model.config), name)
+    return OnnxBackend(load_onnx_model(folder, model.config, cache_entry=True), name)
 
 
 def timed(fn, *args, **kwargs):

@@ -409,6 +409,9 @@ class OnnxModel:
     files: dict[str, str]  # backend name -> graph file inside ``folder``
     default_backend: str
     info: dict = field(default_factory=dict)  # export.json as written
+    # An entry of the export cache (ner_demo's own folder, where derived files may be saved), not a
+    # user's export folder (never written to: its files are what a tag-corpus run's model version hashes).
+    cache_entry: bool = False
 
     def graph(self, backend: str) -> Path:
         if backend not in self.files:
@@ -480,9 +483,10 @@ def is_onnx_folder(path: str | Path) -> bool:
     )
 
 
-def load_onnx_model(folder: str | Path, config=None) -> OnnxModel:
+def load_onnx_model(folder: str | Path, config=None, cache_entry: bool = False) -> OnnxModel:
     """An export folder; ``config`` stands in for its config.json (a cached export holds graphs only:
-    the config of the model folder it was made from is given). Nothing here imports transformers."""
+    the config of the model folder it was made from is given; ``cache_entry`` says it is one). Nothing
+    here imports transformers."""
     folder = Path(folder)
     info: dict = {}
     if (folder / EXPORT_FILE).is_file():
@@ -504,7 +508,7 @@ def load_onnx_model(folder: str | Path, config=None) -> OnnxModel:
     default = info.get("default_backend")
     if default not in files:  # int8 when present: the export checked its agreement with fp32
         default = "onnx-int8" if "onnx-int8" in files else next(iter(files))
-    return OnnxModel(folder, config, files, default, info)
+    return OnnxModel(folder, config, files, default, info, cache_entry)
 
 
 # ---- trained models --------------------------------------------------------------------------------

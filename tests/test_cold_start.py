@@ -176,3 +176,13 @@ def test_a_served_graph_is_optimised_once_into_a_file_beside_it_that_gives_the_s
     ids = np.random.default_rng(0).integers(5, 100, (3, 12))
     args = (ids, np.ones_like(ids), np.zeros_like(ids))
     assert np.array_equal(tagger.backend(*args), plain(*args))
+
+
+def test_a_users_export_folder_is_never_written_to_when_it_is_served(trained_tiny_dir, tmp_path):
+    from ner_demo.export import export_onnx
+
+    folder = export_onnx(trained_tiny_dir, tmp_path / "tiny-onnx", quantize="int8")
+    before = sorted(p.name for p in Path(folder).iterdir())
+    tagger = Tagger.from_pretrained(str(folder), backend="onnx-int8")
+    assert tagger.predict("John lives in Paris .") is not None
+    assert sorted(p.name for p in Path(folder).iterdir()) == before

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import re
 import sys
 import time
@@ -133,7 +132,7 @@ def _run(job: CorpusJob, manifest, name: str, version: str, workers: int | None,
                if c.index not in manifest.shards)  # done by an earlier run (the input was checked the same)
     try:
         for wave in waves(pending, WAVE_SHARDS_PER_ACTOR * actors, WAVE_TEXT_BYTES):
-            dataset = ray.data.from_items([{"chunk": pickle.dumps(c)} for c in wave],
+            dataset = ray.data.from_items([{"chunk": c.to_json()} for c in wave],
                                           override_num_blocks=min(len(wave), actors * 4))
             tagged = dataset.map_batches(
                 ShardTagger, batch_size=1, fn_constructor_kwargs={"job": job, "name": name, "version": version,
@@ -222,5 +221,5 @@ class ShardTagger:
         local._start_worker(job, name, version, threads)  # the local workers' own set-up: threads, backend
 
     def __call__(self, batch: dict) -> dict:
-        infos = [local.tag_chunk(pickle.loads(data)) for data in batch["chunk"]]
+        infos = [local.tag_chunk(Chunk.from_json(data)) for data in batch["chunk"]]
         return {"info": [json.dumps(info) for info in infos]}

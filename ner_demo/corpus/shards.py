@@ -63,6 +63,23 @@ class Chunk:
     def rejects(self) -> list[Reject]:
         return [i for i in self.items if isinstance(i, Reject)]
 
+    def to_json(self) -> str:
+        """The chunk as JSON, to send to another process (a Ray actor): data, never code to unpickle.
+
+        >>> c = Chunk(3, 10, [Record("a:1", "Hi", "a", 1), Reject("a", 2, "not UTF-8")])
+        >>> Chunk.from_json(c.to_json()) == c
+        True
+        """
+        items = [{"record": [i.id, i.text, i.source, i.line]} if isinstance(i, Record)
+                 else {"reject": [i.source, i.line, i.reason]} for i in self.items]
+        return json.dumps({"index": self.index, "start": self.start, "items": items})
+
+    @staticmethod
+    def from_json(text: str) -> "Chunk":
+        data = json.loads(text)
+        items = [Record(*i["record"]) if "record" in i else Reject(*i["reject"]) for i in data["items"]]
+        return Chunk(data["index"], data["start"], items)
+
 
 def chunk_items(items: Iterable[Item], size: int) -> Iterator[Chunk]:
     """The input cut into shards of ``size`` items, lazily (one chunk in memory at a time)."""
