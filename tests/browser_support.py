@@ -48,3 +48,19 @@ def step(page, name: str, keep: bool = False):
         raise
     if keep:
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def choose(page, combobox, option, shown=None) -> None:
+    """Pick ``option`` (its name, or a pattern) in a gradio Dropdown, ``combobox`` (its locator), and wait
+    until the box shows it (``shown``, default ``option``). On a busy machine a click on an option can land
+    while the list is still being drawn and be lost (the box kept its old value and the next step used
+    it); the pick is then made again, at most three times, each waiting for the state, never for a time."""
+    for attempt in range(3):
+        combobox.click()
+        page.get_by_role("option", name=option).click()
+        try:
+            sync_api.expect(combobox).to_have_value(shown or option, timeout=15_000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise

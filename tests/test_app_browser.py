@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser_support import ARTIFACTS, browser, step, sync_api  # noqa: F401  (browser: the fixture)
+from browser_support import ARTIFACTS, browser, choose, step, sync_api  # noqa: F401  (browser: the fixture)
 from app_harness import TAG_SENTENCE, running_app, write_fake_conll2003
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -170,9 +170,7 @@ def test_evaluate_an_upload_numbers_errors_from_one_and_draws_sentences_inline(p
         page.get_by_role("tab", name="Evaluate").click()
         page.locator("#eval-upload input[type=file]").set_input_files(str(DEV_TINY))
         page.locator("#eval-upload").get_by_text("dev_tiny.conll").wait_for()
-        data = page.get_by_role("combobox", name="Data", exact=True)
-        data.click()
-        page.get_by_role("option", name="an uploaded CoNLL file").click()
+        choose(page, page.get_by_role("combobox", name="Data", exact=True), "an uploaded CoNLL file")
         page.locator("#eval-button").click()
         page.locator("#eval-cards").get_by_text("on dev_tiny.conll").wait_for()
         caption = page.locator("#error-caption")

@@ -10,7 +10,7 @@ import re
 
 import pytest
 from app_harness import running_app, write_fake_conll2003
-from browser_support import ARTIFACTS, browser, step, sync_api  # noqa: F401  (browser: the fixture)
+from browser_support import ARTIFACTS, browser, choose, step, sync_api  # noqa: F401  (browser: the fixture)
 
 TIMEOUT_MS = 60_000
 
@@ -104,8 +104,7 @@ def test_a_suspicious_gold_label_is_listed_and_one_click_shows_its_sentence(page
         _view(page, "Suspicious gold")
         page.locator("#eval-upload input[type=file]").set_input_files(str(mislabelled))
         page.locator("#eval-upload").get_by_text("mislabelled.conll").wait_for()
-        page.get_by_role("combobox", name="Data", exact=True).click()
-        page.get_by_role("option", name="an uploaded CoNLL file").click()
+        choose(page, page.get_by_role("combobox", name="Data", exact=True), "an uploaded CoNLL file")
         page.locator("#eval-button").click()
         page.locator("#eval-cards").get_by_text("on mislabelled.conll").wait_for()
         page.locator("#suspicious-note").get_by_text("ranked by how probably").wait_for()  # the open view, redrawn
