@@ -407,21 +407,25 @@ class AnnotationStore:
                 conn.execute(insert(decisions), out)
         return len(out)
 
+    def _checked_spans(self, conn, name: str, position: int, spans: list[Span]):
+        """(example row, ``spans`` checked against its text and its dataset's labels), or a StoreError."""
+        row = conn.execute(
+            select(examples.c.id, examples.c.text, datasets.c.id.label("dataset_id"))
+            .join(datasets, datasets.c.id == examples.c.dataset_id)
+            .where(datasets.c.name == name, examples.c.position == position)).first()
+        if row is None:
+            raise self._missing_example(conn, name, position)
+        names = list(conn.execute(select(labels.c.name).where(labels.c.dataset_id == row.dataset_id)).scalars())
+        try:
+            return row, check_spans(row.text, spans, names)
+        except SpanError as exc:
+            raise StoreError(f"example {position}: {exc}") from None
+
     def _write(self, name, position, annotator, action, spans, suggested_by, model_version, is_suggestion, meta):
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(examples.c.id, examples.c.text, datasets.c.id.label("dataset_id"))
-                .join(datasets, datasets.c.id == examples.c.dataset_id)
-                .where(datasets.c.name == name, examples.c.position == position)).first()
-            if row is None:
-                raise self._missing_example(conn, name, position)
-            names = list(conn.execute(select(labels.c.name).where(labels.c.dataset_id == row.dataset_id)).scalars())
             if action in ("skip", "reject") and spans and not is_suggestion:
                 spans = []  # nothing to keep: the example is passed over or refused as a whole
-            try:
-                checked = check_spans(row.text, spans, names)
-            except SpanError as exc:
-                raise StoreError(f"example {position}: {exc}") from None
+            row, checked = self._checked_spans(conn, name, position, spans)
             created = datetime.now(timezone.utc)
             if not is_suggestion:  # the decision replaces what the annotator was editing
                 conn.execute(delete(drafts).where(drafts.c.example_id == row.id, drafts.c.annotator == annotator))
@@ -437,17 +441,7 @@ class AnnotationStore:
         draft of it), committed before returning."""
         annotator = _check_annotator(annotator)
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(examples.c.id, examples.c.text, datasets.c.id.label("dataset_id"))
-                .join(datasets, datasets.c.id == examples.c.dataset_id)
-                .where(datasets.c.name == name, examples.c.position == position)).first()
-            if row is None:
-                raise self._missing_example(conn, name, position)
-            names = list(conn.execute(select(labels.c.name).where(labels.c.dataset_id == row.dataset_id)).scalars())
-            try:
-                checked = check_spans(row.text, list(spans), names)
-            except SpanError as exc:
-                raise StoreError(f"example {position}: {exc}") from None
+            row, checked = self._checked_spans(conn, name, position, list(spans))
             updated = datetime.now(timezone.utc)
             # Delete and insert (not an upsert: the same statements on SQLite and PostgreSQL), one transaction.
             conn.execute(delete(drafts).where(drafts.c.example_id == row.id, drafts.c.annotator == annotator))

@@ -22,10 +22,10 @@ from concurrent.futures.process import BrokenProcessPool
 from tqdm import tqdm
 
 from ner_demo.backends import cpu_threads
-from ner_demo.corpus.job import CorpusJob, model_identity
+from ner_demo.corpus.job import CorpusJob
 from ner_demo.corpus.records import count_items, iter_records
 from ner_demo.corpus.rows import count_words, entity_rows
-from ner_demo.corpus.shards import Chunk, chunk_items, open_output, shard_info, summary, write_shard
+from ner_demo.corpus.shards import Chunk, chunk_items, shard_info, start_output, summary, write_shard
 from ner_demo.errors import ConfigError, NerDemoError
 
 IN_FLIGHT_PER_WORKER = 2  # one shard being tagged, one waiting: a worker never idles on the reader
@@ -49,14 +49,9 @@ def run_local(job: CorpusJob, workers: int | None = None, threads: int | None = 
     if workers < 1:
         raise ConfigError(f"workers must be at least 1, got {workers}")
     threads = threads or threads_per_worker(workers)
-    name, version = model_identity(job.model)
-    manifest = open_output(job, name, version)
+    name, version, manifest = start_output(job, log)
     if manifest.complete:
-        log(f"{os.path.basename(job.output)}: already complete ({manifest.summary['records']:,} records); nothing to do")
         return manifest.summary
-    if manifest.shards:
-        log(f"resuming: {len(manifest.shards)} shard(s) done ({manifest.done_items():,} records and rejects), "
-            "tagging the rest")
     started = time.perf_counter()
     words = 0
     bar = tqdm(total=count_items(job.input), initial=manifest.done_items(), unit="texts", desc="tag-corpus",

@@ -29,7 +29,6 @@ to run this on a real cluster.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import time
@@ -43,7 +42,7 @@ from ner_demo.backends import cpu_threads
 from ner_demo.corpus import local
 from ner_demo.corpus.job import CorpusJob, model_identity
 from ner_demo.corpus.records import count_items, iter_records
-from ner_demo.corpus.shards import Chunk, chunk_items, open_output, summary
+from ner_demo.corpus.shards import Chunk, chunk_items, start_output, summary
 from ner_demo.errors import ConfigError, NerDemoError
 
 # Shards an actor gets in one wave (one Ray dataset): more waves mean more actor starts, larger ones more
@@ -71,14 +70,9 @@ def run_ray(job: CorpusJob, address: str | None = None, workers: int | None = No
         raise ConfigError(f"threads must be at least 1, got {threads}")
     if workers is not None and workers < 1:
         raise ConfigError(f"workers must be at least 1, got {workers}")
-    name, version = model_identity(job.model)  # checks the model folder before Ray starts
-    manifest = open_output(job, name, version)
+    name, version, manifest = start_output(job, log)  # checks the model folder before Ray starts
     if manifest.complete:
-        log(f"{os.path.basename(job.output)}: already complete ({manifest.summary['records']:,} records); nothing to do")
         return manifest.summary
-    if manifest.shards:
-        log(f"resuming: {len(manifest.shards)} shard(s) done ({manifest.done_items():,} records and rejects), "
-            "tagging the rest")
     started_ray = _connect(address)
     try:
         return _run(job, manifest, name, version, workers, threads, quiet)

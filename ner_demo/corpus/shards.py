@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from ner_demo.corpus.job import CorpusJob
+from ner_demo.corpus.job import CorpusJob, model_identity
 from ner_demo.corpus.records import Item, Record, Reject, input_fingerprint, reject_line
 from ner_demo.errors import NerDemoError
 
@@ -230,6 +230,19 @@ class Manifest:
         data = {**self.header, "shards": [self.shards[i] for i in sorted(self.shards)], "summary": self.summary}
         text = json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8")
         _atomic_write(self.folder / MANIFEST, lambda f: f.write(text))
+
+
+def start_output(job: CorpusJob, log) -> tuple[str, str, "Manifest"]:
+    """(model name, model version, manifest) of ``job``'s output, opened for either engine, with ``log``
+    told when it is already complete (the caller then returns its summary) or resumes a run."""
+    name, version = model_identity(job.model)
+    manifest = open_output(job, name, version)
+    if manifest.complete:
+        log(f"{os.path.basename(job.output)}: already complete ({manifest.summary['records']:,} records); nothing to do")
+    elif manifest.shards:
+        log(f"resuming: {len(manifest.shards)} shard(s) done ({manifest.done_items():,} records and rejects), "
+            "tagging the rest")
+    return name, version, manifest
 
 
 def open_output(job: CorpusJob, model_name: str, model_version: str) -> Manifest:
